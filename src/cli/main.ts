@@ -1,0 +1,58 @@
+import { Command, CommanderError } from 'commander';
+import { DemaError } from '../errors.ts';
+import { registerGenerate } from './commands/generate.ts';
+import { registerIngest } from './commands/ingest.ts';
+import { registerLoads } from './commands/loads.ts';
+import { registerPipeline } from './commands/pipeline.ts';
+import { registerQuery } from './commands/query.ts';
+import type { GlobalOptions } from './context.ts';
+import { createOutput, type Output } from './output.ts';
+
+/** Runs the CLI and resolves to the exit code: 0 success, 1 a failure in the work, 2 bad usage or an unexpected error. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let pending: Promise<number> = Promise.resolve(0);
+  const program = new Command('dema')
+    .description(
+      'ELT for e-commerce analytics on ClickHouse: ingest CSV exports, transform with dbt projects.',
+    )
+    .option('-c, --config <file>', 'dema.yml to use (default: nearest one at or above the current directory)')
+    .option('-t, --target <name>', 'warehouse target from dema.yml (default: its `target`, or DEMA_TARGET)')
+    .option('--json', 'machine output: one JSON object per line', false)
+    .option('-q, --quiet', 'only errors and results', false)
+    .exitOverride()
+    .showHelpAfterError();
+
+  const run = (work: (global: GlobalOptions, output: Output) => Promise<number>) => {
+    const global = program.opts<GlobalOptions>();
+    const output = createOutput({ json: global.json, quiet: global.quiet });
+    pending = work(global, output).catch((error: unknown) => reportError(error, output));
+  };
+  registerPipeline(program, run);
+  registerIngest(program, run);
+  registerGenerate(program, run);
+  registerQuery(program, run);
+  registerLoads(program, run);
+
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+  return pending;
+}
+
+function reportError(error: unknown, output: Output): number {
+  if (error instanceof DemaError) {
+    if (output.json)
+      output.line(
+        JSON.stringify({ type: 'error', code: error.code, message: error.message, hint: error.hint }),
+      );
+    else output.error(`error [${error.code}] ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`);
+    return error.code === 'USAGE' || error.code.startsWith('CONFIG') ? 2 : 1;
+  }
+  output.error(
+    `unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
+  return 2;
+}

@@ -1,0 +1,114 @@
+import type { DemaEvent, Reporter } from '../events.ts';
+
+/** Everything the CLI writes goes through here, so tests can capture it and modes stay consistent. */
+export interface Output {
+  readonly json: boolean;
+  readonly color: boolean;
+  line(text: string): void;
+  error(text: string): void;
+  reporter: Reporter;
+}
+
+const paint = (code: number) => (text: string) => `\u001b[${code}m${text}\u001b[0m`;
+export const colors = { green: paint(32), red: paint(31), yellow: paint(33), dim: paint(2), bold: paint(1) };
+
+function humanBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+class ProgressLine {
+  private lastDraw = 0;
+  private readonly started = Date.now();
+  private active = false;
+  constructor(private readonly stream: NodeJS.WriteStream) {}
+
+  draw(label: string, done: number, total: number, rows: number, rejected: number): void {
+    const now = Date.now();
+    if (now - this.lastDraw < 100 && done < total) return;
+    this.lastDraw = now;
+    const fraction = total > 0 ? Math.min(1, done / total) : 0;
+    const width = 24;
+    const filled = Math.round(fraction * width);
+    const seconds = (now - this.started) / 1000;
+    const rate = seconds > 0 ? rows / seconds : 0;
+    const eta = fraction > 0 && fraction < 1 ? Math.round((seconds / fraction) * (1 - fraction)) : 0;
+    const text = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${humanBytes(done)}/${humanBytes(total)} ${formatCount(rows)} rows ${formatCount(Math.round(rate))} rows/s${rejected ? ` ${formatCount(rejected)} rejected` : ''}${eta ? ` ETA ${eta}s` : ''}`;
+    this.stream.write(`\r\u001b[2K${text}`);
+    this.active = true;
+  }
+
+  clear(): void {
+    if (this.active) this.stream.write('\r\u001b[2K');
+    this.active = false;
+  }
+}
+
+function describe(event: DemaEvent, color: boolean): string | undefined {
+  const c = color ? colors : { green: String, red: String, yellow: String, dim: String, bold: String };
+  switch (event.type) {
+    case 'fetch.start':
+      return `${c.dim('fetch')} ${event.source} ← ${event.location}`;
+    case 'fetch.retry':
+      return `${c.yellow('retry')} ${event.source}: attempt ${event.attempt} failed (${event.reason}); retrying in ${event.delayMs} ms`;
+    case 'fetch.done':
+      return `${c.dim('saved')} ${event.source}: ${humanBytes(event.bytes)} sha256 ${event.sha256.slice(0, 12)} → ${event.path}`;
+    case 'load.skipped':
+      return `${c.yellow('skip')}  ${event.source} (${event.merchant}): this file (sha256 ${event.sha256.slice(0, 12)}) was already loaded by ${event.previousLoadId}; --force loads it again`;
+    case 'load.recovered':
+      return `${c.yellow('note')}  ${event.source}: load ${event.loadId} had been interrupted; marked failed and cleaned up`;
+    case 'load.start':
+    case 'load.progress':
+      return undefined;
+    case 'load.done':
+      return `${c.green('loaded')} ${event.source} (${event.merchant}): ${formatCount(event.rowsRead)} read = ${formatCount(event.rowsLoaded)} loaded + ${formatCount(event.rowsRejected)} rejected in ${(event.elapsedMs / 1000).toFixed(1)}s (load ${event.loadId})`;
+    case 'log':
+      return event.level === 'warn' ? `${c.yellow('warn')}  ${event.message}` : event.message;
+  }
+}
+
+export function createOutput(options: { json: boolean; quiet: boolean }): Output {
+  const stdout = process.stdout;
+  const stderr = process.stderr;
+  const color = !options.json && stdout.isTTY === true && !process.env.NO_COLOR;
+  const progress = stderr.isTTY && !options.json && !options.quiet ? new ProgressLine(stderr) : undefined;
+  const reporter: Reporter = {
+    emit(event) {
+      if (options.json) {
+        stdout.write(`${JSON.stringify({ ...event, time: new Date().toISOString() })}\n`);
+        return;
+      }
+      if (event.type === 'load.progress') {
+        progress?.draw(event.source, event.bytesDone, event.bytesTotal, event.rows, event.rejected);
+        return;
+      }
+      const text = describe(event, color);
+      if (text === undefined || options.quiet) return;
+      progress?.clear();
+      stdout.write(`${text}\n`);
+    },
+  };
+  return {
+    json: options.json,
+    color,
+    line: (text) => {
+      progress?.clear();
+      stdout.write(`${text}\n`);
+    },
+    error: (text) => {
+      progress?.clear();
+      stderr.write(`${text}\n`);
+    },
+    reporter,
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * One error type for everything dema reports to a user. `code` is stable and machine-readable
+ * (branch on it, never on message text); `hint` says how to fix the problem.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'CONFIG_NOT_FOUND'
+  | 'WAREHOUSE_CONNECT'
+  | 'WAREHOUSE_QUERY'
+  | 'WAREHOUSE_LOCKED'
+  | 'WAREHOUSE_UNSUPPORTED'
+  | 'INGEST_FETCH'
+  | 'INGEST_HEADER'
+  | 'INGEST_ERROR_BUDGET'
+  | 'INGEST_LOAD'
+  | 'INGEST_SOURCE_UNKNOWN'
+  | 'GENERATE_INVALID'
+  | 'USAGE';
+
+export class DemaError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DemaError';
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+export function isDemaError(error: unknown): error is DemaError {
+  return error instanceof DemaError;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

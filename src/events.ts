@@ -1,0 +1,36 @@
+/**
+ * Core code never prints: it reports typed events to a Reporter the caller passes in.
+ * The CLI renders them (progress bars on a terminal, JSON lines for machines); tests collect them.
+ */
+export type DemaEvent =
+  | { type: 'fetch.start'; source: string; location: string }
+  | { type: 'fetch.retry'; source: string; attempt: number; delayMs: number; reason: string }
+  | { type: 'fetch.done'; source: string; path: string; sha256: string; bytes: number }
+  | { type: 'load.skipped'; source: string; merchant: string; sha256: string; previousLoadId: string }
+  | { type: 'load.start'; source: string; merchant: string; loadId: string; bytes: number }
+  | {
+      type: 'load.progress';
+      source: string;
+      bytesDone: number;
+      bytesTotal: number;
+      rows: number;
+      rejected: number;
+    }
+  | { type: 'load.recovered'; source: string; loadId: string }
+  | {
+      type: 'load.done';
+      source: string;
+      merchant: string;
+      loadId: string;
+      rowsRead: number;
+      rowsLoaded: number;
+      rowsRejected: number;
+      elapsedMs: number;
+    }
+  | { type: 'log'; level: 'info' | 'warn'; message: string };
+
+export interface Reporter {
+  emit(event: DemaEvent): void;
+}
+
+export const silentReporter: Reporter = { emit: () => {} };

@@ -1,0 +1,77 @@
+import { resolve } from 'node:path';
+import type { DemaConfig, SourceConfig } from '../config/dema-config.ts';
+import { DemaError } from '../errors.ts';
+import type { Reporter } from '../events.ts';
+import type { Warehouse } from '../warehouse/warehouse.ts';
+import { fetchToArchive } from './fetch-source.ts';
+import { type LoadResult, loadSource } from './load-source.ts';
+
+export interface IngestOptions {
+  /** Source names to ingest; all when empty. */
+  readonly only: readonly string[];
+  /** Per-run location overrides: source name → URL or path. */
+  readonly locations: Readonly<Record<string, string>>;
+  readonly force: boolean;
+  readonly chunkBytes?: number;
+  readonly fetch?: { maxAttempts?: number; baseDelayMs?: number; idleTimeoutMs?: number };
+}
+
+export type SourceOutcome =
+  | LoadResult
+  | { readonly status: 'failed'; readonly source: string; readonly error: DemaError };
+
+function selectSources(config: DemaConfig, options: IngestOptions): SourceConfig[] {
+  const known = new Set(config.sources.map((source) => source.name));
+  for (const name of [...options.only, ...Object.keys(options.locations)]) {
+    if (!known.has(name))
+      throw new DemaError('INGEST_SOURCE_UNKNOWN', `Unknown source "${name}".`, {
+        hint: `Sources declared in ${config.file}: ${[...known].join(', ') || '(none)'}.`,
+      });
+  }
+  return config.sources.filter((source) => options.only.length === 0 || options.only.includes(source.name));
+}
+
+/** Fetches and loads each selected source; one source failing does not stop the others. */
+export async function ingest(
+  config: DemaConfig,
+  warehouse: Warehouse,
+  options: IngestOptions,
+  reporter: Reporter,
+): Promise<SourceOutcome[]> {
+  const outcomes: SourceOutcome[] = [];
+  for (const source of selectSources(config, options)) {
+    const location = options.locations[source.name] ?? source.location;
+    const maxRejectRatio = source.max_reject_ratio ?? config.max_reject_ratio;
+    const configuredCount = source.max_rejects ?? config.max_rejects;
+    try {
+      const file = await fetchToArchive({
+        source: source.name,
+        merchant: source.merchant,
+        location,
+        archiveDir: resolve(config.root, config.archive_dir),
+        reporter,
+        ...options.fetch,
+      });
+      outcomes.push(
+        await loadSource(
+          warehouse,
+          source,
+          file,
+          {
+            force: options.force,
+            location,
+            // With no budget configured at all, any bad row fails the load.
+            maxRejects: configuredCount ?? (maxRejectRatio === undefined ? 0 : undefined),
+            maxRejectRatio,
+            ...(options.chunkBytes ? { chunkBytes: options.chunkBytes } : {}),
+          },
+          reporter,
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof DemaError)) throw error;
+      outcomes.push({ status: 'failed', source: source.name, error });
+    }
+  }
+  return outcomes;
+}

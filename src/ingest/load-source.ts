@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import type { SourceConfig } from '../config/dema-config.ts';
+import { DemaError, errorMessage } from '../errors.ts';
+import type { Reporter } from '../events.ts';
+import { qualified } from '../warehouse/sql.ts';
+import type { Warehouse } from '../warehouse/warehouse.ts';
+import { CsvRecordScanner, type Reject } from './csv-scanner.ts';
+import type { ArchivedFile } from './fetch-source.ts';
+import {
+  attachStageSql,
+  createLandingSql,
+  createLedgerSql,
+  createRejectsSql,
+  createStageSql,
+  csvInsertSettings,
+  type LandingSpec,
+  METADATA_COLUMNS,
+  stageTableName,
+} from './landing-sql.ts';
+import { failAbandonedLoads, type LoadRecord, listLoads, newLoadRecord, writeLoadRecord } from './ledger.ts';
+import { checkHeader, readHeader } from './read-header.ts';
+import { writeRejects } from './rejects.ts';
+
+export interface LoadOptions {
+  readonly force: boolean;
+  /** At most this many rejected rows (undefined: no count limit). */
+  readonly maxRejects: number | undefined;
+  /** At most this share of rows read rejected (undefined: no ratio limit). */
+  readonly maxRejectRatio: number | undefined;
+  readonly location: string;
+  readonly chunkBytes?: number;
+}
+
+export type LoadResult =
+  | { readonly status: 'skipped'; readonly source: string; readonly previous: LoadRecord }
+  | { readonly status: 'success'; readonly source: string; readonly record: LoadRecord };
+
+async function ensureTables(warehouse: Warehouse, spec: LandingSpec): Promise<void> {
+  await warehouse.command(createLedgerSql(warehouse.database));
+  await warehouse.command(createRejectsSql(warehouse.database));
+  await warehouse.command(createLandingSql(spec));
+  const existing = (await warehouse.listColumns(spec.database, spec.table)).map((column) => column.name);
+  const wanted = [...spec.columns, ...METADATA_COLUMNS];
+  if (existing.join(',') !== wanted.join(',')) {
+    throw new DemaError(
+      'INGEST_LOAD',
+      `Landing table ${spec.database}.${spec.table} has columns (${existing.join(', ')}), but the source declares (${wanted.join(', ')}).`,
+      {
+        hint: 'The declared columns changed: rename the old table (or point the source at a new table) and re-load.',
+      },
+    );
+  }
+}
+
+async function dropStage(warehouse: Warehouse, table: string): Promise<void> {
+  await warehouse.command(`DROP TABLE IF EXISTS ${qualified(warehouse.database, table)}`);
+}
+
+function overBudget(
+  rejected: number,
+  read: number,
+  options: Pick<LoadOptions, 'maxRejects' | 'maxRejectRatio'>,
+): boolean {
+  if (options.maxRejects !== undefined && rejected > options.maxRejects) return true;
+  return options.maxRejectRatio !== undefined && read > 0 && rejected / read > options.maxRejectRatio;
+}
+
+function describeBudget(options: LoadOptions): string {
+  return [
+    options.maxRejects !== undefined ? `max_rejects ${options.maxRejects}` : '',
+    options.maxRejectRatio !== undefined ? `max_reject_ratio ${options.maxRejectRatio}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+const REJECT_FLUSH = 10_000;
+
+/**
+ * Loads one archived file into its landing table, exactly once: rows go to a per-load stage table
+ * and become visible in one ATTACH PARTITION, so a failed or killed load leaves nothing half
+ * visible; a re-run starts over; the same file twice adds nothing. Every row read is either loaded
+ * or in the rejects table with its line and reason, and the staged count is checked against it.
+ */
+export async function loadSource(
+  warehouse: Warehouse,
+  source: SourceConfig,
+  file: ArchivedFile,
+  options: LoadOptions,
+  reporter: Reporter,
+): Promise<LoadResult> {
+  const spec: LandingSpec = {
+    database: warehouse.database,
+    table: source.table,
+    columns: source.columns,
+    key: source.key,
+  };
+  await ensureTables(warehouse, spec);
+  for (const abandoned of await failAbandonedLoads(warehouse, source.name, source.merchant)) {
+    await dropStage(warehouse, stageTableName(source.table, abandoned.load_id));
+    reporter.emit({ type: 'load.recovered', source: source.name, loadId: abandoned.load_id });
+  }
+  if (!options.force) {
+    const previous = (
+      await listLoads(warehouse, { source: source.name, merchant: source.merchant, status: 'success' })
+    ).find((load) => load.sha256 === file.sha256);
+    if (previous) {
+      reporter.emit({
+        type: 'load.skipped',
+        source: source.name,
+        merchant: source.merchant,
+        sha256: file.sha256,
+        previousLoadId: previous.load_id,
+      });
+      return { status: 'skipped', source: source.name, previous };
+    }
+  }
+
+  const header = await readHeader(file.path);
+  checkHeader(file.path, source.name, source.columns, header.names);
+
+  const started = Date.now();
+  const loadId = randomUUID();
+  const stage = stageTableName(source.table, loadId);
+  let record = newLoadRecord({
+    load_id: loadId,
+    source: source.name,
+    merchant: source.merchant,
+    landing_table: source.table,
+    location: options.location,
+    archive_path: file.path,
+    sha256: file.sha256,
+    bytes: file.bytes,
+    rows_read: 0,
+    rows_loaded: 0,
+    rows_rejected: 0,
+    started_at: started / 1000,
+  });
+  await writeLoadRecord(warehouse, record);
+  reporter.emit({
+    type: 'load.start',
+    source: source.name,
+    merchant: source.merchant,
+    loadId,
+    bytes: file.bytes,
+  });
+
+  // Rejects are written in batches as they are found, so a file of bad rows cannot fill memory.
+  let pending: Reject[] = [];
+  const firstRejects: Reject[] = [];
+  let rejected = 0;
+  let good = 0;
+  const rejectContext = {
+    loadId,
+    source: source.name,
+    merchant: source.merchant,
+    sourceFile: basename(file.path),
+  };
+  const addRejects = async (found: readonly Reject[]) => {
+    rejected += found.length;
+    pending.push(...found);
+    if (firstRejects.length < 3) firstRejects.push(...found.slice(0, 3 - firstRejects.length));
+    if (pending.length >= REJECT_FLUSH) {
+      const batch = pending;
+      pending = [];
+      await writeRejects(warehouse, batch, rejectContext);
+    }
+  };
+  try {
+    await warehouse.command(
+      createStageSql(spec, stage, {
+        merchant: source.merchant,
+        loadId,
+        sourceFile: basename(file.path),
+        loadedAt: Math.floor(started / 1000),
+        version: BigInt(started) * 1000n + BigInt(Math.floor(Math.random() * 1000)),
+      }),
+    );
+    const scanner = new CsvRecordScanner(source.columns.length, 2);
+    let bytesDone = header.dataOffset;
+    async function* scannedChunks(): AsyncGenerator<Buffer> {
+      const stream = createReadStream(file.path, {
+        start: header.dataOffset,
+        highWaterMark: options.chunkBytes ?? 16 << 20,
+      });
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        const output = scanner.push(chunk);
+        good += output.goodRecords;
+        await addRejects(output.rejects);
+        bytesDone += chunk.length;
+        reporter.emit({
+          type: 'load.progress',
+          source: source.name,
+          bytesDone,
+          bytesTotal: file.bytes,
+          rows: good,
+          rejected,
+        });
+        // A count budget already blown cannot recover: stop reading (nothing will land).
+        if (
+          overBudget(rejected, good + rejected, { maxRejects: options.maxRejects, maxRejectRatio: undefined })
+        )
+          return;
+        yield* output.chunks;
+      }
+      const output = scanner.end();
+      good += output.goodRecords;
+      await addRejects(output.rejects);
+      yield* output.chunks;
+    }
+    await warehouse.insertBytes({
+      database: warehouse.database,
+      table: stage,
+      columns: ['_line', ...source.columns],
+      format: 'CSV',
+      chunks: scannedChunks(),
+      settings: csvInsertSettings(warehouse.capabilities),
+    });
+    const read = good + rejected;
+    await writeRejects(warehouse, pending, rejectContext);
+    pending = [];
+    if (overBudget(rejected, read, options)) {
+      const first = firstRejects.map((r) => `line ${r.line}: ${r.reason}`).join('; ');
+      throw new DemaError(
+        'INGEST_ERROR_BUDGET',
+        `Source "${source.name}": ${rejected} bad rows in ${read} read exceed the error budget (${describeBudget(options)}). First: ${first}.`,
+        {
+          hint: `Nothing was loaded. See them with: dema rejects --load ${loadId}; raise max_rejects / max_reject_ratio in dema.yml to accept them.`,
+        },
+      );
+    }
+    const staged = await warehouse.query<{ n: string }>(
+      `SELECT count() AS n FROM ${qualified(warehouse.database, stage)}`,
+    );
+    const stagedRows = Number(staged.rows[0]?.n ?? 0);
+    if (stagedRows !== good) {
+      throw new DemaError(
+        'INGEST_LOAD',
+        `Source "${source.name}": sent ${good} rows but ${stagedRows} were staged.`,
+        {
+          hint: 'Rows were lost between dema and ClickHouse; nothing was loaded. Please report this with the file.',
+        },
+      );
+    }
+    if (good > 0) await warehouse.command(attachStageSql(spec, stage, source.merchant));
+    await dropStage(warehouse, stage);
+    record = {
+      ...record,
+      status: 'success',
+      rows_read: read,
+      rows_loaded: good,
+      rows_rejected: rejected,
+      finished_at: Date.now() / 1000,
+    };
+    await writeLoadRecord(warehouse, record);
+    reporter.emit({
+      type: 'load.done',
+      source: source.name,
+      merchant: source.merchant,
+      loadId,
+      rowsRead: read,
+      rowsLoaded: good,
+      rowsRejected: rejected,
+      elapsedMs: Date.now() - started,
+    });
+    return { status: 'success', source: source.name, record };
+  } catch (error) {
+    // Best effort: the warehouse may be the thing that failed. A later run marks the load failed
+    // (its process is gone) and drops the stage table if these do not get through.
+    const failed: LoadRecord = {
+      ...record,
+      status: 'failed',
+      rows_read: good + rejected,
+      rows_rejected: rejected,
+      finished_at: Date.now() / 1000,
+      error: errorMessage(error).slice(0, 2000),
+    };
+    await dropStage(warehouse, stage).catch(() => {});
+    await writeLoadRecord(warehouse, failed).catch(() => {});
+    throw error;
+  }
+}

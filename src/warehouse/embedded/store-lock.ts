@@ -1,0 +1,71 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { DemaError } from '../../errors.ts';
+
+interface LockOwner {
+  readonly pid: number;
+  readonly command: string;
+  readonly since: string;
+}
+
+const LOCK_FILE = 'dema.lock';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM means the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readOwner(path: string): LockOwner | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
+  } catch {
+    return undefined;
+  }
+}
+
+export function lockedError(directory: string, owner: LockOwner | undefined): DemaError {
+  const who = owner
+    ? `process ${owner.pid} (${owner.command}), running since ${owner.since}`
+    : 'another process';
+  return new DemaError('WAREHOUSE_LOCKED', `The embedded warehouse at ${directory} is in use by ${who}.`, {
+    hint: 'chDB allows one process per data directory: wait for that command to finish, stop it, or use --target server.',
+  });
+}
+
+/**
+ * Takes the data directory for this process. chDB itself refuses a second opener with a bare
+ * "Cannot lock file" error; this lock comes first so the refusal can name the owner.
+ * Returns the release function.
+ */
+export function acquireStoreLock(directory: string): () => void {
+  mkdirSync(directory, { recursive: true });
+  const path = join(directory, LOCK_FILE);
+  const me: LockOwner = {
+    pid: process.pid,
+    command: process.argv.slice(1).join(' ').slice(0, 200),
+    since: new Date().toISOString(),
+  };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, JSON.stringify(me));
+      closeSync(fd);
+      return () => {
+        const owner = readOwner(path);
+        if (owner?.pid === process.pid) rmSync(path, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = readOwner(path);
+      if (owner && owner.pid !== process.pid && isAlive(owner.pid)) throw lockedError(directory, owner);
+      // The owner died without releasing: the lock is stale.
+      rmSync(path, { force: true });
+    }
+  }
+  throw lockedError(directory, readOwner(path));
+}

@@ -1,0 +1,190 @@
+import { Readable } from 'node:stream';
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { DemaError, errorMessage } from '../../errors.ts';
+import { type Capabilities, capabilitiesFor } from '../capabilities.ts';
+import { ClickHouseError, parseClickHouseError, toWarehouseError } from '../clickhouse-error.ts';
+import { listColumns, listTables } from '../introspection.ts';
+import { qualified, quoteIdent } from '../sql.ts';
+import type {
+  ByteInsert,
+  ColumnInfo,
+  QueryResult,
+  Settings,
+  StatementStats,
+  TableInfo,
+  Warehouse,
+} from '../warehouse.ts';
+
+export interface ServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly secure: boolean;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  readonly requestTimeoutMs: number;
+  readonly settings: Settings;
+}
+
+/** Replaces every occurrence of a secret in text, so no error or log line can carry it. */
+function redact(text: string, secret: string): string {
+  return secret ? text.split(secret).join('***') : text;
+}
+
+// A failure that happens after the server started streaming arrives inside a 200 body; the
+// exception text is then the last thing in it. Never treat such a body as a result.
+function throwIfBodyHasException(body: string, sql: string): void {
+  const tail = body.slice(-4096);
+  if (!/Code:\s*\d+[.,]/.test(tail)) return;
+  const parsed = parseClickHouseError(tail.slice(tail.search(/Code:\s*\d+[.,]/)), sql);
+  if (parsed) throw parsed;
+}
+
+/** A ClickHouse server over HTTP through @clickhouse/client. */
+export class ServerWarehouse implements Warehouse {
+  readonly transport = 'server' as const;
+  readonly database: string;
+  readonly capabilities: Capabilities;
+  readonly description: string;
+  private readonly client: ClickHouseClient;
+  private readonly password: string;
+
+  private constructor(client: ClickHouseClient, options: ServerOptions, version: string) {
+    this.client = client;
+    this.password = options.password;
+    this.database = options.database;
+    this.capabilities = capabilitiesFor(version);
+    this.description = `ClickHouse server ${version} at ${options.host}:${options.port} as ${options.user}`;
+  }
+
+  static async connect(options: ServerOptions): Promise<ServerWarehouse> {
+    const url = `${options.secure ? 'https' : 'http'}://${options.host}:${options.port}`;
+    const makeClient = (database: string) =>
+      createClient({
+        url,
+        database,
+        username: options.user,
+        password: options.password,
+        request_timeout: options.requestTimeoutMs,
+        application: 'dema',
+        // The server buffers the whole result before answering, so a failure becomes an HTTP error
+        // instead of an exception appended to a 200 body.
+        clickhouse_settings: { wait_end_of_query: 1, ...options.settings },
+      });
+    // The target database may not exist yet: create it through a client bound to `default`.
+    let client = makeClient('default');
+    let version: string;
+    try {
+      const result = await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
+      version = ((await result.json()) as { v: string }[])[0]?.v ?? '0';
+      await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdent(options.database)}` });
+      await client.close();
+      client = makeClient(options.database);
+    } catch (error) {
+      await client.close();
+      const parsed = toWarehouseError(error);
+      const message = redact(errorMessage(error), options.password);
+      if (parsed instanceof ClickHouseError) throw parsed;
+      throw new DemaError('WAREHOUSE_CONNECT', `Cannot reach ClickHouse at ${url}: ${message}`, {
+        hint: 'Is the server running? Check CLICKHOUSE_HOST / CLICKHOUSE_PORT (or the target in dema.yml).',
+      });
+    }
+    return new ServerWarehouse(client, options, version);
+  }
+
+  private fail(error: unknown, sql: string): never {
+    const wrapped = toWarehouseError(error, sql);
+    wrapped.message = redact(wrapped.message, this.password);
+    if (
+      !(wrapped instanceof ClickHouseError) &&
+      /ECONNREFUSED|ECONNRESET|socket hang up|Timeout/i.test(wrapped.message)
+    ) {
+      throw new DemaError('WAREHOUSE_CONNECT', `Lost the connection to ClickHouse: ${wrapped.message}`, {
+        hint: 'The server stopped or the network dropped; re-run when it is back.',
+        cause: error,
+      });
+    }
+    throw wrapped;
+  }
+
+  async query<Row>(sql: string, settings?: Settings): Promise<QueryResult<Row>> {
+    const started = performance.now();
+    const text = await this.queryText(sql, 'JSONEachRow', settings);
+    const rows: Row[] = [];
+    for (const line of text.split('\n')) if (line) rows.push(JSON.parse(line) as Row);
+    return {
+      rows,
+      stats: { rowsRead: 0, bytesRead: 0, rowsWritten: 0, elapsedMs: performance.now() - started },
+    };
+  }
+
+  async queryText(sql: string, format: string, settings?: Settings): Promise<string> {
+    try {
+      const result = await this.client.query({
+        query: sql,
+        format: format as 'JSONEachRow',
+        ...(settings ? { clickhouse_settings: settings } : {}),
+      });
+      const body = await result.text();
+      throwIfBodyHasException(body, sql);
+      return body;
+    } catch (error) {
+      this.fail(error, sql);
+    }
+  }
+
+  async command(sql: string, settings?: Settings): Promise<StatementStats> {
+    const started = performance.now();
+    try {
+      const result = await this.client.command({
+        query: sql,
+        ...(settings ? { clickhouse_settings: settings } : {}),
+      });
+      const summary = result.summary;
+      return {
+        rowsRead: Number(summary?.read_rows ?? 0),
+        bytesRead: Number(summary?.read_bytes ?? 0),
+        rowsWritten: Number(summary?.written_rows ?? 0),
+        elapsedMs: performance.now() - started,
+      };
+    } catch (error) {
+      this.fail(error, sql);
+    }
+  }
+
+  async insertBytes(insert: ByteInsert): Promise<StatementStats> {
+    const started = performance.now();
+    const sql = `INSERT INTO ${qualified(insert.database, insert.table)} FORMAT ${insert.format}`;
+    try {
+      const result = await this.client.insert({
+        table: insert.database
+          ? `${quoteIdent(insert.database)}.${quoteIdent(insert.table)}`
+          : quoteIdent(insert.table),
+        values: Readable.from(insert.chunks, { objectMode: false }),
+        format: insert.format,
+        columns: insert.columns as [string, ...string[]],
+        ...(insert.settings ? { clickhouse_settings: insert.settings } : {}),
+      });
+      return {
+        rowsRead: 0,
+        bytesRead: 0,
+        rowsWritten: Number(result.summary?.written_rows ?? 0),
+        elapsedMs: performance.now() - started,
+      };
+    } catch (error) {
+      this.fail(error, sql);
+    }
+  }
+
+  listTables(database: string): Promise<TableInfo[]> {
+    return listTables((sql) => this.query(sql), database);
+  }
+
+  listColumns(database: string, table: string): Promise<ColumnInfo[]> {
+    return listColumns((sql) => this.query(sql), database, table);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

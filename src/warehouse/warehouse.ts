@@ -1,0 +1,61 @@
+import type { Capabilities } from './capabilities.ts';
+
+export type Settings = Readonly<Record<string, string | number | boolean>>;
+
+/** What ClickHouse reported about one statement, where the transport exposes it. */
+export interface StatementStats {
+  readonly rowsRead: number;
+  readonly bytesRead: number;
+  readonly rowsWritten: number;
+  readonly elapsedMs: number;
+}
+
+export interface QueryResult<Row> {
+  readonly rows: Row[];
+  readonly stats: StatementStats;
+}
+
+export interface ColumnInfo {
+  readonly name: string;
+  readonly type: string;
+}
+
+export interface TableInfo {
+  readonly database: string;
+  readonly name: string;
+  readonly engine: string;
+}
+
+/** Bytes in a ClickHouse input format, handed to the engine unparsed. */
+export interface ByteInsert {
+  readonly table: string;
+  readonly database?: string;
+  readonly columns: readonly string[];
+  readonly format: 'CSV' | 'CSVWithNames';
+  readonly chunks: AsyncIterable<Buffer>;
+  readonly settings?: Settings;
+}
+
+/**
+ * The one interface every ClickHouse transport implements. Core code speaks ClickHouse SQL through
+ * it and asks `capabilities` what the engine can do; it never asks which transport it has.
+ */
+export interface Warehouse {
+  readonly transport: 'embedded' | 'server';
+  /** The default database (the dbt "schema") for unqualified names. */
+  readonly database: string;
+  readonly capabilities: Capabilities;
+  /** A human description without secrets, e.g. "chDB 26.7 at .dema/warehouse". */
+  readonly description: string;
+
+  query<Row = Record<string, unknown>>(sql: string, settings?: Settings): Promise<QueryResult<Row>>;
+  /** Runs a query and returns its output in a ClickHouse output format (CSVWithNames, PrettyCompact…). */
+  queryText(sql: string, format: string, settings?: Settings): Promise<string>;
+  command(sql: string, settings?: Settings): Promise<StatementStats>;
+  insertBytes(insert: ByteInsert): Promise<StatementStats>;
+  listTables(database: string): Promise<TableInfo[]>;
+  listColumns(database: string, table: string): Promise<ColumnInfo[]>;
+  close(): Promise<void>;
+}
+
+export const NO_STATS: StatementStats = { rowsRead: 0, bytesRead: 0, rowsWritten: 0, elapsedMs: 0 };
