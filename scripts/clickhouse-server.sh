@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # Starts Debian's clickhouse-server on loopback with its data in a private directory, and
 # creates the original system's database and user (dema / d3m4). Used by CI and by developers.
-# Usage: scripts/clickhouse-server.sh start|stop [DIR]   (DIR defaults to .clickhouse-server/)
+# Usage: scripts/clickhouse-server.sh start|stop|kill [DIR]   (DIR defaults to .clickhouse-server/)
 set -euo pipefail
 action=${1:-start}
 dir=$(realpath -m "${2:-.clickhouse-server}")
 http_port=${CLICKHOUSE_PORT:-8123}
 tcp_port=${CLICKHOUSE_TCP_PORT:-9000}
 
-if [ "$action" = stop ]; then
-  if [ -f "$dir/pid" ]; then kill "$(cat "$dir/pid")" 2>/dev/null || true; fi
+if [ "$action" = stop ] || [ "$action" = kill ]; then
+  # kill = SIGKILL, a crash: in-flight queries do not get to finish.
+  signal=TERM; [ "$action" = kill ] && signal=KILL
+  if [ -f "$dir/pid" ]; then
+    pid=$(cat "$dir/pid")
+    kill -s "$signal" "$pid" 2>/dev/null || true
+    # Return only once it is gone, so a following start cannot mistake it for a live server.
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$dir/pid"
+  fi
   exit 0
 fi
 
@@ -25,6 +33,7 @@ sed -e "s#/var/lib/clickhouse/#$dir/data/#g" \
     -e "s#/var/log/clickhouse-server/#$dir/log/#g" \
     -e "s#<http_port>8123</http_port>#<http_port>$http_port</http_port>#" \
     -e "s#<tcp_port>9000</tcp_port>#<tcp_port>$tcp_port</tcp_port>#" \
+    -e "s#<interserver_http_port>9009</interserver_http_port>#<interserver_http_port>$((tcp_port + 9))</interserver_http_port>#" \
     -e "s#<listen_host>::1</listen_host>##" \
     -e "/<tcp_port_secure>/d" -e "/<https_port>/d" \
     /etc/clickhouse-server/config.xml > "$dir/config.xml"

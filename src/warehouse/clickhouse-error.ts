@@ -68,7 +68,7 @@ function hintFor(type: string): string | undefined {
 // "Code: 60. DB::Exception: Table x doesn't exist. (UNKNOWN_TABLE) (version 26.7…)" — modern servers and chDB.
 // "Code: 60, e.displayText() = DB::Exception: Table x doesn't exist, e.what() = DB::Exception" — 18.x servers.
 const MODERN =
-  /Code:\s*(\d+)\.\s*DB::Exception:\s*([\s\S]*?)(?:\s*\(([A-Z][A-Z0-9_]+)\))?(?:\s*\(version [^)]*\))?\s*$/;
+  /Code:\s*(\d+)\.\s*DB::Exception:\s*([\s\S]*?)(?:\s*\(([A-Z][A-Z0-9_]+)\))?(?:\s*\(version .*\))?\s*$/;
 const LEGACY =
   /Code:\s*(\d+),\s*e\.displayText\(\)\s*=\s*DB::Exception:\s*([\s\S]*?)(?:,\s*e\.what\(\)\s*=\s*\S+)?\s*$/;
 

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { DemaError, errorMessage } from '../../errors.ts';
 import { type Capabilities, capabilitiesFor } from '../capabilities.ts';
 import { ClickHouseError, parseClickHouseError, toWarehouseError } from '../clickhouse-error.ts';
@@ -67,6 +67,8 @@ export class ServerWarehouse implements Warehouse {
         password: options.password,
         request_timeout: options.requestTimeoutMs,
         application: 'dema',
+        // Core code never prints; failures reach the caller as typed errors instead.
+        log: { level: ClickHouseLogLevel.OFF },
         // The server buffers the whole result before answering, so a failure becomes an HTTP error
         // instead of an exception appended to a 200 body.
         clickhouse_settings: { wait_end_of_query: 1, ...options.settings },

@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process';
+
+export interface Measurement {
+  readonly seconds: number;
+  readonly peakRssMb: number;
+  readonly stdout: string;
+}
+
+/** Runs a command under /usr/bin/time and returns wall time and the peak RSS of the process. */
+export function measure(command: string, args: readonly string[], options: { stdinFile?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Measurement> {
+  return new Promise((resolve, reject) => {
+    const shellArgs = ['-f', '__TIME__ %e %M', command, ...args];
+    const child = spawn('/usr/bin/time', shellArgs, {
+      env: { ...process.env, ...options.env },
+      stdio: [options.stdinFile ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    if (options.stdinFile && child.stdin) {
+      import('node:fs').then(({ createReadStream }) => createReadStream(options.stdinFile!).pipe(child.stdin!));
+    }
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      stdout += c;
+    });
+    child.stderr?.on('data', (c: Buffer) => {
+      stderr += c;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const match = /__TIME__ ([\d.]+) (\d+)/.exec(stderr);
+      if (code !== 0 || !match) {
+        reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
+        return;
+      }
+      resolve({ seconds: Number(match[1]), peakRssMb: Number(match[2]) / 1024, stdout });
+    });
+  });
+}

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { stringify } from 'yaml';
+import { type DemaConfig, parseConfig, type TargetConfig } from '../../src/config/dema-config.ts';
+import { connectWarehouse } from '../../src/warehouse/connect.ts';
+import { quoteIdent } from '../../src/warehouse/sql.ts';
+import type { Warehouse } from '../../src/warehouse/warehouse.ts';
+
+export function tempDir(t: TestContext | undefined, prefix = 'dema-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t?.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export const SERVER_PORT = Number(process.env.CLICKHOUSE_PORT ?? 8123);
+
+/** Is the test ClickHouse server up? In CI it must be: the server half of the suite is required there. */
+export async function serverAvailable(): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${SERVER_PORT}/ping`);
+    return response.ok;
+  } catch {
+    if (process.env.CI)
+      throw new Error(`CI: no ClickHouse server on 127.0.0.1:${SERVER_PORT}; .ci/run must start it`);
+    return false;
+  }
+}
+
+export type Transport = 'embedded' | 'server';
+
+/** A target with its own data directory or database, so test runs never share state. */
+export function testTarget(transport: Transport, dir: string): TargetConfig {
+  if (transport === 'embedded') return { type: 'chdb', path: join(dir, 'warehouse'), schema: 'dema' };
+  return {
+    type: 'clickhouse',
+    host: '127.0.0.1',
+    port: SERVER_PORT,
+    secure: false,
+    user: 'dema',
+    password: 'd3m4',
+    schema: `dema_test_${randomBytes(4).toString('hex')}`,
+    request_timeout_ms: 120_000,
+    settings: {},
+  };
+}
+
+/** Opens the warehouse and drops a server test database when the test ends. */
+export async function openTestWarehouse(t: TestContext, target: TargetConfig): Promise<Warehouse> {
+  const warehouse = await connectWarehouse(target);
+  t.after(async () => {
+    if (target.type === 'clickhouse')
+      await warehouse.command(`DROP DATABASE IF EXISTS ${quoteIdent(target.schema)}`).catch(() => {});
+    await warehouse.close();
+  });
+  return warehouse;
+}
+
+export const ORDER_COLUMNS = [
+  'orderId',
+  'productId',
+  'currency',
+  'quantity',
+  'shippingCost',
+  'amount',
+  'channel',
+  'channelGroup',
+  'campaign',
+  'dateTime',
+];
+export const INVENTORY_COLUMNS = ['productId', 'name', 'quantity', 'category', 'subCategory'];
+
+/** Writes a dema.yml for the test project and returns it parsed. */
+export function writeProjectConfig(
+  dir: string,
+  target: TargetConfig,
+  extra: Record<string, unknown> = {},
+): DemaConfig {
+  const config = {
+    target: 'test',
+    targets: { test: target },
+    archive_dir: join(dir, 'archive'),
+    sources: [
+      {
+        name: 'inventory',
+        location: join(dir, 'inventory.csv'),
+        table: 'inventory',
+        columns: INVENTORY_COLUMNS,
+        key: ['productId'],
+      },
+      {
+        name: 'orders',
+        location: join(dir, 'orders.csv'),
+        table: 'orders',
+        columns: ORDER_COLUMNS,
+        key: ['orderId', 'productId', 'dateTime'],
+      },
+    ],
+    ...extra,
+  };
+  const file = join(dir, 'dema.yml');
+  const text = stringify(config);
+  writeFileSync(file, text);
+  return parseConfig(text, file);
+}
