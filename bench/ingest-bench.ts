@@ -7,8 +7,24 @@ import { measure } from './measure.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin/dema.js');
-export const ORDER_COLUMNS = ['orderId', 'productId', 'currency', 'quantity', 'shippingCost', 'amount', 'channel', 'channelGroup', 'campaign', 'dateTime'];
-const SPEC = { database: 'dema', table: 'orders', columns: ORDER_COLUMNS, key: ['orderId', 'productId', 'dateTime'] };
+export const ORDER_COLUMNS = [
+  'orderId',
+  'productId',
+  'currency',
+  'quantity',
+  'shippingCost',
+  'amount',
+  'channel',
+  'channelGroup',
+  'campaign',
+  'dateTime',
+];
+const SPEC = {
+  database: 'dema',
+  table: 'orders',
+  columns: ORDER_COLUMNS,
+  key: ['orderId', 'productId', 'dateTime'],
+};
 
 export interface Row {
   readonly lines: number;
@@ -21,8 +37,22 @@ export interface Row {
   ratio?: number;
 }
 
-function row(lines: number, bytes: number, engine: Row['engine'], path: string, m: { seconds: number; peakRssMb: number }): Row {
-  return { lines, engine, path, seconds: m.seconds, rowsPerSecond: lines / m.seconds, mbPerSecond: bytes / 1e6 / m.seconds, peakRssMb: m.peakRssMb };
+function row(
+  lines: number,
+  bytes: number,
+  engine: Row['engine'],
+  path: string,
+  m: { seconds: number; peakRssMb: number },
+): Row {
+  return {
+    lines,
+    engine,
+    path,
+    seconds: m.seconds,
+    rowsPerSecond: lines / m.seconds,
+    mbPerSecond: bytes / 1e6 / m.seconds,
+    peakRssMb: m.peakRssMb,
+  };
 }
 
 function writeConfig(dir: string, ordersPath: string, target: Record<string, unknown>): string {
@@ -33,7 +63,9 @@ function writeConfig(dir: string, ordersPath: string, target: Record<string, unk
       target: 'bench',
       targets: { bench: target },
       archive_dir: join(dir, 'archive'),
-      sources: [{ name: 'orders', location: ordersPath, table: 'orders', columns: ORDER_COLUMNS, key: SPEC.key }],
+      sources: [
+        { name: 'orders', location: ordersPath, table: 'orders', columns: ORDER_COLUMNS, key: SPEC.key },
+      ],
     }),
   );
   return file;
@@ -55,7 +87,12 @@ s.query("ALTER TABLE dema.orders ATTACH PARTITION 'default' FROM dema.stage");
 s.close();
 `;
 
-export async function benchIngest(ordersPath: string, lines: number, work: string, server: boolean): Promise<Row[]> {
+export async function benchIngest(
+  ordersPath: string,
+  lines: number,
+  work: string,
+  server: boolean,
+): Promise<Row[]> {
   const bytes = statSync(ordersPath).size;
   const rows: Row[] = [];
   const stamp = { merchant: 'default', loadId: 'native', sourceFile: 'orders.csv', loadedAt: 0, version: 1n };
@@ -65,14 +102,24 @@ export async function benchIngest(ordersPath: string, lines: number, work: strin
   mkdirSync(nativeDir, { recursive: true });
   const script = join(ROOT, 'bench/out/native-embedded.mjs');
   writeFileSync(script, NATIVE_EMBEDDED);
-  const native = await measure(process.execPath, [script, nativeDir, ordersPath, createLandingSql(SPEC), createStageSql(SPEC, 'stage', stamp)]);
+  const native = await measure(process.execPath, [
+    script,
+    nativeDir,
+    ordersPath,
+    createLandingSql(SPEC),
+    createStageSql(SPEC, 'stage', stamp),
+  ]);
   rows.push(row(lines, bytes, 'embedded', 'native: INSERT … SELECT FROM file()', native));
   rmSync(nativeDir, { recursive: true, force: true });
 
   const demaDir = resolve(work, 'dema-embedded');
   rmSync(demaDir, { recursive: true, force: true });
   mkdirSync(demaDir, { recursive: true });
-  const config = writeConfig(demaDir, ordersPath, { type: 'chdb', path: join(demaDir, 'warehouse'), schema: 'dema' });
+  const config = writeConfig(demaDir, ordersPath, {
+    type: 'chdb',
+    path: join(demaDir, 'warehouse'),
+    schema: 'dema',
+  });
   const ours = await measure(process.execPath, [BIN, '--config', config, '--quiet', 'ingest']);
   rows.push({ ...row(lines, bytes, 'embedded', 'dema ingest', ours), ratio: native.seconds / ours.seconds });
   rmSync(demaDir, { recursive: true, force: true });
@@ -82,16 +129,32 @@ export async function benchIngest(ordersPath: string, lines: number, work: strin
     const client = (query: string) => measure('clickhouse-client', ['--query', query]);
     await client(`CREATE DATABASE ${database}`);
     await client(createLandingSql({ ...SPEC, database }));
-    const nativeServer = await measure('clickhouse-client', ['--query', `INSERT INTO ${database}.orders (${ORDER_COLUMNS.join(', ')}) FORMAT CSVWithNames`], { stdinFile: ordersPath });
-    rows.push(row(lines, bytes, 'server', 'native: clickhouse-client FORMAT CSVWithNames < file', nativeServer));
+    const nativeServer = await measure(
+      'clickhouse-client',
+      ['--query', `INSERT INTO ${database}.orders (${ORDER_COLUMNS.join(', ')}) FORMAT CSVWithNames`],
+      { stdinFile: ordersPath },
+    );
+    rows.push(
+      row(lines, bytes, 'server', 'native: clickhouse-client FORMAT CSVWithNames < file', nativeServer),
+    );
     await client(`DROP DATABASE ${database}`);
 
     const serverDir = resolve(work, 'dema-server');
     rmSync(serverDir, { recursive: true, force: true });
     mkdirSync(serverDir, { recursive: true });
-    const serverConfig = writeConfig(serverDir, ordersPath, { type: 'clickhouse', host: '127.0.0.1', port: 8123, user: 'dema', password: 'd3m4', schema: `${database}_dema` });
+    const serverConfig = writeConfig(serverDir, ordersPath, {
+      type: 'clickhouse',
+      host: '127.0.0.1',
+      port: 8123,
+      user: 'dema',
+      password: 'd3m4',
+      schema: `${database}_dema`,
+    });
     const oursServer = await measure(process.execPath, [BIN, '--config', serverConfig, '--quiet', 'ingest']);
-    rows.push({ ...row(lines, bytes, 'server', 'dema ingest', oursServer), ratio: nativeServer.seconds / oursServer.seconds });
+    rows.push({
+      ...row(lines, bytes, 'server', 'dema ingest', oursServer),
+      ratio: nativeServer.seconds / oursServer.seconds,
+    });
     await client(`DROP DATABASE ${database}_dema`);
     rmSync(serverDir, { recursive: true, force: true });
   }

@@ -7,7 +7,11 @@ export interface Measurement {
 }
 
 /** Runs a command under /usr/bin/time and returns wall time and the peak RSS of the process. */
-export function measure(command: string, args: readonly string[], options: { stdinFile?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Measurement> {
+export function measure(
+  command: string,
+  args: readonly string[],
+  options: { stdinFile?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Measurement> {
   return new Promise((resolve, reject) => {
     const shellArgs = ['-f', '__TIME__ %e %M', command, ...args];
     const child = spawn('/usr/bin/time', shellArgs, {
@@ -15,7 +19,9 @@ export function measure(command: string, args: readonly string[], options: { std
       stdio: [options.stdinFile ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     if (options.stdinFile && child.stdin) {
-      import('node:fs').then(({ createReadStream }) => createReadStream(options.stdinFile!).pipe(child.stdin!));
+      import('node:fs').then(({ createReadStream }) =>
+        createReadStream(options.stdinFile!).pipe(child.stdin!),
+      );
     }
     let stdout = '';
     let stderr = '';

@@ -39,7 +39,10 @@ function table(rows: readonly Row[]): string {
 
 mkdirSync(OUT, { recursive: true });
 const server = await serverUp();
-if (!server) console.error('note: no ClickHouse server on 127.0.0.1:8123 — server rows skipped (scripts/clickhouse-server.sh start)');
+if (!server)
+  console.error(
+    'note: no ClickHouse server on 127.0.0.1:8123 — server rows skipped (scripts/clickhouse-server.sh start)',
+  );
 const rows: Row[] = [];
 for (const lines of sizes) {
   const dir = join(OUT, `data-${lines}`);

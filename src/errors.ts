@@ -15,6 +15,16 @@ export type ErrorCode =
   | 'INGEST_LOAD'
   | 'INGEST_SOURCE_UNKNOWN'
   | 'GENERATE_INVALID'
+  | 'GRAPH_CYCLE'
+  | 'SELECT_INVALID'
+  | 'PARSE_PROJECT'
+  | 'PARSE_YAML'
+  | 'JINJA_SYNTAX'
+  | 'JINJA_RENDER'
+  | 'JINJA_UNSUPPORTED'
+  | 'REF_NOT_FOUND'
+  | 'PROFILE_INVALID'
+  | 'EXEC_MODEL'
   | 'USAGE';
 
 export class DemaError extends Error {

@@ -1,0 +1,129 @@
+import { DemaError } from '../../errors.ts';
+import type { Graph, GraphNode } from './graph.ts';
+
+/**
+ * dbt's node selection: space-separated specs are a union, commas inside a spec an intersection,
+ * `--exclude` a difference. One spec: `[@][n+]method:value[+n]` (dbt-semantics.md §4).
+ */
+
+const SPEC = /^(@)?(?:(\d*)\+)?(?:([a-z_]+(?:\.[a-z_]+)*):)?(.+?)(?:\+(\d*))?$/;
+
+function globToRegExp(glob: string): RegExp {
+  const escaped = glob
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${escaped}$`);
+}
+
+function matchesFqn(node: GraphNode, value: string): boolean {
+  if (!value.includes('.') && !/[*?]/.test(value)) return node.name === value;
+  const pattern = value.split('.');
+  const tryMatch = (fqn: readonly string[]) =>
+    pattern.length <= fqn.length && pattern.every((part, i) => globToRegExp(part).test(fqn[i]!));
+  // A dotted value matches as a prefix of the FQN, with or without the package name.
+  return tryMatch(node.fqn) || tryMatch(node.fqn.slice(1));
+}
+
+function matchesPath(node: GraphNode, value: string): boolean {
+  const path = value.replace(/^\.\//, '').replace(/\/$/, '');
+  if (/[*?]/.test(path)) return globToRegExp(path).test(node.originalFilePath);
+  return node.originalFilePath === path || node.originalFilePath.startsWith(`${path}/`);
+}
+
+function methodMatcher(method: string, value: string): (node: GraphNode) => boolean {
+  if (method === 'fqn') return (node) => value === '*' || matchesFqn(node, value);
+  if (method === 'tag') return (node) => node.tags.some((tag) => globToRegExp(value).test(tag));
+  if (method === 'path') return (node) => matchesPath(node, value);
+  if (method === 'file')
+    return (node) => {
+      const file = node.originalFilePath.split('/').at(-1)!;
+      return file === value || file.replace(/\.\w+$/, '') === value;
+    };
+  if (method === 'resource_type') return (node) => node.resourceType === value;
+  if (method === 'package') return (node) => node.packageName === value;
+  if (method === 'test_type')
+    return (node) => node.resourceType === 'test' && (value === 'data' || node.testType === value);
+  if (method === 'source')
+    return (node) =>
+      node.resourceType === 'source' &&
+      [
+        node.sourceName,
+        `${node.sourceName}.${node.name}`,
+        `${node.packageName}.${node.sourceName}.${node.name}`,
+      ].some((v) => v === value || globToRegExp(value).test(v ?? ''));
+  if (method.startsWith('config.')) {
+    const key = method.slice('config.'.length);
+    return (node) => {
+      const configured = node.config[key];
+      return Array.isArray(configured)
+        ? configured.map(String).includes(value)
+        : String(configured) === value;
+    };
+  }
+  throw new DemaError('SELECT_INVALID', `Unknown selection method "${method}:".`, {
+    hint: 'Supported: fqn, tag, path, file, source, resource_type, package, test_type, config.<key>.',
+  });
+}
+
+function defaultMethod(value: string): string {
+  if (value.includes('/')) return 'path';
+  if (/\.(sql|csv|py)$/.test(value)) return 'file';
+  return 'fqn';
+}
+
+function selectOne<N extends GraphNode>(graph: Graph<N>, spec: string): Set<string> {
+  const match = SPEC.exec(spec);
+  if (!match)
+    throw new DemaError('SELECT_INVALID', `Cannot parse selector "${spec}".`, {
+      hint: 'e.g. +stg_orders, tag:finance, path:models/marts',
+    });
+  const [, at, parentsDepth, method, value, childrenDepth] = match;
+  if (at && childrenDepth !== undefined)
+    throw new DemaError('SELECT_INVALID', `"${spec}": @ cannot be combined with a trailing +.`);
+  const matcher = methodMatcher(method ?? defaultMethod(value!), value!);
+  const selected = new Set<string>();
+  for (const node of graph.nodes.values()) if (matcher(node)) selected.add(node.uniqueId);
+  const depth = (digits: string | undefined) => (digits ? Number(digits) : Number.POSITIVE_INFINITY);
+  const result = new Set(selected);
+  for (const id of selected) {
+    if (parentsDepth !== undefined)
+      for (const p of graph.walk(id, 'parents', depth(parentsDepth))) result.add(p);
+    if (childrenDepth !== undefined || at)
+      for (const c of graph.walk(id, 'children', depth(childrenDepth))) result.add(c);
+  }
+  if (at) for (const id of [...result]) for (const p of graph.walk(id, 'parents')) result.add(p);
+  return result;
+}
+
+function selectExpression<N extends GraphNode>(graph: Graph<N>, specs: readonly string[]): Set<string> {
+  const union = new Set<string>();
+  for (const spec of specs.flatMap((s) => s.split(/\s+/)).filter(Boolean)) {
+    const parts = spec.split(',').map((part) => selectOne(graph, part));
+    for (const id of parts[0]!) if (parts.every((set) => set.has(id))) union.add(id);
+  }
+  return union;
+}
+
+export interface Selection {
+  readonly select: readonly string[];
+  readonly exclude: readonly string[];
+}
+
+/**
+ * The selected node ids. With no --select everything is selected. Tests are selected indirectly
+ * (eagerly) when any node they test is selected, and excluded with it.
+ */
+export function selectNodes<N extends GraphNode>(graph: Graph<N>, selection: Selection): Set<string> {
+  const chosen =
+    selection.select.length > 0 ? selectExpression(graph, selection.select) : new Set(graph.nodes.keys());
+  for (const node of graph.nodes.values())
+    if (node.resourceType === 'test' && node.dependsOn.some((parent) => chosen.has(parent)))
+      chosen.add(node.uniqueId);
+  const excluded = selectExpression(graph, selection.exclude);
+  for (const node of graph.nodes.values())
+    if (node.resourceType === 'test' && node.dependsOn.some((parent) => excluded.has(parent)))
+      excluded.add(node.uniqueId);
+  for (const id of excluded) chosen.delete(id);
+  return chosen;
+}

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Graph, type GraphNode } from '../../src/dbt/graph/graph.ts';
+import { selectNodes } from '../../src/dbt/graph/select.ts';
+
+function model(name: string, dir: string, dependsOn: string[], extra: Partial<GraphNode> = {}): GraphNode {
+  return {
+    uniqueId: `model.dema.${name}`,
+    name,
+    resourceType: 'model',
+    packageName: 'dema',
+    fqn: ['dema', ...dir.split('/'), name],
+    originalFilePath: `models/${dir}/${name}.sql`,
+    tags: [],
+    config: { materialized: 'view' },
+    dependsOn,
+    ...extra,
+  };
+}
+
+const nodes: GraphNode[] = [
+  {
+    uniqueId: 'source.dema.raw.orders',
+    name: 'orders',
+    resourceType: 'source',
+    packageName: 'dema',
+    fqn: ['dema', 'raw', 'orders'],
+    originalFilePath: 'models/sources.yml',
+    tags: [],
+    config: {},
+    dependsOn: [],
+    sourceName: 'raw',
+  },
+  model('stg_orders', 'staging', ['source.dema.raw.orders'], { tags: ['staging'] }),
+  model('stg_inventory', 'staging', []),
+  model('int_lines', 'intermediate', ['model.dema.stg_orders', 'model.dema.stg_inventory'], {
+    config: { materialized: 'ephemeral' },
+  }),
+  model('mart_finance', 'marts/finance', ['model.dema.int_lines'], {
+    tags: ['finance'],
+    config: { materialized: 'incremental' },
+  }),
+  model('mart_marketing', 'marts/marketing', ['model.dema.stg_orders']),
+  {
+    uniqueId: 'test.dema.not_null_stg_orders_id.abc',
+    name: 'not_null_stg_orders_id',
+    resourceType: 'test',
+    packageName: 'dema',
+    fqn: ['dema', 'staging', 'not_null_stg_orders_id'],
+    originalFilePath: 'models/staging/schema.yml',
+    tags: [],
+    config: {},
+    dependsOn: ['model.dema.stg_orders'],
+    testType: 'generic',
+  },
+];
+const graph = new Graph(nodes);
+const names = (ids: Set<string>) => [...ids].map((id) => graph.nodes.get(id)!.name).sort();
+
+test('topological order puts parents first', () => {
+  const order = graph.topologicalOrder().map((id) => graph.nodes.get(id)!.name);
+  assert.ok(order.indexOf('stg_orders') < order.indexOf('int_lines'));
+  assert.ok(order.indexOf('int_lines') < order.indexOf('mart_finance'));
+});
+
+test('a cycle is an error that names it', () => {
+  const cyclic = new Graph([
+    model('a', 'x', ['model.dema.b']),
+    model('b', 'x', ['model.dema.c']),
+    model('c', 'x', ['model.dema.a']),
+  ]);
+  assert.throws(
+    () => cyclic.topologicalOrder(),
+    /cycle: a → b → c → a|cycle: b → c → a → b|cycle: c → a → b → c/,
+  );
+});
+
+test('graph operators: +, n+, +n, @', () => {
+  assert.deepEqual(names(selectNodes(graph, { select: ['+int_lines'], exclude: [] })), [
+    'int_lines',
+    'not_null_stg_orders_id',
+    'orders',
+    'stg_inventory',
+    'stg_orders',
+  ]);
+  assert.deepEqual(names(selectNodes(graph, { select: ['stg_orders+1'], exclude: ['resource_type:test'] })), [
+    'int_lines',
+    'mart_marketing',
+    'stg_orders',
+  ]);
+  assert.deepEqual(names(selectNodes(graph, { select: ['1+mart_finance'], exclude: [] })), [
+    'int_lines',
+    'mart_finance',
+  ]);
+  assert.deepEqual(
+    names(selectNodes(graph, { select: ['@stg_inventory'], exclude: ['resource_type:test'] })),
+    ['int_lines', 'mart_finance', 'orders', 'stg_inventory', 'stg_orders'],
+  );
+});
+
+test('methods: tag, path, source, resource_type, config, test_type, fqn wildcards', () => {
+  assert.deepEqual(names(selectNodes(graph, { select: ['tag:finance'], exclude: [] })), ['mart_finance']);
+  assert.deepEqual(names(selectNodes(graph, { select: ['path:models/marts'], exclude: [] })), [
+    'mart_finance',
+    'mart_marketing',
+  ]);
+  assert.deepEqual(
+    names(selectNodes(graph, { select: ['models/staging'], exclude: ['test_type:generic'] })),
+    ['stg_inventory', 'stg_orders'],
+  );
+  assert.deepEqual(names(selectNodes(graph, { select: ['source:raw+'], exclude: ['resource_type:test'] })), [
+    'int_lines',
+    'mart_finance',
+    'mart_marketing',
+    'orders',
+    'stg_orders',
+  ]);
+  assert.deepEqual(names(selectNodes(graph, { select: ['config.materialized:incremental'], exclude: [] })), [
+    'mart_finance',
+  ]);
+  assert.deepEqual(names(selectNodes(graph, { select: ['marts.*'], exclude: [] })), [
+    'mart_finance',
+    'mart_marketing',
+  ]);
+  assert.deepEqual(names(selectNodes(graph, { select: ['resource_type:test'], exclude: [] })), [
+    'not_null_stg_orders_id',
+  ]);
+});
+
+test('union, intersection and exclusion', () => {
+  assert.deepEqual(names(selectNodes(graph, { select: ['tag:finance stg_inventory'], exclude: [] })), [
+    'mart_finance',
+    'stg_inventory',
+  ]);
+  assert.deepEqual(
+    names(selectNodes(graph, { select: ['path:models/marts,config.materialized:view'], exclude: [] })),
+    ['mart_marketing'],
+  );
+  assert.deepEqual(
+    names(selectNodes(graph, { select: ['stg_orders+'], exclude: ['mart_marketing', 'int_lines'] })),
+    ['mart_finance', 'not_null_stg_orders_id', 'stg_orders'],
+  );
+});
+
+test('an unknown method is a clear error', () => {
+  assert.throws(
+    () => selectNodes(graph, { select: ['colour:red'], exclude: [] }),
+    /Unknown selection method "colour:"/,
+  );
+});
