@@ -2,23 +2,13 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { ORDERS_COLUMNS } from '../src/generate/catalog.ts';
 import { createLandingSql, createStageSql } from '../src/ingest/landing-sql.ts';
 import { measure } from './measure.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin/dema.js');
-export const ORDER_COLUMNS = [
-  'orderId',
-  'productId',
-  'currency',
-  'quantity',
-  'shippingCost',
-  'amount',
-  'channel',
-  'channelGroup',
-  'campaign',
-  'dateTime',
-];
+const ORDER_COLUMNS = [...ORDERS_COLUMNS];
 const SPEC = {
   database: 'dema',
   table: 'orders',

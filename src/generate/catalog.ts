@@ -34,3 +34,18 @@ export const CHANNELS: readonly (readonly [string, readonly string[]])[] = [
 ];
 
 export const CAMPAIGNS = ['black_friday', 'summer_sale', 'spring_launch', 'vip_10', 'retargeting_q2'];
+
+/** The columns of the original exports, in header order (source-system.md §2). */
+export const ORDERS_COLUMNS = [
+  'orderId',
+  'productId',
+  'currency',
+  'quantity',
+  'shippingCost',
+  'amount',
+  'channel',
+  'channelGroup',
+  'campaign',
+  'dateTime',
+] as const;
+export const INVENTORY_COLUMNS = ['productId', 'name', 'quantity', 'category', 'subCategory'] as const;

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DemaError } from '../errors.ts';
-import { CAMPAIGNS, CATEGORIES, CHANNELS } from './catalog.ts';
+import { CAMPAIGNS, CATEGORIES, CHANNELS, INVENTORY_COLUMNS, ORDERS_COLUMNS } from './catalog.ts';
 import { intBetween, mulberry32, pick, type Random } from './prng.ts';
 
 export interface GenerateOptions {
@@ -47,9 +47,8 @@ interface Product {
   readonly id: string;
 }
 
-const ORDERS_HEADER =
-  'orderId,productId,currency,quantity,shippingCost,amount,channel,channelGroup,campaign,dateTime\n';
-const INVENTORY_HEADER = 'productId,name,quantity,category,subCategory\n';
+const ORDERS_HEADER = `${ORDERS_COLUMNS.join(',')}\n`;
+const INVENTORY_HEADER = `${INVENTORY_COLUMNS.join(',')}\n`;
 const FLUSH_BYTES = 4 << 20;
 
 /** Writes strings with backpressure, so memory stays bounded for any file size. */

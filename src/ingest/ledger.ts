@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { processAlive } from '../process-alive.ts';
 import { literal, qualified, quoteString } from '../warehouse/sql.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import { LEDGER_TABLE } from './landing-sql.ts';
@@ -106,15 +107,6 @@ export async function listLoads(
     `${SELECT_RECORD} FROM ${qualified(warehouse.database, LEDGER_TABLE)} FINAL ${where} ORDER BY started_at DESC, load_id LIMIT ${limit}`,
   );
   return rows.map(normalize);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { stringify } from 'yaml';
 import { type DemaConfig, parseConfig, type TargetConfig } from '../../src/config/dema-config.ts';
+import { INVENTORY_COLUMNS as INVENTORY, ORDERS_COLUMNS } from '../../src/generate/catalog.ts';
 import { connectWarehouse } from '../../src/warehouse/connect.ts';
 import { quoteIdent } from '../../src/warehouse/sql.ts';
 import type { Warehouse } from '../../src/warehouse/warehouse.ts';
@@ -58,19 +59,8 @@ export async function openTestWarehouse(t: TestContext, target: TargetConfig): P
   return warehouse;
 }
 
-export const ORDER_COLUMNS = [
-  'orderId',
-  'productId',
-  'currency',
-  'quantity',
-  'shippingCost',
-  'amount',
-  'channel',
-  'channelGroup',
-  'campaign',
-  'dateTime',
-];
-export const INVENTORY_COLUMNS = ['productId', 'name', 'quantity', 'category', 'subCategory'];
+export const ORDER_COLUMNS = [...ORDERS_COLUMNS];
+export const INVENTORY_COLUMNS = [...INVENTORY];
 
 /** Writes a dema.yml for the test project and returns it parsed. */
 export function writeProjectConfig(

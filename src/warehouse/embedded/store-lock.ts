@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DemaError } from '../../errors.ts';
+import { processAlive } from '../../process-alive.ts';
 
 interface LockOwner {
   readonly pid: number;
@@ -9,16 +10,6 @@ interface LockOwner {
 }
 
 const LOCK_FILE = 'dema.lock';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM means the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function readOwner(path: string): LockOwner | undefined {
   try {
@@ -62,7 +53,7 @@ export function acquireStoreLock(directory: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = readOwner(path);
-      if (owner && owner.pid !== process.pid && isAlive(owner.pid)) throw lockedError(directory, owner);
+      if (owner && owner.pid !== process.pid && processAlive(owner.pid)) throw lockedError(directory, owner);
       // The owner died without releasing: the lock is stale.
       rmSync(path, { force: true });
     }
