@@ -40,6 +40,25 @@ function throwIfBodyHasException(body: string, sql: string): void {
   if (parsed) throw parsed;
 }
 
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'UND_ERR_SOCKET',
+]);
+
+/** Decided by the system error code (on the error or its cause); the client's own timeout error carries none. */
+function isConnectionFailure(error: unknown): boolean {
+  const codes = [error, (error as { cause?: unknown })?.cause].map(
+    (e) => (e as NodeJS.ErrnoException | undefined)?.code,
+  );
+  if (codes.some((code) => code !== undefined && CONNECTION_CODES.has(code))) return true;
+  return error instanceof Error && error.message === 'Timeout error.';
+}
+
 /** A ClickHouse server over HTTP through @clickhouse/client. */
 export class ServerWarehouse implements Warehouse {
   readonly transport = 'server' as const;
@@ -97,10 +116,7 @@ export class ServerWarehouse implements Warehouse {
   private fail(error: unknown, sql: string): never {
     const wrapped = toWarehouseError(error, sql);
     wrapped.message = redact(wrapped.message, this.password);
-    if (
-      !(wrapped instanceof ClickHouseError) &&
-      /ECONNREFUSED|ECONNRESET|socket hang up|Timeout/i.test(wrapped.message)
-    ) {
+    if (!(wrapped instanceof ClickHouseError) && isConnectionFailure(error)) {
       throw new DemaError('WAREHOUSE_CONNECT', `Lost the connection to ClickHouse: ${wrapped.message}`, {
         hint: 'The server stopped or the network dropped; re-run when it is back.',
         cause: error,
