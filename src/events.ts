@@ -1,3 +1,5 @@
+import type { NodeStatus } from './dbt/run/results.ts';
+
 /**
  * Core code never prints: it reports typed events to a Reporter the caller passes in.
  * The CLI renders them (progress bars on a terminal, JSON lines for machines); tests collect them.
@@ -27,7 +29,31 @@ export type DemaEvent =
       rowsRejected: number;
       elapsedMs: number;
     }
-  | { type: 'log'; level: 'info' | 'warn'; message: string };
+  | { type: 'log'; level: 'info' | 'warn'; message: string }
+  | { type: 'dbt.start'; command: string; total: number; description: string }
+  | { type: 'dbt.node.start'; index: number; total: number; uniqueId: string; description: string }
+  | {
+      type: 'dbt.node.done';
+      index: number;
+      total: number;
+      uniqueId: string;
+      description: string;
+      status: NodeStatus;
+      message: string;
+      seconds: number;
+      code?: string;
+      hint?: string;
+    }
+  | {
+      type: 'dbt.done';
+      command: string;
+      seconds: number;
+      pass: number;
+      warn: number;
+      error: number;
+      skip: number;
+      total: number;
+    };
 
 export interface Reporter {
   emit(event: DemaEvent): void;

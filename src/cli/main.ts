@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { DemaError } from '../errors.ts';
+import { registerDbt } from './commands/dbt.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerIngest } from './commands/ingest.ts';
 import { registerLoads } from './commands/loads.ts';
@@ -32,6 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerGenerate(program, run);
   registerQuery(program, run);
   registerLoads(program, run);
+  registerDbt(program, run);
 
   try {
     await program.parseAsync(argv as string[]);
@@ -42,6 +44,22 @@ export async function main(argv: readonly string[]): Promise<number> {
   return pending;
 }
 
+/** As dbt: problems found before any node runs (usage, configuration, parsing, compilation) exit 2. */
+const EXIT_2_CODES: ReadonlySet<string> = new Set([
+  'USAGE',
+  'CONFIG_INVALID',
+  'CONFIG_NOT_FOUND',
+  'PARSE_PROJECT',
+  'PARSE_YAML',
+  'JINJA_SYNTAX',
+  'JINJA_RENDER',
+  'JINJA_UNSUPPORTED',
+  'REF_NOT_FOUND',
+  'GRAPH_CYCLE',
+  'SELECT_INVALID',
+  'PROFILE_INVALID',
+]);
+
 function reportError(error: unknown, output: Output): number {
   if (error instanceof DemaError) {
     if (output.json)
@@ -49,7 +67,7 @@ function reportError(error: unknown, output: Output): number {
         JSON.stringify({ type: 'error', code: error.code, message: error.message, hint: error.hint }),
       );
     else output.error(`error [${error.code}] ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`);
-    return error.code === 'USAGE' || error.code.startsWith('CONFIG') ? 2 : 1;
+    return EXIT_2_CODES.has(error.code) ? 2 : 1;
   }
   output.error(
     `unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,

@@ -54,6 +54,48 @@ class ProgressLine {
   }
 }
 
+const clock = () => new Date().toISOString().slice(11, 19);
+
+function dotted(text: string, width = 64): string {
+  return text.length >= width ? text : `${text} ${'.'.repeat(width - text.length - 1)}`;
+}
+
+function verb(status: string): string {
+  switch (status) {
+    case 'success':
+      return 'OK';
+    case 'pass':
+      return 'PASS';
+    case 'fail':
+      return 'FAIL';
+    case 'warn':
+      return 'WARN';
+    case 'skipped':
+      return 'SKIP';
+    default:
+      return 'ERROR';
+  }
+}
+
+type Painter = Record<'green' | 'red' | 'yellow' | 'dim' | 'bold', (text: string) => string>;
+
+function statusLabel(status: string, message: string, c: Painter): string {
+  switch (status) {
+    case 'success':
+      return c.green(message);
+    case 'pass':
+      return c.green('PASS');
+    case 'warn':
+      return c.yellow('WARN');
+    case 'skipped':
+      return c.yellow('SKIP');
+    case 'fail':
+      return c.red('FAIL');
+    default:
+      return c.red('ERROR');
+  }
+}
+
 function describe(event: DemaEvent, color: boolean): string | undefined {
   const c = color ? colors : { green: String, red: String, yellow: String, dim: String, bold: String };
   switch (event.type) {
@@ -74,6 +116,27 @@ function describe(event: DemaEvent, color: boolean): string | undefined {
       return `${c.green('loaded')} ${event.source} (${event.merchant}): ${formatCount(event.rowsRead)} read = ${formatCount(event.rowsLoaded)} loaded + ${formatCount(event.rowsRejected)} rejected in ${(event.elapsedMs / 1000).toFixed(1)}s (load ${event.loadId})`;
     case 'log':
       return event.level === 'warn' ? `${c.yellow('warn')}  ${event.message}` : event.message;
+    case 'dbt.start':
+      return `Found ${event.description || 'nothing to run'}\n`;
+    case 'dbt.node.start':
+      return `${c.dim(clock())} ${event.index} of ${event.total} START ${dotted(event.description)} [RUN]`;
+    case 'dbt.node.done': {
+      const label = statusLabel(event.status, event.message, c);
+      const head = `${c.dim(clock())} ${event.index} of ${event.total} ${verb(event.status)} ${dotted(event.description)} [${label}${event.status === 'skipped' ? '' : ` in ${event.seconds.toFixed(2)}s`}]`;
+      if (
+        event.status === 'error' ||
+        event.status === 'fail' ||
+        event.status === 'warn' ||
+        event.status === 'skipped'
+      )
+        return `${head}\n    ${event.status === 'warn' ? c.yellow(event.message) : event.status === 'skipped' ? c.dim(event.message) : c.red(event.message)}${event.hint ? `\n    hint: ${event.hint}` : ''}`;
+      return head;
+    }
+    case 'dbt.done': {
+      const totals = `PASS=${event.pass} WARN=${event.warn} ERROR=${event.error} SKIP=${event.skip} TOTAL=${event.total}`;
+      const ok = event.error === 0 && event.skip === 0;
+      return `\nFinished running ${event.total} node${event.total === 1 ? '' : 's'} in ${event.seconds.toFixed(2)}s.\n${ok ? c.green('Completed successfully') : c.red('Completed with errors')}\nDone. ${totals}`;
+    }
   }
 }
 

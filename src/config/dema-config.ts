@@ -57,6 +57,8 @@ const configSchema = z
     target: z.string().default('embedded'),
     targets: z.record(z.string(), targetSchema),
     archive_dir: z.string().default('data/raw'),
+    /** The dbt project `dema run/build/…` use when no dbt_project.yml is at or above the current directory. */
+    project_dir: z.string().default('project'),
     max_rejects: z.number().int().nonnegative().optional(),
     max_reject_ratio: z.number().min(0).max(1).optional(),
     sources: z.array(sourceSchema).default([]),

@@ -51,6 +51,11 @@ export interface Warehouse {
   query<Row = Record<string, unknown>>(sql: string, settings?: Settings): Promise<QueryResult<Row>>;
   /** Runs a query and returns its output in a ClickHouse output format (CSVWithNames, PrettyCompact…). */
   queryText(sql: string, format: string, settings?: Settings): Promise<string>;
+  /**
+   * A query answered synchronously, for Jinja's `run_query` / `statement` (templates render synchronously).
+   * Slow on the server transport (one helper process per call): keep it off hot paths.
+   */
+  querySync<Row = Record<string, unknown>>(sql: string): Row[];
   command(sql: string, settings?: Settings): Promise<StatementStats>;
   insertBytes(insert: ByteInsert): Promise<StatementStats>;
   listTables(database: string): Promise<TableInfo[]>;

@@ -101,6 +101,14 @@ export class ChdbWarehouse implements Warehouse {
     };
   }
 
+  querySync<Row>(sql: string): Row[] {
+    try {
+      return parseJsonLines<Row>(this.session.query(sql, 'JSONEachRow'));
+    } catch (error) {
+      throw toWarehouseError(error, sql);
+    }
+  }
+
   async queryText(sql: string, format: string, settings?: Settings): Promise<string> {
     return (await this.run(`${sql}${settingsClause(settings)}`, format)).text();
   }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { DemaError, errorMessage } from '../../errors.ts';
@@ -14,6 +15,20 @@ import type {
   TableInfo,
   Warehouse,
 } from '../warehouse.ts';
+
+const SYNC_QUERY_SCRIPT = `
+let input = '';
+for await (const chunk of process.stdin) input += chunk;
+const { url, user, password, sql } = JSON.parse(input);
+const response = await fetch(url, {
+  method: 'POST',
+  body: sql,
+  headers: { 'X-ClickHouse-User': user, 'X-ClickHouse-Key': password },
+});
+const body = await response.text();
+if (!response.ok) { process.stderr.write(body); process.exit(1); }
+process.stdout.write(body);
+`;
 
 export interface ServerOptions {
   readonly host: string;
@@ -67,10 +82,12 @@ export class ServerWarehouse implements Warehouse {
   readonly description: string;
   private readonly client: ClickHouseClient;
   private readonly password: string;
+  private readonly options: ServerOptions;
 
   private constructor(client: ClickHouseClient, options: ServerOptions, version: string) {
     this.client = client;
     this.password = options.password;
+    this.options = options;
     this.database = options.database;
     this.capabilities = capabilitiesFor(version);
     this.description = `ClickHouse server ${version} at ${options.host}:${options.port} as ${options.user}`;
@@ -134,6 +151,33 @@ export class ServerWarehouse implements Warehouse {
       rows,
       stats: { rowsRead: 0, bytesRead: 0, rowsWritten: 0, elapsedMs: performance.now() - started },
     };
+  }
+
+  querySync<Row>(sql: string): Row[] {
+    const { host, port, secure, user, password, database } = this.options;
+    const request = JSON.stringify({
+      url: `${secure ? 'https' : 'http'}://${host}:${port}/?database=${encodeURIComponent(database)}&default_format=JSONEachRow`,
+      user,
+      password,
+      sql,
+    });
+    let text: string;
+    try {
+      // The password travels on stdin, never in the helper's argv.
+      text = execFileSync(process.execPath, ['--input-type=module', '-e', SYNC_QUERY_SCRIPT], {
+        input: request,
+        encoding: 'utf8',
+        timeout: this.options.requestTimeoutMs,
+      });
+    } catch (error) {
+      const stderr = String((error as { stderr?: string }).stderr ?? errorMessage(error));
+      this.fail(new Error(stderr.trim()), sql);
+    }
+    throwIfBodyHasException(text, sql);
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Row);
   }
 
   async queryText(sql: string, format: string, settings?: Settings): Promise<string> {

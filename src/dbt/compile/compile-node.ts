@@ -1,0 +1,117 @@
+import { DemaError } from '../../errors.ts';
+import { compileTemplate, withScope } from '../jinja/environment.ts';
+import type { DbtNode } from '../manifest/types.ts';
+import {
+  createScope,
+  type NodeIdentity,
+  newRenderState,
+  type ProjectContext,
+  type RenderState,
+} from './context.ts';
+import { injectCtes } from './inject-ctes.ts';
+
+/**
+ * The second, "just in time" render of a node with `execute` true: refs resolve to relations,
+ * ephemeral models referenced are compiled recursively and injected as CTEs (dbt-semantics.md §3.5).
+ */
+
+export function identityOf(node: DbtNode): NodeIdentity {
+  return {
+    uniqueId: node.uniqueId,
+    name: node.name,
+    resourceType: node.resourceType,
+    packageName: node.packageName,
+    originalFilePath: node.originalFilePath,
+    schema: node.schema,
+    alias: node.alias,
+    config: node.config,
+    node,
+  };
+}
+
+/** Renders a node's SQL without CTE injection; returns the SQL and the ephemeral models it used. */
+function renderNode(
+  context: ProjectContext,
+  node: DbtNode,
+  extra?: Record<string, unknown>,
+): { sql: string; state: RenderState } {
+  const state = newRenderState(identityOf(node), true, extra);
+  const scope = createScope(context, state);
+  if (node.test && node.testType === 'generic')
+    return { sql: renderGenericTest(context, node, state, scope), state };
+  const sql = compileTemplate(node.rawCode, node.originalFilePath).render(scope);
+  return { sql, state };
+}
+
+export function compileNode(context: ProjectContext, node: DbtNode): string {
+  const { sql, state } = renderNode(context, node);
+  if (state.run.ephemerals.length === 0) return sql;
+  const ctes = new Map<string, string>();
+  const visit = (ids: readonly string[], chain: readonly string[]) => {
+    for (const id of ids) {
+      if (ctes.has(id)) continue;
+      if (chain.includes(id))
+        throw new DemaError(
+          'GRAPH_CYCLE',
+          `Ephemeral models refer to each other: ${[...chain, id].join(' → ')}`,
+        );
+      const ephemeral = context.lookup.node(id);
+      if (!ephemeral)
+        throw new DemaError('REF_NOT_FOUND', `Ephemeral model ${id} is missing from the manifest.`);
+      const rendered = renderNode(context, ephemeral);
+      visit(rendered.state.run.ephemerals, [...chain, id]);
+      ctes.set(id, `__dbt__cte__${ephemeral.alias} as (\n${rendered.sql.trim()}\n)`);
+    }
+  };
+  visit(state.run.ephemerals, [node.uniqueId]);
+  return injectCtes(sql, [...ctes.values()]);
+}
+
+const KWARG_EXPRESSION = /^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$/;
+
+/** A generic test: its macro called with the YAML arguments; ref()/source()/var() strings are evaluated first. */
+function renderGenericTest(
+  context: ProjectContext,
+  node: DbtNode,
+  state: RenderState,
+  scope: ReturnType<typeof createScope>,
+): string {
+  const test = node.test!;
+  let captured: unknown;
+  const evaluate = (expression: string): unknown => {
+    const capture = {
+      __dema_capture: (value: unknown) => {
+        captured = value;
+        return '';
+      },
+    };
+    const inner = newRenderState(state.identity, true, capture);
+    inner.run.ephemerals.push(...state.run.ephemerals);
+    compileTemplate(
+      `{{ __dema_capture(${expression}) }}`,
+      node.originalFilePath,
+      (node.line ?? 1) - 1,
+    ).render(createScope(context, inner));
+    for (const id of inner.run.ephemerals)
+      if (!state.run.ephemerals.includes(id)) state.run.ephemerals.push(id);
+    return captured;
+  };
+  const resolve = (value: unknown): unknown => {
+    if (typeof value === 'string' && KWARG_EXPRESSION.test(value)) return evaluate(value);
+    if (Array.isArray(value)) return value.map(resolve);
+    return value;
+  };
+  const kwargs: Record<string, unknown> = { __keywords: true };
+  for (const [key, value] of Object.entries(test.kwargs)) {
+    if (key === 'model')
+      kwargs.model = compileTemplate(String(value), node.originalFilePath).render(scope).trim();
+    else if (key === 'column_name') kwargs.column_name = value;
+    else kwargs[key] = resolve(value);
+  }
+  const macro = test.namespace
+    ? context.registry.namespace(test.namespace)?.[`test_${test.name}`]
+    : context.registry.lookup(`test_${test.name}`);
+  if (!macro)
+    throw new DemaError('JINJA_RENDER', `${node.originalFilePath}: test macro test_${test.name} not found.`);
+  return String(withScope(scope, () => macro(kwargs)));
+}

@@ -1,0 +1,409 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { DemaError } from '../../errors.ts';
+import type { Warehouse } from '../../warehouse/warehouse.ts';
+import { raise, type Scope, splitArgs } from '../jinja/environment.ts';
+import type { MacroRegistry } from '../jinja/macros.ts';
+import { Relation } from '../jinja/relation.ts';
+import type { DbtNode, RefCall } from '../manifest/types.ts';
+import { mergeConfig, type NodeConfig } from '../project/config-tree.ts';
+import type { DbtProjectFile } from '../project/project-file.ts';
+import { agateTable } from './agate.ts';
+import { modulesContext } from './modules.ts';
+import type { RelationCache } from './relation-cache.ts';
+
+/**
+ * dbt's Jinja context for one node (dbt-semantics.md §3.2–3.3). Rendered twice: at parse time
+ * (`execute` false) `ref`/`source`/`config` only record, and at run time they resolve.
+ */
+
+export interface ProjectContext {
+  readonly project: DbtProjectFile;
+  readonly registry: MacroRegistry;
+  readonly target: Readonly<Record<string, unknown>>;
+  readonly cliVars: Readonly<Record<string, unknown>>;
+  readonly invocationId: string;
+  readonly runStartedAt: Date;
+  readonly flags: Readonly<{ FULL_REFRESH: boolean; WHICH: string; STORE_FAILURES: boolean }>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly log: (level: 'info' | 'debug' | 'warn', message: string) => void;
+  readonly lookup: NodeLookup;
+  /** Present when rendering to execute: the warehouse and what exists in it. */
+  readonly runtime?: { readonly warehouse: Warehouse; readonly cache: RelationCache };
+}
+
+export interface NodeLookup {
+  node(uniqueId: string): DbtNode | undefined;
+  ref(call: RefCall, from: NodeIdentity): DbtNode | undefined;
+  source(sourceName: string, tableName: string): DbtNode | undefined;
+  graph(): Record<string, unknown>;
+  nodeDict(node: DbtNode): Record<string, unknown>;
+}
+
+/** What is known of a node while rendering it (at parse time: less than the manifest will hold). */
+export interface NodeIdentity {
+  readonly uniqueId: string;
+  readonly name: string;
+  readonly resourceType: DbtNode['resourceType'];
+  readonly packageName: string;
+  readonly originalFilePath: string;
+  readonly schema: string;
+  readonly alias: string;
+  readonly config: NodeConfig;
+  readonly node?: DbtNode;
+}
+
+/** What a parse-time render discovers. */
+export interface ParseCapture {
+  readonly refs: RefCall[];
+  readonly sources: [string, string][];
+  config: NodeConfig;
+}
+
+/** What an execute-time render collects. */
+export interface ExecuteCapture {
+  /** Ephemeral models referenced, in first-use order (unique ids). */
+  readonly ephemerals: string[];
+  readonly statements: Map<string, unknown>;
+}
+
+export interface RenderState {
+  readonly identity: NodeIdentity;
+  readonly execute: boolean;
+  readonly parse: ParseCapture;
+  readonly run: ExecuteCapture;
+  /** Extra names (e.g. a test's kwargs, a materialization's `sql`). */
+  readonly extra?: Readonly<Record<string, unknown>>;
+}
+
+export function newRenderState(
+  identity: NodeIdentity,
+  execute: boolean,
+  extra?: Record<string, unknown>,
+): RenderState {
+  return {
+    identity,
+    execute,
+    parse: { refs: [], sources: [], config: {} },
+    run: { ephemerals: [], statements: new Map() },
+    ...(extra ? { extra } : {}),
+  };
+}
+
+function varLookup(
+  project: ProjectContext,
+  packageName: string,
+): (name: string, fallback?: unknown) => unknown {
+  return (name, fallback) => {
+    const scoped = project.project.vars[packageName];
+    const sources = [
+      project.cliVars,
+      scoped && typeof scoped === 'object' ? (scoped as Record<string, unknown>) : {},
+      project.project.vars,
+    ];
+    for (const source of sources) if (Object.hasOwn(source, name)) return source[name];
+    if (fallback !== undefined) return fallback;
+    return undefined;
+  };
+}
+
+export function createScope(project: ProjectContext, state: RenderState): Scope {
+  const context = nodeContext(project, state);
+  return {
+    has: (name) =>
+      name in context ||
+      project.registry.lookup(name) !== undefined ||
+      project.registry.namespace(name) !== undefined,
+    get: (name) => {
+      if (name in context) return context[name];
+      return project.registry.lookup(name) ?? project.registry.namespace(name);
+    },
+  };
+}
+
+function refRelation(project: ProjectContext, state: RenderState, target: DbtNode): Relation {
+  if (target.config.materialized === 'ephemeral') {
+    if (state.execute && !state.run.ephemerals.includes(target.uniqueId))
+      state.run.ephemerals.push(target.uniqueId);
+    return new Relation('', `__dbt__cte__${target.alias}`, 'cte');
+  }
+  const existing = project.runtime?.cache.get(target.schema, target.alias);
+  return new Relation(target.schema, target.alias, existing?.type ?? 'table');
+}
+
+function nodeContext(project: ProjectContext, state: RenderState): Record<string, unknown> {
+  const { identity, execute } = state;
+  const where = identity.originalFilePath;
+  const configValue = (name: string) => (identity.node?.config ?? identity.config)[name];
+
+  const ref = (...args: unknown[]) => {
+    const { positional, kwargs } = splitArgs(args);
+    const call: RefCall =
+      positional.length >= 2
+        ? { package: String(positional[0]), name: String(positional[1]) }
+        : { name: String(positional[0]) };
+    if (kwargs.version !== undefined || kwargs.v !== undefined)
+      raise(
+        new DemaError(
+          'JINJA_UNSUPPORTED',
+          `ref('${call.name}', version=…): model versions are not supported.`,
+          { hint: 'Refer to the model by its name.' },
+        ),
+      );
+    if (!execute) {
+      state.parse.refs.push(call);
+      return new Relation(String(project.target.schema), call.name, 'table');
+    }
+    const target = project.lookup.ref(call, identity);
+    if (!target)
+      raise(
+        new DemaError('REF_NOT_FOUND', `ref('${call.name}') in ${where}: no such model, seed or snapshot.`, {
+          hint: 'Check the name; run `dema ls` to see the nodes.',
+        }),
+      );
+    if (identity.node && !identity.node.dependsOn.includes(target.uniqueId))
+      raise(
+        new DemaError(
+          'REF_NOT_FOUND',
+          `${where}: ref('${call.name}') was not found when parsing (it sits in a branch not taken at parse time).`,
+          {
+            hint: `dema was unable to infer all dependencies: add "-- depends_on: {{ ref('${call.name}') }}" to the top of the model.`,
+          },
+        ),
+      );
+    return refRelation(project, state, target);
+  };
+
+  const source = (sourceName: unknown, tableName: unknown) => {
+    if (!execute) {
+      state.parse.sources.push([String(sourceName), String(tableName)]);
+      return new Relation(String(sourceName), String(tableName), 'table');
+    }
+    const target = project.lookup.source(String(sourceName), String(tableName));
+    if (!target)
+      raise(
+        new DemaError(
+          'REF_NOT_FOUND',
+          `source('${String(sourceName)}', '${String(tableName)}') in ${where}: no such source.`,
+          { hint: 'Declare it under sources: in a schema YAML file.' },
+        ),
+      );
+    return new Relation(target.schema, target.alias, 'table');
+  };
+
+  const config = Object.assign(
+    (...args: unknown[]) => {
+      if (execute) return '';
+      const { positional, kwargs } = splitArgs(args);
+      const given = (
+        positional[0] && typeof positional[0] === 'object' ? positional[0] : kwargs
+      ) as NodeConfig;
+      state.parse.config = mergeConfig(state.parse.config, given);
+      return '';
+    },
+    {
+      get: (name: string, fallback?: unknown) => {
+        if (!execute) return fallback ?? '';
+        const value = configValue(name);
+        return value === undefined || value === null ? (fallback ?? null) : value;
+      },
+      require: (name: string) => {
+        if (!execute) return '';
+        const value = configValue(name);
+        if (value === undefined)
+          raise(
+            new DemaError('JINJA_RENDER', `${where}: config '${name}' is required but not set.`, {
+              hint: `Set ${name} in config() or dbt_project.yml.`,
+            }),
+          );
+        return value;
+      },
+    },
+  );
+
+  const thisRelation =
+    identity.resourceType === 'model' && identity.config.materialized === 'ephemeral'
+      ? new Relation('', `__dbt__cte__${identity.alias}`, 'cte')
+      : new Relation(
+          identity.schema,
+          identity.alias,
+          project.runtime?.cache.get(identity.schema, identity.alias)?.type ?? 'table',
+        );
+
+  const fullRefresh = () => {
+    const own = configValue('full_refresh');
+    return own === undefined || own === null ? project.flags.FULL_REFRESH : own === true;
+  };
+
+  const isIncremental = () => {
+    if (!execute || !project.runtime) return false;
+    const existing = project.runtime.cache.get(identity.schema, identity.alias);
+    return existing?.type === 'table' && configValue('materialized') === 'incremental' && !fullRefresh();
+  };
+
+  const runQuery = (sql: unknown) => {
+    if (!execute || !project.runtime) return undefined;
+    return agateTable(project.runtime.warehouse.querySync(String(sql)));
+  };
+
+  const statement = (...args: unknown[]) => {
+    const { positional, kwargs } = splitArgs(args);
+    const name = String(positional[0] ?? kwargs.name ?? '');
+    const caller = kwargs.caller as (() => unknown) | undefined;
+    if (!execute || !project.runtime || !caller) return '';
+    const sql = String(caller());
+    const fetch = positional[1] === true || kwargs.fetch_result === true;
+    const rows = project.runtime.warehouse.querySync<Record<string, unknown>>(sql);
+    const table = agateTable(rows);
+    state.run.statements.set(name, {
+      response: { _message: 'OK', code: 'OK', rows_affected: rows.length },
+      data: fetch ? table.rows : [],
+      table,
+    });
+    return '';
+  };
+
+  const relationOf = (value: unknown): { schema: string; identifier: string } => {
+    const relation = value as Relation;
+    return { schema: relation.schema, identifier: relation.identifier };
+  };
+
+  const adapter = {
+    dispatch: (name: string, namespace?: string) => project.registry.dispatch(name, namespace),
+    type: () => 'clickhouse',
+    quote: (identifier: string) => `\`${String(identifier).replace(/`/g, '\\`')}\``,
+    get_relation: (...args: unknown[]) => {
+      const { positional, kwargs } = splitArgs(args);
+      const schema = String(kwargs.schema ?? positional[1] ?? '');
+      const identifier = String(kwargs.identifier ?? positional[2] ?? '');
+      return project.runtime?.cache.get(schema, identifier) ?? null;
+    },
+    get_columns_in_relation: (relation: unknown) => {
+      if (!project.runtime) return [];
+      const { schema, identifier } = relationOf(relation);
+      return project.runtime.cache.columns(schema, identifier).map(columnObject);
+    },
+    check_schema_exists: (_database: unknown, schema: unknown) =>
+      project.runtime?.cache.databaseEngine(String(schema)) !== undefined,
+    get_missing_columns: (from: unknown, to: unknown) => {
+      if (!project.runtime) return [];
+      const a = relationOf(from);
+      const b = relationOf(to);
+      const have = new Set(
+        project.runtime.cache.columns(b.schema, b.identifier).map((column) => column.name),
+      );
+      return project.runtime.cache
+        .columns(a.schema, a.identifier)
+        .filter((column) => !have.has(column.name))
+        .map(columnObject);
+    },
+    commit: () => '',
+  };
+
+  const context: Record<string, unknown> = {
+    execute,
+    ref,
+    source,
+    config,
+    this: thisRelation,
+    is_incremental: isIncremental,
+    should_full_refresh: fullRefresh,
+    var: varLookup(project, identity.packageName),
+    env_var: (name: string, fallback?: unknown) => {
+      const value = project.env[name];
+      if (value !== undefined) return value;
+      if (fallback !== undefined) return String(fallback);
+      return raise(
+        new DemaError('JINJA_RENDER', `${where}: env_var('${name}') is not set and has no default.`, {
+          hint: `Set ${name} in the environment, or give a default.`,
+        }),
+      );
+    },
+    target: project.target,
+    project_name: project.project.name,
+    dbt_version: '1.10.0',
+    invocation_id: project.invocationId,
+    run_started_at: project.runStartedAt,
+    flags: project.flags,
+    model: identity.node
+      ? project.lookup.nodeDict(identity.node)
+      : { name: identity.name, unique_id: identity.uniqueId, config: identity.config },
+    schema: identity.schema,
+    database: '',
+    graph: execute ? project.lookup.graph() : { nodes: {}, sources: {} },
+    selected_resources: [],
+    run_query: runQuery,
+    statement,
+    load_result: (name: string) => state.run.statements.get(name) ?? null,
+    noop_statement: () => '',
+    adapter,
+    api: {
+      Relation: {
+        create: (options: Record<string, unknown>) =>
+          new Relation(
+            String(options.schema ?? ''),
+            String(options.identifier ?? ''),
+            (options.type as Relation['type']) ?? 'table',
+          ),
+      },
+    },
+    log: (message: unknown, ...args: unknown[]) => {
+      const { positional, kwargs } = splitArgs(args);
+      project.log(positional[0] === true || kwargs.info === true ? 'info' : 'debug', String(message));
+      return '';
+    },
+    print: (message: unknown) => {
+      project.log('info', String(message));
+      return '';
+    },
+    exceptions: {
+      raise_compiler_error: (message: unknown) =>
+        raise(
+          new DemaError(
+            'JINJA_RENDER',
+            `Compilation error in ${identity.resourceType} ${identity.name} (${where}): ${String(message)}`,
+          ),
+        ),
+      raise_not_implemented: (message: unknown) =>
+        raise(new DemaError('JINJA_UNSUPPORTED', `${where}: ${String(message)}`)),
+      warn: (message: unknown) => {
+        project.log('warn', String(message));
+        return '';
+      },
+    },
+    modules: modulesContext(),
+    fromjson: (text: string, fallback?: unknown) => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return fallback ?? null;
+      }
+    },
+    tojson: (value: unknown) => JSON.stringify(value),
+    fromyaml: (text: string) => parseYaml(text),
+    toyaml: (value: unknown) => stringifyYaml(value),
+    local_md5: (text: string) => createHash('md5').update(String(text)).digest('hex'),
+    zip: (...lists: unknown[][]) => lists[0]!.map((_, i) => lists.map((list) => list[i])),
+    set: (items: unknown[]) => [...new Set(items)],
+    doc: (name: string) => `{{ doc('${name}') }}`,
+    thread_id: 'Thread-1',
+    ...state.extra,
+  };
+  return context;
+}
+
+function columnObject(column: { name: string; type: string }) {
+  return {
+    name: column.name,
+    column: column.name,
+    data_type: column.type,
+    dtype: column.type,
+    quoted: `\`${column.name}\``,
+    is_string: () => /String/.test(column.type),
+    is_number: () => /Int|Float|Decimal/.test(column.type),
+  };
+}
+
+export function newInvocationId(): string {
+  return randomUUID();
+}

@@ -1,0 +1,60 @@
+import { quoteIdent } from '../../warehouse/sql.ts';
+
+/**
+ * dbt-clickhouse's relation: no database level, always `` `schema`.`identifier` `` (dbt-semantics.md §7.2).
+ * Ephemeral models render as their CTE name.
+ */
+export class Relation {
+  readonly database = '';
+
+  constructor(
+    readonly schema: string,
+    readonly identifier: string,
+    readonly type: 'table' | 'view' | 'cte' | 'materialized_view' | 'dictionary' | undefined = undefined,
+  ) {}
+
+  get name(): string {
+    return this.identifier;
+  }
+
+  get table(): string {
+    return this.identifier;
+  }
+
+  get is_table(): boolean {
+    return this.type === 'table';
+  }
+
+  get is_view(): boolean {
+    return this.type === 'view';
+  }
+
+  get is_cte(): boolean {
+    return this.type === 'cte';
+  }
+
+  render(): string {
+    if (this.type === 'cte') return this.identifier;
+    return this.schema
+      ? `${quoteIdent(this.schema)}.${quoteIdent(this.identifier)}`
+      : quoteIdent(this.identifier);
+  }
+
+  toString(): string {
+    return this.render();
+  }
+
+  include(): Relation {
+    return this;
+  }
+
+  incorporate(
+    options: { path?: { schema?: string; identifier?: string }; type?: Relation['type'] } = {},
+  ): Relation {
+    return new Relation(
+      options.path?.schema ?? this.schema,
+      options.path?.identifier ?? this.identifier,
+      options.type ?? this.type,
+    );
+  }
+}

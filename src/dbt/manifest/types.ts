@@ -1,0 +1,94 @@
+import type { GraphNode } from '../graph/graph.ts';
+import type { NodeConfig } from '../project/config-tree.ts';
+
+/** One entry of a generic test list in schema YAML, normalised. */
+export interface TestSpec {
+  readonly name: string;
+  /** `dbt_utils` for `dbt_utils.accepted_range`; undefined for built-ins and project tests. */
+  readonly namespace?: string;
+  readonly kwargs: Record<string, unknown>;
+  readonly config: NodeConfig;
+  /** A user-given test name (`name:`), replacing the synthesised one. */
+  readonly customName?: string;
+  readonly description?: string;
+}
+
+export interface ColumnSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly dataType?: string;
+  readonly meta: Record<string, unknown>;
+  readonly tags: string[];
+  readonly tests: TestSpec[];
+}
+
+export interface RefCall {
+  readonly name: string;
+  readonly package?: string;
+}
+
+export interface GenericTestMetadata {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly kwargs: Record<string, unknown>;
+  readonly columnName?: string;
+  /** The model / seed / source the test is defined on. */
+  readonly attachedNode?: string;
+}
+
+export interface SourceInfo {
+  readonly sourceName: string;
+  readonly identifier: string;
+  readonly loadedAtField?: string;
+  readonly freshness?: FreshnessSpec | null;
+  readonly sourceDescription: string;
+}
+
+export interface FreshnessSpec {
+  readonly warn_after?: { count: number; period: 'minute' | 'hour' | 'day' };
+  readonly error_after?: { count: number; period: 'minute' | 'hour' | 'day' };
+  readonly filter?: string;
+}
+
+export interface DbtNode extends GraphNode {
+  /** Path relative to its resource directory (models/, seeds/, tests/). */
+  readonly path: string;
+  readonly rawCode: string;
+  readonly checksum: string;
+  config: NodeConfig;
+  tags: string[];
+  description: string;
+  columns: Record<string, ColumnSpec>;
+  meta: Record<string, unknown>;
+  refs: RefCall[];
+  sourceRefs: [string, string][];
+  dependsOn: string[];
+  macroCalls: string[];
+  schema: string;
+  alias: string;
+  /** `schema`.`alias`; undefined for ephemeral models and tests. */
+  relationName?: string;
+  patchPath?: string;
+  readonly test?: GenericTestMetadata;
+  readonly source?: SourceInfo;
+  /** Seeds: the CSV file relative to the project. */
+  readonly seedFile?: string;
+  /** Operations (on-run-start/end): which hook list and index. */
+  readonly hook?: { kind: 'on-run-start' | 'on-run-end'; index: number };
+  /** Singular and generic tests: the YAML or SQL file line the test comes from, for messages. */
+  readonly line?: number;
+}
+
+export interface DocBlock {
+  readonly name: string;
+  readonly packageName: string;
+  readonly path: string;
+  readonly contents: string;
+}
+
+export interface Manifest {
+  readonly projectName: string;
+  readonly projectDir: string;
+  readonly nodes: Map<string, DbtNode>;
+  readonly docs: Map<string, DocBlock>;
+}

@@ -1,0 +1,129 @@
+import { createReadStream, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DemaError } from '../../errors.ts';
+import { quoteIdent } from '../../warehouse/sql.ts';
+import type { DbtNode } from '../manifest/types.ts';
+import { dropTable, engineClause, rel, type TableRef } from './ddl.ts';
+import type { MaterializeEnv, Outcome } from './materialize.ts';
+
+/**
+ * Seeds: column types inferred as dbt-clickhouse does (Int32 / Float32 / Date / DateTime / Bool /
+ * String, dbt-semantics.md §7.10) unless `column_types` says otherwise; the file's bytes go to
+ * ClickHouse through the same byte path as ingest, never row-by-row INSERTs.
+ */
+
+/** Splits CSV text into rows of fields (RFC 4180 quoting). Seeds are small reference files. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (quoted) {
+      if (char === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (char === '"') quoted = false;
+      else field += char;
+    } else if (char === '"') quoted = true;
+    else if (char === ',') {
+      row.push(field);
+      field = '';
+    } else if (char === '\n' || char === '\r') {
+      if (char === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += char;
+  }
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+const TESTERS: [string, RegExp][] = [
+  ['Int32', /^-?\d+$/],
+  ['Float32', /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/],
+  ['Date', /^\d{4}-\d{2}-\d{2}$/],
+  ['DateTime', /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/],
+  ['Bool', /^(true|false)$/i],
+];
+
+export function inferSeedTypes(
+  rows: readonly string[][],
+  header: readonly string[],
+  overrides: Record<string, string>,
+): { name: string; type: string }[] {
+  return header.map((name, index) => {
+    if (overrides[name]) return { name, type: overrides[name]! };
+    const values = rows
+      .map((row) => row[index] ?? '')
+      .filter((value) => value !== '' && value.toLowerCase() !== 'null');
+    if (values.length === 0) return { name, type: 'String' };
+    for (const [type, pattern] of TESTERS) {
+      if (!values.every((value) => pattern.test(value))) continue;
+      if (type === 'Int32' && values.some((value) => Math.abs(Number(value)) > 2_147_483_647))
+        return { name, type: 'Int64' };
+      return { name, type };
+    }
+    return { name, type: 'String' };
+  });
+}
+
+export async function loadSeed(node: DbtNode, projectDir: string, env: MaterializeEnv): Promise<Outcome> {
+  const file = join(projectDir, node.seedFile!);
+  const text = readFileSync(file, 'utf8');
+  const [header, ...rows] = parseCsv(text.replace(/^\uFEFF/, ''));
+  if (!header || header.length === 0)
+    throw new DemaError('EXEC_MODEL', `${node.seedFile}: the seed is empty (no header row).`, {
+      hint: 'A seed CSV needs a header row naming its columns.',
+    });
+  rows.forEach((row, index) => {
+    if (row.length !== header.length && !(row.length === 1 && row[0] === ''))
+      throw new DemaError(
+        'EXEC_MODEL',
+        `${node.seedFile}:${index + 2}: ${row.length} fields, the header has ${header.length}.`,
+        { hint: 'Fix that line of the seed CSV.' },
+      );
+  });
+  const columns = inferSeedTypes(rows, header, (node.config.column_types as Record<string, string>) ?? {});
+  const target: TableRef = { schema: node.schema, name: node.alias };
+  const existing = env.cache.get(target.schema, target.name);
+  const statements: string[] = [];
+  const run = async (sql: string) => {
+    statements.push(sql);
+    await env.warehouse.command(sql);
+  };
+  if (existing?.type === 'view')
+    throw new DemaError('EXEC_MODEL', `Seed ${node.name}: ${rel(target)} is a view.`, {
+      hint: 'Drop the view or rename the seed.',
+    });
+  const sameShape =
+    existing &&
+    JSON.stringify(env.cache.columns(target.schema, target.name)) ===
+      JSON.stringify(columns.map((c) => ({ name: c.name, type: c.type })));
+  const fullRefresh = node.config.full_refresh ?? env.fullRefresh;
+  if (existing && sameShape && !fullRefresh) await run(`truncate table ${rel(target)}`);
+  else {
+    if (existing) await run(dropTable(target));
+    const quote = node.config.quote_columns !== false;
+    const definition = columns.map((c) => `${quote ? quoteIdent(c.name) : c.name} ${c.type}`).join(',\n  ');
+    await run(`create table ${rel(target)} (\n  ${definition}\n)\n  ${engineClause(node.config)}`);
+  }
+  statements.push(`insert into ${rel(target)} format CSVWithNames <${node.seedFile}>`);
+  await env.warehouse.insertBytes({
+    table: target.name,
+    database: target.schema,
+    columns: header,
+    format: 'CSVWithNames',
+    chunks: createReadStream(file),
+    settings: { input_format_csv_empty_as_default: 1, date_time_input_format: 'best_effort' },
+  });
+  await env.cache.refresh(target.schema, target.name);
+  const loaded = rows.filter((row) => !(row.length === 1 && row[0] === '')).length;
+  return { message: `INSERT ${loaded}`, rowsWritten: loaded, bytesRead: 0, statements };
+}

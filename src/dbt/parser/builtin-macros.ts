@@ -1,0 +1,24 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { extractBlocks } from '../jinja/blocks.ts';
+import { type MacroDef, macroDefsFromBlocks } from '../jinja/macros.ts';
+
+const BUILTINS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'builtins');
+
+let cached: MacroDef[] | undefined;
+
+/** dema's own implementations of dbt's global macros (package `dbt`) and of dbt_utils (package `dbt_utils`). */
+export function builtinMacros(): MacroDef[] {
+  if (cached) return cached;
+  const defs: MacroDef[] = [];
+  for (const packageName of ['dbt', 'dbt_utils'])
+    for (const file of readdirSync(join(BUILTINS_DIR, packageName))
+      .filter((name) => name.endsWith('.sql'))
+      .sort()) {
+      const text = readFileSync(join(BUILTINS_DIR, packageName, file), 'utf8');
+      defs.push(...macroDefsFromBlocks(extractBlocks(text), packageName, `builtin://${packageName}/${file}`));
+    }
+  cached = defs;
+  return defs;
+}

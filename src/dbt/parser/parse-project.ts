@@ -1,0 +1,726 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { DemaError } from '../../errors.ts';
+import {
+  createScope,
+  type NodeIdentity,
+  type NodeLookup,
+  newRenderState,
+  type ProjectContext,
+} from '../compile/context.ts';
+import { Graph } from '../graph/graph.ts';
+import { BlockError, extractBlocks } from '../jinja/blocks.ts';
+import { compileTemplate, withScope } from '../jinja/environment.ts';
+import { type MacroDef, MacroRegistry, macroDefsFromBlocks } from '../jinja/macros.ts';
+import type { DbtNode, DocBlock, Manifest, RefCall, TestSpec } from '../manifest/types.ts';
+import { configForFqn, mergeConfig, type NodeConfig } from '../project/config-tree.ts';
+import { type DbtProjectFile, loadProjectFile } from '../project/project-file.ts';
+import { readYamlFile } from '../project/yaml-file.ts';
+import { builtinMacros } from './builtin-macros.ts';
+import { listFiles } from './files.ts';
+import { nameGenericTest } from './generic-tests.ts';
+import { nodeDict } from './node-dict.ts';
+import { checkPackages } from './packages.ts';
+import { type NodePatch, readPropertyFiles } from './schema-yaml.ts';
+
+/**
+ * Reads a dbt project into a manifest: every model, seed, source, test and hook with its final
+ * config, relation name and dependencies (each model rendered once with `execute` false).
+ */
+
+export interface ParseOptions {
+  readonly projectDir: string;
+  readonly target: Readonly<Record<string, unknown>>;
+  readonly cliVars?: Readonly<Record<string, unknown>>;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly invocationId?: string;
+  readonly fullRefresh?: boolean;
+  readonly which?: string;
+  readonly log?: ProjectContext['log'];
+}
+
+export interface ParsedProject {
+  readonly project: DbtProjectFile;
+  readonly manifest: Manifest;
+  readonly registry: MacroRegistry;
+  readonly graph: Graph<DbtNode>;
+  readonly context: ProjectContext;
+}
+
+const MODEL_DEFAULTS: NodeConfig = {
+  enabled: true,
+  materialized: 'view',
+  tags: [],
+  meta: {},
+  on_schema_change: 'ignore',
+  'pre-hook': [],
+  'post-hook': [],
+};
+const SEED_DEFAULTS: NodeConfig = {
+  enabled: true,
+  materialized: 'seed',
+  tags: [],
+  meta: {},
+  quote_columns: true,
+  column_types: {},
+};
+const TEST_DEFAULTS: NodeConfig = {
+  enabled: true,
+  materialized: 'test',
+  tags: [],
+  meta: {},
+  severity: 'ERROR',
+  fail_calc: 'count(*)',
+  warn_if: '!= 0',
+  error_if: '!= 0',
+  schema: 'dbt_test__audit',
+  store_failures: null,
+  where: null,
+  limit: null,
+};
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function stem(path: string): string {
+  return path
+    .split('/')
+    .at(-1)!
+    .replace(/\.[^.]+$/, '');
+}
+
+/** Path below the resource root, e.g. models/staging/x.sql under "models" → staging/x.sql. */
+function below(root: string, relative: string): string {
+  return relative.slice(root.replace(/\/$/, '').length + 1);
+}
+
+function fqnFor(packageName: string, pathBelowRoot: string): string[] {
+  const parts = pathBelowRoot.split('/');
+  return [packageName, ...parts.slice(0, -1), stem(pathBelowRoot)];
+}
+
+function lineOfText(text: string, needle: RegExp): number | undefined {
+  const match = needle.exec(text);
+  if (!match) return undefined;
+  return text.slice(0, match.index).split('\n').length;
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export function parseProject(options: ParseOptions): ParsedProject {
+  const project = loadProjectFile(options.projectDir);
+  checkPackages(project.dir);
+  const packageName = project.name;
+
+  // Macros: dema's dbt + dbt_utils built-ins, then the project's macro-paths and tests/generic.
+  const defs: MacroDef[] = [...builtinMacros()];
+  const docs = new Map<string, DocBlock>();
+  const macroFiles = [
+    ...listFiles(project.dir, project.macroPaths, ['.sql']),
+    ...listFiles(
+      project.dir,
+      project.testPaths.map((path) => `${path}/generic`),
+      ['.sql'],
+    ),
+  ];
+  for (const file of macroFiles) {
+    const text = readFileSync(file.absolute, 'utf8');
+    let blocks: ReturnType<typeof extractBlocks>;
+    try {
+      blocks = extractBlocks(text);
+    } catch (error) {
+      if (error instanceof BlockError)
+        throw new DemaError(
+          'JINJA_SYNTAX',
+          `${file.relative}:${error.line}: ${error.message.replace(/^line \d+: /, '')}`,
+          { hint: 'Close every block.' },
+        );
+      throw error;
+    }
+    const materialization = blocks.find((block) => block.kind === 'materialization');
+    if (materialization)
+      throw new DemaError(
+        'JINJA_UNSUPPORTED',
+        `${file.relative}:${materialization.line}: custom materialization "${materialization.name}" is not supported.`,
+        {
+          hint: 'dema implements view, table, incremental, ephemeral and seed natively; use one of them.',
+        },
+      );
+    defs.push(...macroDefsFromBlocks(blocks, packageName, file.relative));
+  }
+  for (const file of listFiles(project.dir, project.docsPaths, ['.md']))
+    for (const block of extractBlocks(readFileSync(file.absolute, 'utf8')).filter((b) => b.kind === 'docs'))
+      docs.set(block.name, {
+        name: block.name,
+        packageName,
+        path: file.relative,
+        contents: block.body.trim(),
+      });
+  const registry = new MacroRegistry(defs, packageName, project.dispatch);
+
+  const nodes = new Map<string, DbtNode>();
+  const lookup = createLookup(nodes, packageName);
+  const context: ProjectContext = {
+    project,
+    registry,
+    target: options.target,
+    cliVars: options.cliVars ?? {},
+    invocationId: options.invocationId ?? '00000000-0000-0000-0000-000000000000',
+    runStartedAt: new Date(),
+    flags: {
+      FULL_REFRESH: options.fullRefresh ?? false,
+      WHICH: options.which ?? 'parse',
+      STORE_FAILURES: false,
+    },
+    env: options.env ?? process.env,
+    log: options.log ?? (() => {}),
+    lookup,
+  };
+  const targetSchema = String(options.target.schema);
+
+  const render = (identity: NodeIdentity, raw: string, lineOffset = 0) => {
+    const state = newRenderState(identity, false);
+    compileTemplate(raw, identity.originalFilePath, lineOffset).render(createScope(context, state));
+    return state.parse;
+  };
+
+  const nameFor = (macro: string, custom: unknown, identity: NodeIdentity): string => {
+    const fn = registry.lookup(macro)!;
+    const state = newRenderState(identity, false);
+    const value = withScope(createScope(context, state), () =>
+      fn(custom ?? null, { ...identity, name: identity.name }),
+    );
+    return String(value).trim();
+  };
+
+  // Property YAML files.
+  const yamlFiles = listFiles(
+    project.dir,
+    [...project.modelPaths, ...project.seedPaths, ...project.testPaths, ...project.macroPaths],
+    ['.yml', '.yaml'],
+  ).map((file) => readYamlFile(file.absolute, file.relative));
+  const properties = readPropertyFiles(yamlFiles);
+  const docText = (text: string, where: string) =>
+    text.replace(/\{\{\s*doc\(\s*['"]([\w]+)['"]\s*\)\s*\}\}/g, (_, name: string) => {
+      const doc = docs.get(name);
+      if (!doc)
+        throw new DemaError('PARSE_PROJECT', `${where}: doc('${name}') is not defined.`, {
+          hint: `Add {% docs ${name} %}…{% enddocs %} to a .md file.`,
+        });
+      return doc.contents;
+    });
+
+  const patched = (node: DbtNode, patch: NodePatch | undefined) => {
+    if (!patch) return;
+    node.description = docText(patch.description, patch.file);
+    node.columns = Object.fromEntries(
+      Object.entries(patch.columns).map(([name, column]) => [
+        name,
+        { ...column, description: docText(column.description, patch.file) },
+      ]),
+    );
+    node.patchPath = `${packageName}://${patch.file}`;
+  };
+
+  const finishConfig = (
+    node: DbtNode,
+    projectConfig: NodeConfig,
+    patch: NodePatch | undefined,
+    inFile: NodeConfig,
+  ) => {
+    const config = mergeConfig(mergeConfig(projectConfig, patch?.config ?? {}), inFile);
+    node.config = config;
+    node.tags = [
+      ...new Set(
+        (config.tags as string[] | string | undefined) === undefined
+          ? []
+          : ([] as string[]).concat(config.tags as string[]),
+      ),
+    ];
+    node.config.tags = node.tags;
+    node.meta = (config.meta as Record<string, unknown>) ?? {};
+  };
+
+  // Models.
+  const modelFiles = project.modelPaths.flatMap((root) => listFiles(project.dir, [root], ['.sql']));
+  const pythonModels = listFiles(project.dir, project.modelPaths, ['.py']);
+  if (pythonModels[0])
+    throw new DemaError('PARSE_PROJECT', `${pythonModels[0].relative}: Python models are not supported.`, {
+      hint: 'dema runs SQL models only; rewrite it in SQL.',
+    });
+  for (const file of modelFiles) {
+    const name = stem(file.relative);
+    const fqn = fqnFor(packageName, below(file.root, file.relative));
+    const uniqueId = `model.${packageName}.${name}`;
+    if (nodes.has(uniqueId))
+      throw new DemaError(
+        'PARSE_PROJECT',
+        `Two models are named "${name}": ${nodes.get(uniqueId)!.originalFilePath} and ${file.relative}.`,
+        { hint: 'Model names must be unique; rename one file.' },
+      );
+    const raw = readFileSync(file.absolute, 'utf8');
+    const patch = properties.models.get(name);
+    const projectConfig = mergeConfig(MODEL_DEFAULTS, configForFqn(project.trees.models, fqn));
+    const preliminary = mergeConfig(projectConfig, patch?.config ?? {});
+    const identity: NodeIdentity = {
+      uniqueId,
+      name,
+      resourceType: 'model',
+      packageName,
+      originalFilePath: file.relative,
+      schema: targetSchema,
+      alias: name,
+      config: preliminary,
+    };
+    const captured = render(identity, raw);
+    const node = baseNode({
+      uniqueId,
+      name,
+      resourceType: 'model',
+      packageName,
+      fqn,
+      originalFilePath: file.relative,
+      path: below(file.root, file.relative),
+      rawCode: raw,
+    });
+    node.refs = captured.refs;
+    node.sourceRefs = captured.sources;
+    finishConfig(node, projectConfig, patch, captured.config);
+    if (node.config.enabled === false) continue;
+    patched(node, patch);
+    nodes.set(uniqueId, node);
+  }
+
+  // Seeds.
+  for (const file of listFiles(project.dir, project.seedPaths, ['.csv'])) {
+    const name = stem(file.relative);
+    const fqn = fqnFor(packageName, below(file.root, file.relative));
+    const uniqueId = `seed.${packageName}.${name}`;
+    const patch = properties.seeds.get(name);
+    const node = baseNode({
+      uniqueId,
+      name,
+      resourceType: 'seed',
+      packageName,
+      fqn,
+      originalFilePath: file.relative,
+      path: below(file.root, file.relative),
+      rawCode: '',
+      seedFile: file.relative,
+    });
+    finishConfig(node, mergeConfig(SEED_DEFAULTS, configForFqn(project.trees.seeds, fqn)), patch, {});
+    if (node.config.enabled === false) continue;
+    patched(node, patch);
+    nodes.set(uniqueId, node);
+  }
+
+  // Sources.
+  for (const spec of properties.sources) {
+    const uniqueId = `source.${packageName}.${spec.sourceName}.${spec.name}`;
+    const fqn = [packageName, ...spec.file.split('/').slice(1, -1), spec.sourceName, spec.name];
+    const node = baseNode({
+      uniqueId,
+      name: spec.name,
+      resourceType: 'source',
+      packageName,
+      fqn,
+      originalFilePath: spec.file,
+      path: spec.file,
+      rawCode: '',
+      sourceName: spec.sourceName,
+      source: {
+        sourceName: spec.sourceName,
+        identifier: spec.identifier,
+        ...(spec.loadedAtField ? { loadedAtField: spec.loadedAtField } : {}),
+        freshness: spec.freshness ?? null,
+        sourceDescription: docText(spec.sourceDescription, spec.file),
+      },
+    });
+    finishConfig(
+      node,
+      mergeConfig({ enabled: true, tags: [], meta: {} }, configForFqn(project.trees.sources, fqn)),
+      undefined,
+      spec.config,
+    );
+    node.description = docText(spec.description, spec.file);
+    node.columns = spec.columns;
+    node.schema = spec.schema;
+    node.alias = spec.identifier;
+    node.relationName = `\`${spec.schema}\`.\`${spec.identifier}\``;
+    if (node.config.enabled === false) continue;
+    nodes.set(uniqueId, node);
+  }
+
+  // Relation names for models and seeds (after configs are final: generate_schema_name may be overridden).
+  for (const node of nodes.values()) {
+    if (node.resourceType !== 'model' && node.resourceType !== 'seed') continue;
+    const identity: NodeIdentity = {
+      uniqueId: node.uniqueId,
+      name: node.name,
+      resourceType: node.resourceType,
+      packageName,
+      originalFilePath: node.originalFilePath,
+      schema: targetSchema,
+      alias: node.name,
+      config: node.config,
+    };
+    node.schema = nameFor('generate_schema_name', node.config.schema, identity);
+    node.alias = nameFor('generate_alias_name', node.config.alias, identity);
+    if (node.config.materialized !== 'ephemeral') node.relationName = `\`${node.schema}\`.\`${node.alias}\``;
+  }
+
+  // Generic tests from YAML.
+  const addGenericTest = (
+    spec: TestSpec,
+    attached: DbtNode,
+    yamlFile: string,
+    line: number | undefined,
+    columnName?: string,
+  ) => {
+    const isSource = attached.resourceType === 'source';
+    const targetName = isSource ? `${attached.sourceName}_${attached.name}` : attached.name;
+    const macroName = `test_${spec.name}`;
+    const macro = spec.namespace ? registry.find(macroName, spec.namespace) : registry.find(macroName);
+    if (!macro)
+      throw new DemaError(
+        'PARSE_PROJECT',
+        `${yamlFile}${line ? `:${line}` : ''}: unknown test "${spec.namespace ? `${spec.namespace}.` : ''}${spec.name}" on ${attached.name}.`,
+        {
+          hint:
+            spec.namespace && !registry.packages.includes(spec.namespace)
+              ? `Package "${spec.namespace}" is not available; dema has dbt_utils built in.`
+              : `Define {% test ${spec.name}(model, column_name) %} in macros/ or tests/generic/, or fix the name.`,
+        },
+      );
+    const naming = nameGenericTest(spec, targetName, isSource, columnName);
+    const root = [...project.modelPaths, ...project.seedPaths].find((path) =>
+      yamlFile.startsWith(`${path}/`),
+    );
+    const fqn = [
+      packageName,
+      ...(root ? below(root, yamlFile).split('/').slice(0, -1) : []),
+      naming.fullName,
+    ];
+    const uniqueId = `test.${packageName}.${naming.fullName}.${naming.uniqueIdSuffix}`;
+    const attachedCall = isSource
+      ? `source('${attached.sourceName}', '${attached.name}')`
+      : `ref('${attached.name}')`;
+    const kwargs: Record<string, unknown> = {
+      ...spec.kwargs,
+      ...(columnName !== undefined ? { column_name: columnName } : {}),
+      model: `{{ get_where_subquery(${attachedCall}) }}`,
+    };
+    const node = baseNode({
+      uniqueId,
+      name: naming.fullName,
+      resourceType: 'test',
+      packageName,
+      fqn,
+      originalFilePath: yamlFile,
+      path: `${naming.alias}.sql`,
+      rawCode: `{{ ${spec.namespace ? `${spec.namespace}.` : ''}test_${spec.name}(**_dbt_generic_test_kwargs) }}`,
+      testType: 'generic',
+      test: {
+        name: spec.name,
+        ...(spec.namespace ? { namespace: spec.namespace } : {}),
+        kwargs,
+        ...(columnName !== undefined ? { columnName } : {}),
+        attachedNode: attached.uniqueId,
+      },
+      ...(line ? { line } : {}),
+    });
+    finishConfig(
+      node,
+      mergeConfig(TEST_DEFAULTS, configForFqn(project.trees.tests, fqn)),
+      undefined,
+      spec.config,
+    );
+    if (node.config.enabled === false) return;
+    node.alias = String(node.config.alias ?? naming.alias);
+    node.schema = `${targetSchema}_${String(node.config.schema)}`;
+    node.description = spec.description ?? '';
+    // Refs and sources inside the arguments (relationships' `to`, equal_rowcount's `compare_model`).
+    const identity: NodeIdentity = {
+      uniqueId,
+      name: node.name,
+      resourceType: 'test',
+      packageName,
+      originalFilePath: yamlFile,
+      schema: node.schema,
+      alias: node.alias,
+      config: node.config,
+    };
+    const argText = JSON.stringify(spec.kwargs);
+    const captured = /\b(ref|source)\s*\(/.test(argText)
+      ? render(identity, kwargExpressions(spec.kwargs), (line ?? 1) - 1)
+      : { refs: [], sources: [] };
+    node.refs = isSource ? captured.refs : [{ name: attached.name }, ...captured.refs];
+    node.sourceRefs = isSource
+      ? [[attached.sourceName!, attached.name], ...captured.sources]
+      : captured.sources;
+    if (spec.name === 'equal_rowcount' && spec.namespace)
+      node.config = mergeConfig(node.config, { fail_calc: 'sum(coalesce(diff_count, 0))' });
+    nodes.set(uniqueId, node);
+  };
+  const attachTests = (
+    node: DbtNode,
+    patch: { tests: TestSpec[]; columns: Record<string, { tests: TestSpec[] }>; file: string; line?: number },
+  ) => {
+    for (const spec of patch.tests) addGenericTest(spec, node, patch.file, patch.line);
+    for (const [columnName, column] of Object.entries(patch.columns))
+      for (const spec of column.tests) addGenericTest(spec, node, patch.file, patch.line, columnName);
+  };
+  for (const node of [...nodes.values()]) {
+    if (node.resourceType === 'model') {
+      const patch = properties.models.get(node.name);
+      if (patch) attachTests(node, patch);
+    } else if (node.resourceType === 'seed') {
+      const patch = properties.seeds.get(node.name);
+      if (patch) attachTests(node, patch);
+    } else if (node.resourceType === 'source') {
+      const spec = properties.sources.find((s) => s.sourceName === node.sourceName && s.name === node.name)!;
+      attachTests(node, spec);
+    }
+  }
+  for (const [name, patch] of properties.models)
+    if (
+      !nodes.has(`model.${packageName}.${name}`) &&
+      !modelFiles.some((file) => stem(file.relative) === name)
+    )
+      throw new DemaError(
+        'PARSE_PROJECT',
+        `${patch.file}${patch.line ? `:${patch.line}` : ''}: model "${name}" is described but there is no ${name}.sql.`,
+        { hint: 'Fix the name in the YAML or create the model file.' },
+      );
+
+  // Singular tests.
+  for (const file of listFiles(project.dir, project.testPaths, ['.sql'])) {
+    if (project.testPaths.some((root) => file.relative.startsWith(`${root}/generic/`))) continue;
+    const name = stem(file.relative);
+    const uniqueId = `test.${packageName}.${name}`;
+    const raw = readFileSync(file.absolute, 'utf8');
+    const fqn = fqnFor(packageName, below(file.root, file.relative));
+    const projectConfig = mergeConfig(TEST_DEFAULTS, configForFqn(project.trees.tests, fqn));
+    const identity: NodeIdentity = {
+      uniqueId,
+      name,
+      resourceType: 'test',
+      packageName,
+      originalFilePath: file.relative,
+      schema: targetSchema,
+      alias: name,
+      config: projectConfig,
+    };
+    const captured = render(identity, raw);
+    const node = baseNode({
+      uniqueId,
+      name,
+      resourceType: 'test',
+      packageName,
+      fqn,
+      originalFilePath: file.relative,
+      path: below(file.root, file.relative),
+      rawCode: raw,
+      testType: 'singular',
+    });
+    finishConfig(node, projectConfig, undefined, captured.config);
+    if (node.config.enabled === false) continue;
+    node.refs = captured.refs;
+    node.sourceRefs = captured.sources;
+    node.alias = name;
+    node.schema = `${targetSchema}_${String(node.config.schema)}`;
+    nodes.set(uniqueId, node);
+  }
+
+  // Project hooks.
+  for (const [kind, list] of [
+    ['on-run-start', project.onRunStart],
+    ['on-run-end', project.onRunEnd],
+  ] as const)
+    list.forEach((sql, index) => {
+      const uniqueId = `operation.${packageName}.${packageName}-${kind}-${index}`;
+      const node = baseNode({
+        uniqueId,
+        name: `${packageName}-${kind}-${index}`,
+        resourceType: 'operation',
+        packageName,
+        fqn: [packageName, 'hooks', `${packageName}-${kind}-${index}`],
+        originalFilePath: 'dbt_project.yml',
+        path: 'hooks',
+        rawCode: sql,
+        hook: { kind, index },
+      });
+      node.config = { enabled: true, materialized: 'hook', tags: [], meta: {} };
+      nodes.set(uniqueId, node);
+    });
+
+  // Resolve dependencies.
+  for (const node of nodes.values()) {
+    const dependsOn: string[] = [];
+    for (const call of node.refs) {
+      const target = lookup.ref(call, node);
+      if (!target) {
+        const line =
+          node.line ??
+          lineOfText(node.rawCode, new RegExp(`ref\\s*\\(\\s*['"]${escapeRegExp(call.name)}['"]`));
+        throw new DemaError(
+          'REF_NOT_FOUND',
+          `${node.originalFilePath}${line ? `:${line}` : ''}: ${node.resourceType} "${node.name}" depends on ref('${call.name}'), which was not found.`,
+          {
+            hint: suggestion(
+              call.name,
+              [...nodes.values()]
+                .filter((n) => n.resourceType === 'model' || n.resourceType === 'seed')
+                .map((n) => n.name),
+            ),
+          },
+        );
+      }
+      dependsOn.push(target.uniqueId);
+    }
+    for (const [sourceName, tableName] of node.sourceRefs) {
+      const target = lookup.source(sourceName, tableName);
+      if (!target) {
+        const line =
+          node.line ??
+          lineOfText(node.rawCode, new RegExp(`source\\s*\\(\\s*['"]${escapeRegExp(sourceName)}['"]`));
+        throw new DemaError(
+          'REF_NOT_FOUND',
+          `${node.originalFilePath}${line ? `:${line}` : ''}: ${node.resourceType} "${node.name}" depends on source('${sourceName}', '${tableName}'), which was not found.`,
+          {
+            hint: 'Declare the source table under sources: in a schema YAML file.',
+          },
+        );
+      }
+      dependsOn.push(target.uniqueId);
+    }
+    node.dependsOn = [...new Set(dependsOn)];
+    node.macroCalls = [...node.rawCode.matchAll(/\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)\s*\(/g)]
+      .map((match) => match[1]!)
+      .filter((name) =>
+        registry.find(name.split('.').at(-1)!, name.includes('.') ? name.split('.')[0] : undefined),
+      )
+      .map((name) =>
+        name.includes('.') ? `macro.${name}` : `macro.${registry.find(name)!.packageName}.${name}`,
+      );
+  }
+
+  const graph = new Graph([...nodes.values()]);
+  graph.topologicalOrder();
+  return {
+    project,
+    manifest: { projectName: packageName, projectDir: project.dir, nodes, docs },
+    registry,
+    graph,
+    context,
+  };
+}
+
+/** The kwargs' ref()/source() expressions as one template, rendered at parse time to record the edges. */
+function kwargExpressions(kwargs: Record<string, unknown>): string {
+  const expressions: string[] = [];
+  const visit = (value: unknown) => {
+    if (typeof value === 'string' && /^\s*(ref|source)\s*\(.+\)\s*$/.test(value))
+      expressions.push(`{{ ${value} }}`);
+    else if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === 'object') Object.values(value).forEach(visit);
+  };
+  visit(kwargs);
+  return expressions.join('\n');
+}
+
+function suggestion(name: string, candidates: string[]): string {
+  const close = candidates
+    .filter((candidate) => distance(candidate, name) <= Math.max(2, Math.floor(name.length / 4)))
+    .slice(0, 3);
+  return close.length > 0
+    ? `Did you mean ${close.map((c) => `'${c}'`).join(' or ')}?`
+    : 'Check the model name; `dema ls` lists them.';
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}
+
+type BaseFields = Pick<
+  DbtNode,
+  'uniqueId' | 'name' | 'resourceType' | 'packageName' | 'fqn' | 'originalFilePath' | 'path' | 'rawCode'
+> &
+  Partial<Pick<DbtNode, 'testType' | 'sourceName' | 'test' | 'source' | 'seedFile' | 'hook' | 'line'>>;
+
+function baseNode(fields: BaseFields): DbtNode {
+  return {
+    ...fields,
+    checksum: sha256(fields.rawCode),
+    config: {},
+    tags: [],
+    description: '',
+    columns: {},
+    meta: {},
+    refs: [],
+    sourceRefs: [],
+    dependsOn: [],
+    macroCalls: [],
+    schema: '',
+    alias: fields.name,
+  };
+}
+
+function createLookup(nodes: Map<string, DbtNode>, rootPackage: string): NodeLookup {
+  let byName: Map<string, DbtNode[]> | undefined;
+  let sources: Map<string, DbtNode> | undefined;
+  let graph: Record<string, unknown> | undefined;
+  const index = () => {
+    if (!byName || byName.size === 0) {
+      byName = new Map();
+      sources = new Map();
+      for (const node of nodes.values()) {
+        if (node.resourceType === 'model' || node.resourceType === 'seed' || node.resourceType === 'snapshot')
+          byName.set(node.name, [...(byName.get(node.name) ?? []), node]);
+        if (node.resourceType === 'source') sources.set(`${node.sourceName}.${node.name}`, node);
+      }
+    }
+    return { byName: byName!, sources: sources! };
+  };
+  return {
+    node: (uniqueId) => nodes.get(uniqueId),
+    ref(call: RefCall) {
+      const candidates = index().byName.get(call.name) ?? [];
+      return (
+        candidates.find(
+          (node) => !call.package || node.packageName === call.package || call.package === rootPackage,
+        ) ?? undefined
+      );
+    },
+    source(sourceName, tableName) {
+      return index().sources.get(`${sourceName}.${tableName}`);
+    },
+    graph() {
+      graph ??= {
+        nodes: Object.fromEntries(
+          [...nodes.values()]
+            .filter((n) => n.resourceType !== 'source')
+            .map((n) => [n.uniqueId, nodeDict(n)]),
+        ),
+        sources: Object.fromEntries(
+          [...nodes.values()]
+            .filter((n) => n.resourceType === 'source')
+            .map((n) => [n.uniqueId, nodeDict(n)]),
+        ),
+        exposures: {},
+        metrics: {},
+      };
+      return graph;
+    },
+    nodeDict,
+  };
+}
