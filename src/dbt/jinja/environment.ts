@@ -134,9 +134,14 @@ export function jinjaEnvironment(): nunjucks.Environment {
   return environment;
 }
 
-/** Jinja syntax nunjucks lacks, rewritten before compiling: `{% do x %}` is a `set` whose value is dropped. */
+/**
+ * Jinja syntax nunjucks lacks, rewritten before compiling: `{% do x %}` is a `set` whose value is
+ * dropped; Python's trailing commas in calls and literals (`config(a=1,)`) are removed.
+ */
 export function toNunjucksSource(source: string): string {
-  return source.replace(/\{%(-?)\s*do\s/g, '{%$1 set __dema_do = ');
+  return source
+    .replace(/\{%(-?)\s*do\s/g, '{%$1 set __dema_do = ')
+    .replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g, (tag) => tag.replace(/,(\s*)(?=[)\]}])/g, '$1'));
 }
 
 export interface CompiledTemplate {

@@ -63,12 +63,109 @@ function pySplit(text: string, separator?: string, limit?: number): string[] {
   return [...parts.slice(0, limit), parts.slice(limit).join(separator)];
 }
 
+/** Python truthiness: empty lists, dicts and strings are false (in JavaScript `[]` and `{}` are true). */
+export function pyTruthy(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length > 0;
+  if (value instanceof Map || value instanceof Set) return value.size > 0;
+  if (value && typeof value === 'object') {
+    const prototype = Object.getPrototypeOf(value);
+    if (prototype === Object.prototype || prototype === null) return Object.keys(value).length > 0;
+    if (typeof (value as { length?: unknown }).length === 'number')
+      return (value as { length: number }).length > 0;
+    return true;
+  }
+  return Boolean(value);
+}
+
+interface CompilerInternals {
+  _emit(code: string): void;
+  _emitLine(code: string): void;
+  compile(node: unknown, frame: unknown): void;
+  _compileExpression(node: unknown, frame: unknown): void;
+  _withScopedSyntax(work: () => void): void;
+}
+
+type CompilerNode = {
+  cond: unknown;
+  body: unknown;
+  else_: unknown;
+  left: unknown;
+  right: unknown;
+  target: unknown;
+};
+
+/** Compiles `if`, inline `x if c else y`, `not`, `and`, `or` with Python truthiness and operand values. */
+function installTruthiness(): void {
+  const runtime = nunjucks.runtime as unknown as Record<string, unknown>;
+  runtime.pyTruthy = pyTruthy;
+  runtime.pyOr = (left: unknown, right: () => unknown) => (pyTruthy(left) ? left : right());
+  runtime.pyAnd = (left: unknown, right: () => unknown) => (pyTruthy(left) ? right() : left);
+  const proto = (nunjucks as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } })
+    .compiler.Compiler.prototype;
+  proto.compileIf = function compileIf(
+    this: CompilerInternals,
+    node: CompilerNode,
+    frame: unknown,
+    async?: boolean,
+  ) {
+    this._emit('if(runtime.pyTruthy(');
+    this._compileExpression(node.cond, frame);
+    this._emitLine(')) {');
+    this._withScopedSyntax(() => {
+      this.compile(node.body, frame);
+      if (async) this._emit('cb()');
+    });
+    if (node.else_) {
+      this._emitLine('}\nelse {');
+      this._withScopedSyntax(() => {
+        this.compile(node.else_, frame);
+        if (async) this._emit('cb()');
+      });
+    } else if (async) {
+      this._emitLine('}\nelse {');
+      this._emit('cb()');
+    }
+    this._emitLine('}');
+  };
+  proto.compileInlineIf = function compileInlineIf(
+    this: CompilerInternals,
+    node: CompilerNode,
+    frame: unknown,
+  ) {
+    this._emit('(runtime.pyTruthy(');
+    this.compile(node.cond, frame);
+    this._emit(')?');
+    this.compile(node.body, frame);
+    this._emit(':');
+    if (node.else_ !== null) this.compile(node.else_, frame);
+    else this._emit('""');
+    this._emit(')');
+  };
+  proto.compileNot = function compileNot(this: CompilerInternals, node: CompilerNode, frame: unknown) {
+    this._emit('!runtime.pyTruthy(');
+    this.compile(node.target, frame);
+    this._emit(')');
+  };
+  for (const [name, helper] of [
+    ['compileOr', 'pyOr'],
+    ['compileAnd', 'pyAnd'],
+  ] as const)
+    proto[name] = function compileBoolean(this: CompilerInternals, node: CompilerNode, frame: unknown) {
+      this._emit(`runtime.${helper}(`);
+      this.compile(node.left, frame);
+      this._emit(', () => (');
+      this.compile(node.right, frame);
+      this._emit('))');
+    };
+}
+
 let installed = false;
 
 export function installPythonCompat(): void {
   if (installed) return;
   installed = true;
   nunjucks.installJinjaCompat();
+  installTruthiness();
   const runtime = nunjucks.runtime as unknown as {
     memberLookup: (obj: unknown, value: unknown, ...rest: unknown[]) => unknown;
   };

@@ -343,9 +343,16 @@ export function parseProject(options: ParseOptions): ParsedProject {
     );
     node.description = docText(spec.description, spec.file);
     node.columns = spec.columns;
-    node.schema = spec.schema;
-    node.alias = spec.identifier;
-    node.relationName = `\`${spec.schema}\`.\`${spec.identifier}\``;
+    // Source schema / identifier may use Jinja, e.g. "{{ target.schema }}".
+    const renderName = (text: string) =>
+      text.includes('{')
+        ? compileTemplate(text, spec.file, (spec.line ?? 1) - 1)
+            .render(createScope(context, newRenderState(identityFor(node), false)))
+            .trim()
+        : text;
+    node.schema = renderName(spec.schema);
+    node.alias = renderName(spec.identifier);
+    node.relationName = `\`${node.schema}\`.\`${node.alias}\``;
     if (node.config.enabled === false) continue;
     nodes.set(uniqueId, node);
   }
@@ -656,6 +663,19 @@ type BaseFields = Pick<
   'uniqueId' | 'name' | 'resourceType' | 'packageName' | 'fqn' | 'originalFilePath' | 'path' | 'rawCode'
 > &
   Partial<Pick<DbtNode, 'testType' | 'sourceName' | 'test' | 'source' | 'seedFile' | 'hook' | 'line'>>;
+
+function identityFor(node: DbtNode): NodeIdentity {
+  return {
+    uniqueId: node.uniqueId,
+    name: node.name,
+    resourceType: node.resourceType,
+    packageName: node.packageName,
+    originalFilePath: node.originalFilePath,
+    schema: node.schema,
+    alias: node.alias,
+    config: node.config,
+  };
+}
 
 function baseNode(fields: BaseFields): DbtNode {
   return {

@@ -246,7 +246,12 @@ function effectiveParents(
     }
     for (const id of order) {
       if (manifest.nodes.get(id)!.resourceType === 'test') continue;
-      const extra = (parents.get(id) ?? []).flatMap((parent) => testsOf.get(parent) ?? []);
+      // As dbt's add_test_edges: a test gates a child only when everything the test reads is upstream of
+      // that child (equal_rowcount between a model and its own parent must not gate the model).
+      const ancestors = graph.walk(id, 'parents');
+      const extra = (parents.get(id) ?? [])
+        .flatMap((parent) => testsOf.get(parent) ?? [])
+        .filter((test) => (graph.parents.get(test) ?? []).every((parent) => ancestors.has(parent)));
       parents.set(id, [...new Set([...(parents.get(id) ?? []), ...extra])]);
     }
   }

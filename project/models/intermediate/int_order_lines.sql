@@ -1,0 +1,47 @@
+{{
+    config(
+        unique_key=['merchant', 'order_id', 'product_id', 'ordered_at'],
+        incremental_strategy=var('line_incremental_strategy'),
+        engine='MergeTree()',
+        order_by=['merchant', 'ordered_at', 'order_id', 'product_id'],
+    )
+}}
+-- Order lines with their product. A LEFT join: a line whose product is missing from inventory
+-- stays (category '(unknown product)', product_found false) and the orders→products test reports it.
+-- Incremental on the landing version, so late-arriving lines of any month are picked up.
+-- assumeNotNull is safe here: the not_null tests on staging gate this model in `dema build`.
+with lines as (
+    select *
+    from {{ ref('stg_landing__orders') }}
+    {% if is_incremental() %}
+    where landing_version > (select coalesce(max(landing_version), 0) from {{ this }})
+    {% endif %}
+),
+
+products as (
+    select merchant, product_id, product_name, category, sub_category
+    from {{ ref('stg_landing__inventory') }}
+)
+
+select
+    lines.merchant as merchant,
+    lines.order_id as order_id,
+    lines.product_id as product_id,
+    assumeNotNull(lines.ordered_at) as ordered_at,
+    toStartOfMonth(ordered_at) as month_start,
+    lines.currency as currency,
+    assumeNotNull(lines.quantity) as quantity,
+    assumeNotNull(lines.shipping_cost) as shipping_cost,
+    assumeNotNull(lines.amount) as amount,
+    lines.channel as channel,
+    lines.channel_group as channel_group,
+    lines.campaign as campaign,
+    products.product_id != '' as product_found,
+    if(product_found, products.product_name, '(unknown product)') as product_name,
+    if(product_found, products.category, '(unknown product)') as category,
+    if(product_found, products.sub_category, '(unknown product)') as sub_category,
+    lines.landing_version as landing_version
+from lines
+left join products
+    on products.merchant = lines.merchant
+    and products.product_id = lines.product_id

@@ -1,0 +1,35 @@
+{{
+    config(
+        unique_key=['merchant', 'month_start'],
+        engine='MergeTree()',
+        order_by=['merchant', 'month_start', 'currency', 'category', 'sub_category'],
+    )
+}}
+-- Revenue, units ordered and shipping per merchant × month × currency × category × sub-category.
+-- Incremental: only the (merchant, month) pairs that received new or changed lines are recomputed.
+with lines as (
+    select *
+    from {{ ref('int_order_lines') }}
+    {% if is_incremental() %}
+    where (merchant, month_start) in (
+        select distinct merchant, month_start
+        from {{ ref('int_order_lines') }}
+        where landing_version > (select coalesce(max(landing_version), 0) from {{ this }})
+    )
+    {% endif %}
+)
+
+select
+    merchant,
+    month_start,
+    currency,
+    category,
+    sub_category,
+    uniqExact(order_id, ordered_at) as orders,
+    count() as order_lines,
+    sum(quantity) as units_ordered,
+    sum(shipping_cost) as shipping,
+    sum(amount) as revenue,
+    max(landing_version) as landing_version
+from lines
+group by merchant, month_start, currency, category, sub_category

@@ -1,0 +1,35 @@
+{{
+    config(
+        unique_key=['merchant', 'month_start'],
+        engine='MergeTree()',
+        order_by=['merchant', 'month_start', 'currency', 'channel', 'channel_group'],
+    )
+}}
+-- Orders, lines, units and revenue per merchant × month × currency × channel × channel group × campaign
+-- (NULL campaign = no campaign). Incremental like the finance mart.
+with lines as (
+    select *
+    from {{ ref('int_order_lines') }}
+    {% if is_incremental() %}
+    where (merchant, month_start) in (
+        select distinct merchant, month_start
+        from {{ ref('int_order_lines') }}
+        where landing_version > (select coalesce(max(landing_version), 0) from {{ this }})
+    )
+    {% endif %}
+)
+
+select
+    merchant,
+    month_start,
+    currency,
+    channel,
+    channel_group,
+    campaign,
+    uniqExact(order_id, ordered_at) as orders,
+    count() as order_lines,
+    sum(quantity) as units_ordered,
+    sum(amount) as revenue,
+    max(landing_version) as landing_version
+from lines
+group by merchant, month_start, currency, channel, channel_group, campaign
