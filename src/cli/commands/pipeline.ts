@@ -5,6 +5,7 @@ import { GENERATE_DEFAULTS, generate } from '../../generate/generate.ts';
 import { ingest } from '../../ingest/ingest.ts';
 import { type GlobalOptions, withWarehouse } from '../context.ts';
 import type { Output } from '../output.ts';
+import { prepareProject, runDbtCommand } from './dbt.ts';
 import { reportOutcomes } from './ingest.ts';
 
 const SAMPLE_DIR = 'data/sample';
@@ -20,7 +21,9 @@ export function registerPipeline(
       '--sample',
       `use generated sample data (written to ${SAMPLE_DIR}/ if absent) instead of the declared locations`,
     )
-    .action((flags: { sample?: boolean }) =>
+    .option('--ingest-only', 'load the sources but do not build the project')
+    .option('-f, --full-refresh', 'rebuild incremental models from scratch')
+    .action((flags: { sample?: boolean; ingestOnly?: boolean; fullRefresh?: boolean }) =>
       run((global, output) =>
         withWarehouse(global, async ({ config, warehouse }) => {
           const locations: Record<string, string> = {};
@@ -45,7 +48,12 @@ export function registerPipeline(
             { only: [], locations, force: false },
             output.reporter,
           );
-          return reportOutcomes(outcomes, output);
+          const ingestCode = reportOutcomes(outcomes, output);
+          if (ingestCode !== 0 || flags.ingestOnly) return ingestCode;
+          // The build runs on the warehouse ingest just wrote (chDB allows one open store per process).
+          const projectDir = resolve(config.root, config.project_dir);
+          const prepared = prepareProject(global, { projectDir }, 'build', output);
+          return runDbtCommand(prepared, warehouse, 'build', { fullRefresh: flags.fullRefresh === true }, output);
         }),
       ),
     );
