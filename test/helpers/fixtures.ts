@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { stringify } from 'yaml';
 import { type DemaConfig, parseConfig, type TargetConfig } from '../../src/config/dema-config.ts';
@@ -94,4 +94,13 @@ export function writeProjectConfig(
   const text = stringify(config);
   writeFileSync(file, text);
   return parseConfig(text, file);
+}
+
+/** Writes a tree of files (paths relative to `dir`), creating directories. */
+export function writeFiles(dir: string, files: Readonly<Record<string, string>>): void {
+  for (const [path, text] of Object.entries(files)) {
+    const file = join(dir, path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
 }

@@ -53,7 +53,13 @@ export function registerPipeline(
           // The build runs on the warehouse ingest just wrote (chDB allows one open store per process).
           const projectDir = resolve(config.root, config.project_dir);
           const prepared = prepareProject(global, { projectDir }, 'build', output);
-          return runDbtCommand(prepared, warehouse, 'build', { fullRefresh: flags.fullRefresh === true }, output);
+          return runDbtCommand(
+            prepared,
+            warehouse,
+            'build',
+            { fullRefresh: flags.fullRefresh === true },
+            output,
+          );
         }),
       ),
     );

@@ -2,24 +2,49 @@
  * The slice of agate's Table that dbt macros use on `run_query` results: `.rows`, `.columns`,
  * `columns[i].values()`, `column_names`, `rows[i][j]` and `rows[i]['name']`.
  */
-export function agateTable(records: readonly Record<string, unknown>[]) {
-  const names = records[0] ? Object.keys(records[0]) : [];
-  const rows = records.map((record) => {
-    const row: unknown[] & Record<string, unknown> = Object.assign(
-      names.map((name) => record[name]),
-      record,
+export class AgateColumn {
+  constructor(
+    readonly name: string,
+    private readonly cells: readonly unknown[],
+  ) {}
+
+  values(): unknown[] {
+    return [...this.cells];
+  }
+}
+
+export class AgateTable {
+  readonly rows: (unknown[] & Record<string, unknown>)[];
+  readonly columns: AgateColumn[];
+  readonly column_names: string[];
+
+  constructor(records: readonly Record<string, unknown>[]) {
+    const names = records[0] ? Object.keys(records[0]) : [];
+    this.column_names = names;
+    this.rows = records.map((record) =>
+      Object.assign(
+        names.map((name) => record[name]),
+        record,
+      ),
     );
-    return row;
-  });
-  const columns = names.map((name, index) => ({
-    name,
-    values: () => rows.map((row) => row[index]),
-  }));
-  return {
-    rows,
-    columns,
-    column_names: names,
-    length: rows.length,
-    print_table: () => '',
-  };
+    this.columns = names.map(
+      (name, index) =>
+        new AgateColumn(
+          name,
+          this.rows.map((row) => row[index]),
+        ),
+    );
+  }
+
+  get length(): number {
+    return this.rows.length;
+  }
+
+  print_table(): string {
+    return '';
+  }
+}
+
+export function agateTable(records: readonly Record<string, unknown>[]): AgateTable {
+  return new AgateTable(records);
 }

@@ -146,6 +146,26 @@ function installTruthiness(): void {
     this.compile(node.target, frame);
     this._emit(')');
   };
+  // Jinja dict keys are expressions (`{col.name: col.type}`; `{key: 1}` uses the variable key);
+  // nunjucks accepts only literal strings and bare names (as strings).
+  const { Literal, Symbol } = (
+    nunjucks as unknown as { nodes: { Literal: new () => unknown; Symbol: new () => unknown } }
+  ).nodes;
+  proto.compilePair = function compilePair(
+    this: CompilerInternals,
+    node: { key: { value?: unknown }; value: unknown },
+    frame: unknown,
+  ) {
+    if (node.key instanceof Symbol) this._emit(JSON.stringify(node.key.value));
+    else if (node.key instanceof Literal && typeof node.key.value === 'string') this.compile(node.key, frame);
+    else {
+      this._emit('[');
+      this._compileExpression(node.key, frame);
+      this._emit(']');
+    }
+    this._emit(': ');
+    this._compileExpression(node.value, frame);
+  };
   for (const [name, helper] of [
     ['compileOr', 'pyOr'],
     ['compileAnd', 'pyAnd'],
@@ -159,11 +179,70 @@ function installTruthiness(): void {
     };
 }
 
+interface ParserInternals {
+  nextToken(): { type: string; lineno: number; colno: number };
+  peekToken(): { type: string };
+  skip(type: string): boolean;
+  fail(message: string, lineno?: number, colno?: number): never;
+  parseExpression(): { lineno: number; colno: number };
+}
+
+/** nunjucks parses a dict key as a bare primary; Jinja allows any expression (`{col.name ~ '_x': 1}`). */
+function installDictKeyExpressions(): void {
+  const { lexer, nodes, parser } = nunjucks as unknown as {
+    lexer: Record<string, string>;
+    nodes: Record<
+      string,
+      new (
+        ...args: unknown[]
+      ) => { children: unknown[]; addChild(child: unknown): void }
+    >;
+    parser: { Parser: { prototype: Record<string, unknown> } };
+  };
+  parser.Parser.prototype.parseAggregate = function parseAggregate(this: ParserInternals) {
+    const tok = this.nextToken();
+    const kinds: Record<string, string> = {
+      [lexer.TOKEN_LEFT_PAREN!]: 'Group',
+      [lexer.TOKEN_LEFT_BRACKET!]: 'Array',
+      [lexer.TOKEN_LEFT_CURLY!]: 'Dict',
+    };
+    const kind = kinds[tok.type];
+    if (!kind) return null;
+    const node = new nodes[kind]!(tok.lineno, tok.colno);
+    const closers = new Set([lexer.TOKEN_RIGHT_PAREN, lexer.TOKEN_RIGHT_BRACKET, lexer.TOKEN_RIGHT_CURLY]);
+    for (;;) {
+      if (closers.has(this.peekToken().type)) {
+        this.nextToken();
+        break;
+      }
+      if (node.children.length > 0 && !this.skip(lexer.TOKEN_COMMA!))
+        this.fail('parseAggregate: expected comma after expression', tok.lineno, tok.colno);
+      if (kind === 'Dict') {
+        // Wrapped in a group so the compiler tells a user's dict key (an expression) from the
+        // bare-name keys nunjucks itself uses for keyword arguments.
+        const parsed = this.parseExpression();
+        const key = new nodes.Group!(parsed.lineno, parsed.colno) as unknown as {
+          lineno: number;
+          colno: number;
+          addChild(c: unknown): void;
+        };
+        key.addChild(parsed);
+        if (!this.skip(lexer.TOKEN_COLON!))
+          this.fail('parseAggregate: expected colon after dict key', tok.lineno, tok.colno);
+        const value = this.parseExpression();
+        node.addChild(new nodes.Pair!(key.lineno, key.colno, key, value));
+      } else node.addChild(this.parseExpression());
+    }
+    return node;
+  };
+}
+
 let installed = false;
 
 export function installPythonCompat(): void {
   if (installed) return;
   installed = true;
+  installDictKeyExpressions();
   nunjucks.installJinjaCompat();
   installTruthiness();
   const runtime = nunjucks.runtime as unknown as {
@@ -178,6 +257,14 @@ export function installPythonCompat(): void {
     if (Array.isArray(obj) && typeof value === 'string' && value in LIST_MEMBERS) {
       const method = LIST_MEMBERS[value]!;
       return (...args: never[]) => method(obj, ...args);
+    }
+    // Objects of our own classes (agate tables, relations) keep their methods, even where a
+    // Python dict method has the same name (`column.values()`).
+    if (obj && typeof obj === 'object' && typeof value === 'string' && !Array.isArray(obj)) {
+      const prototype = Object.getPrototypeOf(obj);
+      const member = (obj as Record<string, unknown>)[value];
+      if (prototype !== Object.prototype && prototype !== null && typeof member === 'function')
+        return member.bind(obj);
     }
     return jinjaLookup.call(this, obj, value, ...rest) as Member;
   };
