@@ -148,7 +148,7 @@ function installTruthiness(): void {
   };
   // Jinja dict keys are expressions (`{col.name: col.type}`; `{key: 1}` uses the variable key);
   // nunjucks accepts only literal strings and bare names (as strings).
-  const { Literal, Symbol } = (
+  const { Literal, Symbol: NameNode } = (
     nunjucks as unknown as { nodes: { Literal: new () => unknown; Symbol: new () => unknown } }
   ).nodes;
   proto.compilePair = function compilePair(
@@ -156,7 +156,7 @@ function installTruthiness(): void {
     node: { key: { value?: unknown }; value: unknown },
     frame: unknown,
   ) {
-    if (node.key instanceof Symbol) this._emit(JSON.stringify(node.key.value));
+    if (node.key instanceof NameNode) this._emit(JSON.stringify(node.key.value));
     else if (node.key instanceof Literal && typeof node.key.value === 'string') this.compile(node.key, frame);
     else {
       this._emit('[');
