@@ -59,7 +59,10 @@ test('a broken ref names the file, the line and a likely fix, and exits 2', asyn
   });
   const result = await runCli(['build'], { cwd: dir });
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /REF_NOT_FOUND.*models\/orders\.sql:3: model "orders" depends on ref\('customer'\)/);
+  assert.match(
+    result.stderr,
+    /REF_NOT_FOUND.*models\/orders\.sql:3: model "orders" depends on ref\('customer'\)/,
+  );
   assert.match(result.stderr, /hint: Did you mean 'customers'\?/);
 });
 
@@ -108,7 +111,8 @@ test('packages other than dbt_utils and unknown tests are clear errors', async (
   const dir = tempDir(t);
   project(dir, {
     'models/m.sql': 'select 1 as id\n',
-    'packages.yml': 'packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.1.1\n  - package: calogica/dbt_expectations\n    version: 0.10.0\n',
+    'packages.yml':
+      'packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.1.1\n  - package: calogica/dbt_expectations\n    version: 0.10.0\n',
   });
   const result = await runCli(['ls'], { cwd: dir });
   assert.equal(result.code, 2);
@@ -117,7 +121,8 @@ test('packages other than dbt_utils and unknown tests are clear errors', async (
   const other = tempDir(t);
   project(other, {
     'models/m.sql': 'select 1 as id\n',
-    'models/schema.yml': 'version: 2\nmodels:\n  - name: m\n    columns:\n      - name: id\n        data_tests: [uniqeu]\n',
+    'models/schema.yml':
+      'version: 2\nmodels:\n  - name: m\n    columns:\n      - name: id\n        data_tests: [uniqeu]\n',
   });
   const unknown = await runCli(['ls'], { cwd: other });
   assert.equal(unknown.code, 2);

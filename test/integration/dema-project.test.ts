@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { parseCsv } from '../../src/dbt/materialize/seed.ts';
+import { GENERATE_DEFAULTS, generate } from '../../src/generate/generate.ts';
+import { runCli } from '../helpers/cli.ts';
+import { expectedMarts, groupText, type MerchantFiles, toScaled } from '../helpers/expected-marts.ts';
+import { INVENTORY_COLUMNS, ORDER_COLUMNS, tempDir } from '../helpers/fixtures.ts';
+import { queryStore } from '../helpers/store.ts';
+
+const PROJECT = fileURLToPath(new URL('../../project', import.meta.url));
+
+interface FinanceRow {
+  merchant: string;
+  month: string;
+  currency: string;
+  category: string;
+  sub_category: string;
+  orders: string;
+  order_lines: string;
+  units_ordered: string;
+  shipping: string;
+  revenue: string;
+}
+
+async function martTexts(store: string) {
+  const finance = await queryStore<FinanceRow>(
+    store,
+    'dema',
+    'select merchant, toString(month_start) as month, currency, category, sub_category, orders, order_lines, units_ordered, toString(shipping) as shipping, toString(revenue) as revenue from mart_finance__orders_per_month',
+  );
+  const marketing = await queryStore<
+    FinanceRow & { channel: string; channel_group: string; campaign: string | null }
+  >(
+    store,
+    'dema',
+    'select merchant, toString(month_start) as month, currency, channel, channel_group, campaign, orders, order_lines, units_ordered, toString(revenue) as revenue from mart_marketing__campaign_per_month',
+  );
+  return {
+    finance: new Map(
+      finance.map((r) => [
+        [r.merchant, r.month, r.currency, r.category, r.sub_category].join('|'),
+        [r.orders, r.order_lines, r.units_ordered, toScaled(r.shipping), toScaled(r.revenue)].join(' '),
+      ]),
+    ),
+    marketing: new Map(
+      marketing.map((r) => [
+        [r.merchant, r.month, r.currency, r.channel, r.channel_group, r.campaign ?? '\\N'].join('|'),
+        [r.orders, r.order_lines, r.units_ordered, toScaled(r.revenue)].join(' '),
+      ]),
+    ),
+  };
+}
+
+function assertReconciles(actual: Awaited<ReturnType<typeof martTexts>>, files: readonly MerchantFiles[]) {
+  const expected = expectedMarts(files);
+  const finance = new Map([...expected.finance].map(([key, group]) => [key, groupText(group, true)]));
+  const marketing = new Map([...expected.marketing].map(([key, group]) => [key, groupText(group, false)]));
+  assert.deepEqual(new Map([...actual.finance].sort()), new Map([...finance].sort()));
+  assert.deepEqual(new Map([...actual.marketing].sort()), new Map([...marketing].sort()));
+}
+
+test('the dema project builds green and its marts reconcile exactly with the CSVs; incremental equals full refresh', async (t) => {
+  const dir = tempDir(t);
+  cpSync(PROJECT, join(dir, 'project'), { recursive: true, filter: (source) => !source.includes('/target') });
+  const merchants = await generate({
+    ...GENERATE_DEFAULTS,
+    outDir: join(dir, 'data'),
+    orderLines: 6000,
+    styles: 120,
+    merchants: 2,
+    orphanRate: 0.02,
+    currencies: ['SEK', 'EUR'],
+    months: 4,
+  });
+  const sources = merchants.flatMap((m) => [
+    {
+      name: `inventory_${m.merchant}`,
+      location: m.inventoryPath,
+      table: 'inventory',
+      columns: INVENTORY_COLUMNS,
+      key: ['productId'],
+      merchant: m.merchant,
+    },
+    {
+      name: `orders_${m.merchant}`,
+      location: m.ordersPath,
+      table: 'orders',
+      columns: ORDER_COLUMNS,
+      key: ['orderId', 'productId', 'dateTime'],
+      merchant: m.merchant,
+    },
+  ]);
+  writeFileSync(
+    join(dir, 'dema.yml'),
+    stringify({
+      target: 'embedded',
+      targets: { embedded: { type: 'chdb', path: '.dema/warehouse', schema: 'dema' } },
+      archive_dir: 'data/raw',
+      sources,
+    }),
+  );
+  const store = join(dir, '.dema/warehouse');
+  const files: MerchantFiles[] = merchants.map((m) => ({
+    merchant: m.merchant,
+    inventory: m.inventoryPath,
+    orders: [m.ordersPath],
+  }));
+
+  const pipeline = await runCli(['pipeline'], { cwd: dir });
+  assert.equal(pipeline.code, 0, pipeline.stdout + pipeline.stderr);
+  assert.match(pipeline.stdout, /Done\. PASS=\d+ WARN=1 ERROR=0 SKIP=0/, 'only the orphan warning');
+  assert.match(pipeline.stdout, /WARN test relationships_per_merchant_stg_landing__orders_product_id/);
+  const initial = await martTexts(store);
+  assert.ok(initial.finance.size > 50 && initial.marketing.size > 100, 'the marts have data');
+  assertReconciles(initial, files);
+  const orphans = await queryStore<{ n: string }>(
+    store,
+    'dema',
+    'select count() as n from int_order_lines where not product_found',
+  );
+  assert.ok(Number(orphans[0]!.n) > 0, 'orphan lines are kept, not dropped');
+
+  // Late-arriving lines for an early month, plus corrected amounts for lines already loaded.
+  const first = merchants[0]!;
+  const [header, ...loaded] = parseCsv(readFileSync(first.ordersPath, 'utf8')).filter(
+    (row) => row.length > 1,
+  );
+  const products = parseCsv(readFileSync(first.inventoryPath, 'utf8'))
+    .slice(1, 21)
+    .map((row) => row[0]!);
+  const late = products.map(
+    (product, i) =>
+      `late-${String(i).padStart(4, '0')},${product},SEK,${(i % 3) + 1},0,${100 + i}.125,direct,direct,"",2023-01-0${(i % 9) + 1}T10:00:00Z`,
+  );
+  const corrected = loaded.slice(0, 30).map((row) => {
+    const copy = [...row];
+    copy[5] = '99999.999';
+    return copy.map((field, i) => (i === 8 ? `"${field}"` : field)).join(',');
+  });
+  const latePath = join(dir, 'data/late-orders.csv');
+  writeFileSync(latePath, `${header!.join(',')}\n${[...late, ...corrected].join('\n')}\n`);
+  files[0] = { ...files[0]!, orders: [first.ordersPath, latePath] };
+
+  const ingest = await runCli(
+    ['ingest', `orders_${first.merchant}`, '--location', `orders_${first.merchant}=${latePath}`],
+    { cwd: dir },
+  );
+  assert.equal(ingest.code, 0, ingest.stderr);
+  const incremental = await runCli(['build', '--project-dir', 'project'], { cwd: dir });
+  assert.equal(incremental.code, 0, incremental.stdout);
+  const afterIncremental = await martTexts(store);
+  assert.notDeepEqual(afterIncremental, initial, 'the late and corrected lines changed the marts');
+  assertReconciles(afterIncremental, files);
+
+  const full = await runCli(['build', '--full-refresh', '--project-dir', 'project'], { cwd: dir });
+  assert.equal(full.code, 0, full.stdout);
+  assert.deepEqual(await martTexts(store), afterIncremental, 'the incremental run equals a full refresh');
+
+  const rerun = await runCli(['build', '--project-dir', 'project'], { cwd: dir });
+  assert.equal(rerun.code, 0, rerun.stdout);
+  assert.deepEqual(await martTexts(store), afterIncremental, 'a re-run changes nothing');
+  assert.match(rerun.stdout, /OK 0 in .*\n?/, 'nothing new to process');
+});
