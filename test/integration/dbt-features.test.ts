@@ -83,6 +83,12 @@ test('a dbt project with every supported feature builds on embedded ClickHouse',
     ],
   );
 
+  // statement / load_result, log, modules.datetime.
+  const [hooked] = await q<{ answer: number; built_year: number }>('select answer, built_year from hooked');
+  assert.equal(Number(hooked!.answer), 42);
+  assert.equal(Number(hooked!.built_year), new Date().getUTCFullYear());
+  assert.match(first.stdout, /"message":"building hooked"/);
+
   // Hooks: on-run-start, post-hook, on-run-end with the results.
   const log = (await q<{ event: string }>('select event from run_log')).map((row) => row.event);
   assert.ok(log.includes('start') && log.includes('post hooked'), log.join(','));

@@ -348,6 +348,8 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
       },
     },
     log: (message: unknown, ...args: unknown[]) => {
+      // dbt also prints at parse time (every message twice); dema logs only when executing.
+      if (!execute) return '';
       const { positional, kwargs } = splitArgs(args);
       project.log(positional[0] === true || kwargs.info === true ? 'info' : 'debug', String(message));
       return '';

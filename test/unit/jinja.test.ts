@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { extractBlocks } from '../../src/dbt/jinja/blocks.ts';
+import { compileTemplate, type Scope } from '../../src/dbt/jinja/environment.ts';
+import { MacroRegistry, macroDefsFromBlocks } from '../../src/dbt/jinja/macros.ts';
+
+const MACROS = `
+{% macro add(a, b=2) %}{{ return(a + b) }}{% endmacro %}
+{% macro twice(x) %}{% set r = add(x, x) %}{{ return(r * 2) }}{% endmacro %}
+{% macro shout(x) -%}{{ x.upper() }}!{%- endmacro %}
+{% macro wrap() -%}<{{ caller() }}>{%- endmacro %}
+{% macro default__greet(x) -%}hello {{ x }}{%- endmacro %}
+{% test positive(model, column_name) %}select * from {{ model }} where {{ column_name }} <= 0{% endtest %}
+`;
+
+const registry = new MacroRegistry(
+  macroDefsFromBlocks(extractBlocks(MACROS), 'shop', 'macros/m.sql'),
+  'shop',
+);
+
+function scopeOf(values: Record<string, unknown> = {}): Scope {
+  const context: Record<string, unknown> = {
+    adapter: { dispatch: (name: string, ns?: string) => registry.dispatch(name, ns) },
+    ...values,
+  };
+  return {
+    has: (name) => name in context || registry.lookup(name) !== undefined,
+    get: (name) => (name in context ? context[name] : registry.lookup(name)),
+  };
+}
+
+const render = (source: string, values?: Record<string, unknown>) =>
+  compileTemplate(source, 'models/t.sql').render(scopeOf(values));
+
+test('return() carries a native value out of exactly one macro call', () => {
+  assert.equal(render('{{ add(1) }} {{ twice(3) }} {{ add(1) + 1 }}'), '3 12 4');
+});
+
+test('dispatch, call blocks and test blocks (as test_<name> macros)', () => {
+  assert.equal(render("{{ adapter.dispatch('greet')('you') }}"), 'hello you');
+  assert.equal(render('{% call wrap() %}inner{% endcall %}'), '<inner>');
+  assert.ok(registry.find('test_positive'));
+});
+
+test('Python truthiness: empty lists and dicts are false', () => {
+  assert.equal(
+    render("{{ 'yes' if [] else 'no' }} {{ 'yes' if {} else 'no' }} {{ 'yes' if [0] else 'no' }}"),
+    'no no yes',
+  );
+  assert.equal(render('{% if not [] %}empty{% endif %}'), 'empty');
+  assert.equal(render("{{ [] or 'fallback' }} {{ 'a' and 'b' }}"), 'fallback b');
+});
+
+test('Python methods, None, do, trailing commas and expression dict keys', () => {
+  assert.equal(
+    render("{{ 'a,b'.split(',') | join('|') }} {{ ' x '.strip() }} {{ 'ab'.startswith('a') }}"),
+    'a|b x true',
+  );
+  assert.equal(render('{{ None is none }} {{ x is none }} {{ x is defined }}'), 'true false false');
+  assert.equal(
+    render('{% set xs = [] %}{% do xs.append(1) %}{% do xs.extend([2, 3],) %}{{ xs | join(",") }}'),
+    '1,2,3',
+  );
+  assert.equal(
+    render("{% set k = 'key' %}{% set d = {k: 1, 'lit': 2} %}{{ d | tojson }}"),
+    '{"key":1,"lit":2}',
+  );
+  assert.equal(render("{{ shout('hi') }}"), 'HI!');
+});
+
+test('whitespace control', () => {
+  assert.equal(render('a\n{%- if true %}\nb{% endif -%}\n c'), 'a\nbc');
+});
+
+test('errors name the file and line: syntax, unknown macro', () => {
+  assert.throws(() => compileTemplate('select\n\n{% if %}', 'models/bad.sql'), {
+    code: 'JINJA_SYNTAX',
+    message: /^models\/bad\.sql:3: /,
+  });
+  assert.throws(() => render('select\n{{ nope() }}'), {
+    code: 'JINJA_RENDER',
+    message: /^models\/t\.sql:2: Unable to call `nope`/,
+  });
+  assert.throws(() => compileTemplate('{% foo %}', 'models/odd.sql'), { code: 'JINJA_UNSUPPORTED' });
+});
+
+test('block extraction keeps the line of each block', () => {
+  const blocks = extractBlocks(
+    '\n\n{% macro a(x, y=1) %}\nbody\n{% endmacro %}\n{% docs d %}text{% enddocs %}',
+  );
+  assert.deepEqual(
+    blocks.map((b) => [b.kind, b.name, b.params, b.line]),
+    [
+      ['macro', 'a', 'x, y=1', 3],
+      ['docs', 'd', '', 6],
+    ],
+  );
+});

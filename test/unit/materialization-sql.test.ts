@@ -1,0 +1,225 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  appendInsert,
+  createTableAs,
+  createView,
+  deleteInsert,
+  diffColumns,
+  legacyRebuild,
+  placeLimit,
+  replacePartitions,
+  schemaChangeStatements,
+  swapIntoPlace,
+  testWrapper,
+} from '../../src/dbt/materialize/ddl.ts';
+import { helperName } from '../../src/dbt/materialize/materialize.ts';
+
+/** Golden SQL for every materialization × config (dbt-semantics.md §7). */
+
+const target = { schema: 'dema', name: 'orders' };
+const newData = { schema: 'dema', name: 'orders__dbt_new_data_abc' };
+const intermediate = { schema: 'dema', name: 'orders__dbt_tmp_abc' };
+const backup = { schema: 'dema', name: 'orders__dbt_backup_abc' };
+const fullConfig = {
+  engine: 'ReplacingMergeTree(v)',
+  order_by: ['id', 'ts'],
+  partition_by: 'toYYYYMM(ts)',
+  primary_key: 'id',
+  ttl: 'ts + INTERVAL 1 YEAR',
+  settings: { index_granularity: 4096, storage_policy: 'hot' },
+  query_settings: { max_threads: 2 },
+};
+
+const cases: [string, () => unknown, unknown][] = [
+  [
+    'table: every ClickHouse config, EMPTY AS then INSERT',
+    () => createTableAs(target, 'select 1 as id', fullConfig, { createEmptyAs: true }),
+    [
+      `create table \`dema\`.\`orders\`
+  engine = ReplacingMergeTree(v)
+  order by (id, ts)
+  partition by (toYYYYMM(ts))
+  primary key (id)
+  ttl ts + INTERVAL 1 YEAR
+  SETTINGS index_granularity = 4096, storage_policy = 'hot'
+  empty as (
+select 1 as id
+)`,
+      `insert into \`dema\`.\`orders\`
+select 1 as id
+SETTINGS max_threads = 2`,
+    ],
+  ],
+  [
+    'table: defaults on a server without EMPTY AS (one CREATE … AS SELECT)',
+    () => createTableAs(target, 'select 1 as id', {}, { createEmptyAs: false }),
+    [
+      `create table \`dema\`.\`orders\`
+  engine = MergeTree()
+  order by (tuple())
+as select 1 as id`,
+    ],
+  ],
+  [
+    'table: a non-MergeTree engine has no ORDER BY',
+    () => createTableAs(target, 'select 1', { engine: 'Memory' }, { createEmptyAs: true }),
+    [
+      `create table \`dema\`.\`orders\`
+  engine = Memory
+  empty as (
+select 1
+)`,
+      `insert into \`dema\`.\`orders\`
+select 1`,
+    ],
+  ],
+  [
+    'view: CREATE OR REPLACE',
+    () => createView(target, 'select 1', {}, { orReplace: true }),
+    [
+      `create or replace view \`dema\`.\`orders\`
+as (
+select 1
+)`,
+    ],
+  ],
+  [
+    'view: drop + create where OR REPLACE is missing, with query_settings',
+    () => createView(target, 'select 1', { query_settings: { max_threads: 1 } }, { orReplace: false }),
+    [
+      `drop table if exists \`dema\`.\`orders\``,
+      `create view \`dema\`.\`orders\`
+as (
+select 1
+SETTINGS max_threads = 1
+)`,
+    ],
+  ],
+  [
+    'swap: atomic EXCHANGE',
+    () => swapIntoPlace(target, intermediate, backup, { exchange: true }),
+    [
+      `exchange tables \`dema\`.\`orders__dbt_tmp_abc\` and \`dema\`.\`orders\``,
+      `drop table if exists \`dema\`.\`orders__dbt_tmp_abc\``,
+    ],
+  ],
+  [
+    'swap: rename fallback',
+    () => swapIntoPlace(target, intermediate, backup, { exchange: false }),
+    [
+      `drop table if exists \`dema\`.\`orders__dbt_backup_abc\``,
+      `rename table \`dema\`.\`orders\` to \`dema\`.\`orders__dbt_backup_abc\`, \`dema\`.\`orders__dbt_tmp_abc\` to \`dema\`.\`orders\``,
+      `drop table if exists \`dema\`.\`orders__dbt_backup_abc\``,
+    ],
+  ],
+  [
+    'incremental append: positional into the current columns',
+    () => appendInsert(target, ['id', 'v'], 'select 1, 2', {}),
+    `insert into \`dema\`.\`orders\` (\`id\`, \`v\`)
+select 1, 2`,
+  ],
+  [
+    'incremental delete+insert with incremental_predicates',
+    () =>
+      deleteInsert(target, newData, 'id, ts', ['id', 'ts', 'v'], {
+        incremental_predicates: ["ts > '2023-01-01'"],
+      }),
+    [
+      `delete from \`dema\`.\`orders\` where (id, ts) in (select id, ts from \`dema\`.\`orders__dbt_new_data_abc\`)
+  and (ts > '2023-01-01')`,
+      `insert into \`dema\`.\`orders\` (\`id\`, \`ts\`, \`v\`)
+select \`id\`, \`ts\`, \`v\` from \`dema\`.\`orders__dbt_new_data_abc\``,
+    ],
+  ],
+  [
+    'incremental legacy: rebuild beside the table',
+    () => legacyRebuild(target, newData, intermediate, 'id', ['id', 'v'], ['id', 'v', 'extra'], {}),
+    [
+      `create table \`dema\`.\`orders__dbt_tmp_abc\` as \`dema\`.\`orders__dbt_new_data_abc\``,
+      `insert into \`dema\`.\`orders__dbt_tmp_abc\` (\`id\`, \`v\`)
+select \`id\`, \`v\` from \`dema\`.\`orders\`
+where (id) not in (select id from \`dema\`.\`orders__dbt_new_data_abc\`)`,
+      `insert into \`dema\`.\`orders__dbt_tmp_abc\` (\`id\`, \`v\`, \`extra\`)
+select \`id\`, \`v\`, \`extra\` from \`dema\`.\`orders__dbt_new_data_abc\``,
+    ],
+  ],
+  [
+    'incremental insert_overwrite: replace the partitions produced',
+    () => replacePartitions(target, newData, ['202301', '202302']),
+    [
+      `alter table \`dema\`.\`orders\`
+  replace partition id '202301' from \`dema\`.\`orders__dbt_new_data_abc\`,
+  replace partition id '202302' from \`dema\`.\`orders__dbt_new_data_abc\``,
+    ],
+  ],
+];
+
+for (const [name, build, expected] of cases) test(name, () => assert.deepEqual(build(), expected));
+
+const change = diffColumns(
+  [
+    { name: 'id', type: 'UInt64' },
+    { name: 'old', type: 'String' },
+    { name: 'v', type: 'Int32' },
+  ],
+  [
+    { name: 'id', type: 'UInt64' },
+    { name: 'v', type: 'Int64' },
+    { name: 'extra', type: 'String' },
+  ],
+);
+
+test('on_schema_change: the column differences', () => {
+  assert.deepEqual(change, {
+    added: [{ name: 'extra', type: 'String' }],
+    removed: [{ name: 'old', type: 'String' }],
+    changed: [{ name: 'v', from: 'Int32', to: 'Int64' }],
+  });
+});
+
+test('on_schema_change: ignore, append_new_columns, sync_all_columns, fail', () => {
+  assert.deepEqual(schemaChangeStatements(target, change, 'ignore', 'orders'), []);
+  assert.deepEqual(schemaChangeStatements(target, change, 'append_new_columns', 'orders'), [
+    'alter table `dema`.`orders` add column if not exists `extra` String',
+  ]);
+  assert.deepEqual(schemaChangeStatements(target, change, 'sync_all_columns', 'orders'), [
+    'alter table `dema`.`orders` drop column if exists `old`',
+    'alter table `dema`.`orders` add column if not exists `extra` String',
+    'alter table `dema`.`orders` modify column if exists `v` Int64',
+  ]);
+  assert.throws(() => schemaChangeStatements(target, change, 'fail', 'orders'), {
+    code: 'EXEC_MODEL',
+    message:
+      "Model orders: the incremental model's columns changed (added extra String; removed old; v Int32 → Int64) and on_schema_change is 'fail'.",
+  });
+});
+
+test('test wrapper: fail_calc, warn_if / error_if and limit', () => {
+  assert.equal(
+    testWrapper('select 1', { fail_calc: 'count(*)', warn_if: '>= 10', error_if: '!= 0', limit: 5 }),
+    `select
+  count(*) as failures,
+  count(*) >= 10 as should_warn,
+  count(*) != 0 as should_error
+from (
+select 1
+limit 5
+) dbt_internal_test`,
+  );
+});
+
+test('test limit goes before -- end_of_sql when the test ends in SETTINGS, else it is an error', () => {
+  assert.equal(
+    placeLimit('select 1\n-- end_of_sql\nsettings join_use_nulls = 1', 3),
+    'select 1\nlimit 3\n-- end_of_sql\nsettings join_use_nulls = 1',
+  );
+  assert.throws(() => placeLimit('select 1 settings max_threads = 1', 3), { code: 'EXEC_MODEL' });
+});
+
+test('helper tables are named per invocation', () => {
+  assert.equal(
+    helperName('orders', 'tmp', '0a1b2c3d-4e5f-6789-abcd-ef0123456789'),
+    'orders__dbt_tmp_0a1b2c3d4e5f',
+  );
+});

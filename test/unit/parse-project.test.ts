@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseProject } from '../../src/dbt/parser/parse-project.ts';
+import { tempDir, writeFiles } from '../helpers/fixtures.ts';
+
+const TARGET = { schema: 'analytics', name: 'dev', type: 'clickhouse' };
+
+function parse(t: Parameters<typeof tempDir>[0], files: Record<string, string>, cliVars = {}) {
+  const dir = tempDir(t);
+  writeFiles(dir, { 'dbt_project.yml': 'name: shop\nprofile: shop\n', ...files });
+  return parseProject({ projectDir: dir, target: TARGET, cliVars, env: { SHOP_ENV: 'ci' } });
+}
+
+test('config precedence: project tree < YAML config < config() in the file; + rules and tag appends', (t) => {
+  const parsed = parse(t, {
+    'dbt_project.yml': `
+name: shop
+profile: shop
+models:
+  +tags: [everything]
+  shop:
+    +materialized: table
+    marts:
+      materialized: incremental
+      +schema: marts
+      +meta: {owner: finance}
+`,
+    'models/marts/revenue.sql': "{{ config(order_by='id', tags=['in_file']) }}\nselect 1 as id\n",
+    'models/marts/schema.yml':
+      'version: 2\nmodels:\n  - name: revenue\n    config: {materialized: table, tags: [yaml]}\n',
+    'models/plain.sql': 'select 1 as id\n',
+  });
+  const revenue = parsed.manifest.nodes.get('model.shop.revenue')!;
+  assert.equal(revenue.config.materialized, 'table', 'YAML beats the project tree');
+  assert.equal(revenue.config.order_by, 'id');
+  assert.deepEqual(revenue.tags, ['everything', 'yaml', 'in_file']);
+  assert.deepEqual(revenue.meta, { owner: 'finance' });
+  assert.equal(revenue.schema, 'analytics_marts', 'a custom schema is <target schema>_<custom>');
+  assert.equal(revenue.relationName, '`analytics_marts`.`revenue`');
+  assert.deepEqual(revenue.fqn, ['shop', 'marts', 'revenue']);
+  assert.equal(parsed.manifest.nodes.get('model.shop.plain')!.config.materialized, 'table');
+});
+
+test('vars: --vars beat project vars; env_var; a project generate_schema_name overrides the built-in', (t) => {
+  const parsed = parse(
+    t,
+    {
+      'dbt_project.yml': 'name: shop\nprofile: shop\nvars:\n  region: eu\n  size: 1\n',
+      'macros/naming.sql':
+        '{% macro generate_schema_name(custom, node) %}{{ target.schema }}_{{ var("region") }}{% endmacro %}',
+      'models/m.sql': "{{ config(alias='m_' ~ var('size') ~ '_' ~ env_var('SHOP_ENV')) }}\nselect 1\n",
+    },
+    { region: 'us' },
+  );
+  const model = parsed.manifest.nodes.get('model.shop.m')!;
+  assert.equal(model.schema, 'analytics_us');
+  assert.equal(model.alias, 'm_1_ci');
+});
+
+test('sources with Jinja schema, docs blocks, disabled models, two-argument ref and hooks', (t) => {
+  const parsed = parse(t, {
+    'dbt_project.yml':
+      'name: shop\nprofile: shop\non-run-start: "select 1"\non-run-end: ["select 2", "select 3"]\n',
+    'models/sources.yml': `
+version: 2
+sources:
+  - name: raw
+    schema: "{{ target.schema }}_raw"
+    loaded_at_field: _loaded_at
+    freshness: {warn_after: {count: 1, period: day}}
+    tables:
+      - name: orders
+        identifier: orders_v1
+        description: "{{ doc('orders') }}"
+        columns:
+          - name: id
+            data_tests: [unique]
+`,
+    'models/docs.md': '{% docs orders %}Every order.{% enddocs %}',
+    'models/stg.sql': "select * from {{ source('raw', 'orders') }}\n",
+    'models/off.sql': '{{ config(enabled=false) }}\nselect 1\n',
+    'models/two.sql': "select * from {{ ref('shop', 'stg') }}\n",
+  });
+  const source = parsed.manifest.nodes.get('source.shop.raw.orders')!;
+  assert.equal(source.relationName, '`analytics_raw`.`orders_v1`');
+  assert.equal(source.description, 'Every order.');
+  assert.deepEqual(source.source?.freshness, { warn_after: { count: 1, period: 'day' } });
+  assert.equal(parsed.manifest.nodes.has('model.shop.off'), false);
+  assert.deepEqual(parsed.manifest.nodes.get('model.shop.two')!.dependsOn, ['model.shop.stg']);
+  const test = [...parsed.manifest.nodes.values()].find((n) => n.name === 'source_unique_raw_orders_id')!;
+  assert.deepEqual(test.dependsOn, ['source.shop.raw.orders']);
+  const hooks = [...parsed.manifest.nodes.keys()].filter((id) => id.startsWith('operation.'));
+  assert.deepEqual(hooks, [
+    'operation.shop.shop-on-run-start-0',
+    'operation.shop.shop-on-run-end-0',
+    'operation.shop.shop-on-run-end-1',
+  ]);
+});
+
+test('a ref inside an unexecuted branch is still recorded at parse time; YAML errors carry the line', (t) => {
+  const parsed = parse(t, {
+    'models/a.sql': 'select 1 as id\n',
+    'models/b.sql':
+      "{% if execute and false %}select * from {{ ref('a') }}{% endif %}\n-- depends_on: {{ ref('a') }}\nselect 2\n",
+  });
+  assert.deepEqual(parsed.manifest.nodes.get('model.shop.b')!.dependsOn, ['model.shop.a']);
+  assert.throws(
+    () =>
+      parse(t, {
+        'models/a.sql': 'select 1\n',
+        'models/s.yml': 'version: 2\nmodels:\n  - name: a\n   columns: []\n',
+      }),
+    {
+      code: 'PARSE_YAML',
+      message: /^models\/s\.yml:\d+: /,
+    },
+  );
+});
