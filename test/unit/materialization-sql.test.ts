@@ -223,3 +223,17 @@ test('helper tables are named per invocation', () => {
     'orders__dbt_tmp_0a1b2c3d4e5f',
   );
 });
+
+test("a test's trailing SETTINGS (after -- end_of_sql) moves to the wrapper", () => {
+  assert.equal(
+    testWrapper('select a from t\n-- end_of_sql\nsettings join_use_nulls = 1', {}),
+    `select
+  count(*) as failures,
+  count(*) != 0 as should_warn,
+  count(*) != 0 as should_error
+from (
+select a from t
+) dbt_internal_test
+settings join_use_nulls = 1`,
+  );
+});

@@ -30,7 +30,8 @@ export class RelationCache {
       name: string;
       type: string;
     }>(
-      `SELECT database, table, name, type FROM system.columns WHERE database IN (${inList}) ORDER BY database, table, position`,
+      // No ORDER BY position: 18.x lacks the column; system.columns lists each table's columns in order.
+      `SELECT database, table, name, type FROM system.columns WHERE database IN (${inList})`,
     );
     const { rows: databases } = await this.warehouse.query<{ name: string; engine: string }>(
       `SELECT name, engine FROM system.databases WHERE name IN (${inList})`,

@@ -253,7 +253,21 @@ export function schemaChangeStatements(
 export function testWrapper(testSql: string, config: NodeConfig): string {
   const failCalc = String(config.fail_calc ?? 'count(*)');
   const limit = config.limit === null || config.limit === undefined ? undefined : Number(config.limit);
-  return `select\n  ${failCalc} as failures,\n  ${failCalc} ${String(config.warn_if ?? '!= 0')} as should_warn,\n  ${failCalc} ${String(config.error_if ?? '!= 0')} as should_error\nfrom (\n${placeLimit(testSql.trim(), limit)}\n) dbt_internal_test`;
+  const { body, settings } = splitEndOfSql(placeLimit(testSql.trim(), limit));
+  return `select\n  ${failCalc} as failures,\n  ${failCalc} ${String(config.warn_if ?? '!= 0')} as should_warn,\n  ${failCalc} ${String(config.error_if ?? '!= 0')} as should_error\nfrom (\n${body}\n) dbt_internal_test${settings ? `\n${settings}` : ''}`;
+}
+
+/**
+ * A test's trailing `-- end_of_sql` + SETTINGS clause (relationships' join_use_nulls) moves to the
+ * outer query: the setting applies to the whole statement, and servers before 20.x reject
+ * SETTINGS inside a subquery.
+ */
+export function splitEndOfSql(sql: string): { body: string; settings?: string } {
+  const marker = sql.lastIndexOf('-- end_of_sql');
+  if (marker === -1) return { body: sql };
+  const tail = sql.slice(marker + '-- end_of_sql'.length).trim();
+  if (!/^settings\b/i.test(tail)) return { body: sql };
+  return { body: sql.slice(0, marker).trimEnd(), settings: tail };
 }
 
 /** dbt-clickhouse's place_limit: a LIMIT goes before `-- end_of_sql` when the test SQL ends in SETTINGS. */

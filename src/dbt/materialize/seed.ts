@@ -1,6 +1,7 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DemaError } from '../../errors.ts';
+import { versionAtLeast } from '../../warehouse/capabilities.ts';
 import { quoteIdent } from '../../warehouse/sql.ts';
 import type { DbtNode } from '../manifest/types.ts';
 import { dropTable, engineClause, rel, type TableRef } from './ddl.ts';
@@ -121,7 +122,10 @@ export async function loadSeed(node: DbtNode, projectDir: string, env: Materiali
     columns: header,
     format: 'CSVWithNames',
     chunks: createReadStream(file),
-    settings: { input_format_csv_empty_as_default: 1, date_time_input_format: 'best_effort' },
+    // Both settings exist from 19.x on (and empty-as-default is their default since); 18.x rejects them.
+    ...(versionAtLeast(env.warehouse.capabilities.version, '19.1')
+      ? { settings: { input_format_csv_empty_as_default: 1, date_time_input_format: 'best_effort' } }
+      : {}),
   });
   await env.cache.refresh(target.schema, target.name);
   const loaded = rows.filter((row) => !(row.length === 1 && row[0] === '')).length;

@@ -1,4 +1,5 @@
-{# dbt's built-in generic tests, with dbt-clickhouse's relationships override (join_use_nulls). #}
+{# dbt's built-in generic tests, with dbt-clickhouse's relationships override (join_use_nulls).
+   Written with subqueries instead of CTEs, so they also run on servers without WITH subqueries. #}
 
 {% test unique(model, column_name) %}
 select
@@ -17,15 +18,14 @@ where {{ column_name }} is null
 {% endtest %}
 
 {% test accepted_values(model, column_name, values, quote=True) %}
-with all_values as (
+select *
+from (
     select
         {{ column_name }} as value_field,
         count(*) as n_records
     from {{ model }}
     group by {{ column_name }}
-)
-select *
-from all_values
+) all_values
 where value_field not in (
     {% for value in values -%}
     {% if quote %}'{{ value }}'{% else %}{{ value }}{% endif %}{% if not loop.last %},{% endif %}
@@ -34,18 +34,16 @@ where value_field not in (
 {% endtest %}
 
 {% test relationships(model, column_name, to, field) %}
-with child as (
+select child.from_field as from_field
+from (
     select {{ column_name }} as from_field
     from {{ model }}
     where {{ column_name }} is not null
-),
-parent as (
+) child
+left join (
     select {{ field }} as to_field
     from {{ to }}
-)
-select from_field
-from child
-left join parent
+) parent
     on child.from_field = parent.to_field
 where parent.to_field is null
 -- end_of_sql
