@@ -103,8 +103,7 @@ function renderGenericTest(
   };
   const kwargs: Record<string, unknown> = { __keywords: true };
   for (const [key, value] of Object.entries(test.kwargs)) {
-    if (key === 'model')
-      kwargs.model = compileTemplate(String(value), node.originalFilePath).render(scope).trim();
+    if (key === 'model') kwargs.model = attachedRelation(context, node, scope);
     else if (key === 'column_name') kwargs.column_name = value;
     else kwargs[key] = resolve(value);
   }
@@ -114,4 +113,27 @@ function renderGenericTest(
   if (!macro)
     throw new DemaError('JINJA_RENDER', `${node.originalFilePath}: test macro test_${test.name} not found.`);
   return String(withScope(scope, () => macro(kwargs)));
+}
+
+type JinjaFunction = (...args: unknown[]) => unknown;
+
+/** `get_where_subquery(ref(...))` of the node a generic test is attached to, without a template. */
+function attachedRelation(
+  context: ProjectContext,
+  node: DbtNode,
+  scope: ReturnType<typeof createScope>,
+): string {
+  const attached = context.lookup.node(node.test!.attachedNode!);
+  if (!attached)
+    throw new DemaError(
+      'REF_NOT_FOUND',
+      `${node.originalFilePath}: test ${node.name} is attached to a missing node.`,
+    );
+  return withScope(scope, () => {
+    const relation =
+      attached.resourceType === 'source'
+        ? (scope.get('source') as JinjaFunction)(attached.sourceName, attached.name)
+        : (scope.get('ref') as JinjaFunction)(attached.name);
+    return String((scope.get('get_where_subquery') as JinjaFunction)(relation)).trim();
+  });
 }

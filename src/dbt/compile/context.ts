@@ -1,5 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { randomUUID } from 'node:crypto';
 import { DemaError } from '../../errors.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { raise, type Scope, splitArgs } from '../jinja/environment.ts';
@@ -9,7 +8,7 @@ import type { DbtNode, RefCall } from '../manifest/types.ts';
 import { mergeConfig, type NodeConfig } from '../project/config-tree.ts';
 import type { DbtProjectFile } from '../project/project-file.ts';
 import { agateTable } from './agate.ts';
-import { modulesContext } from './modules.ts';
+import { projectGlobals } from './context-globals.ts';
 import type { RelationCache } from './relation-cache.ts';
 
 /**
@@ -109,13 +108,16 @@ function varLookup(
 
 export function createScope(project: ProjectContext, state: RenderState): Scope {
   const context = nodeContext(project, state);
+  const globals = projectGlobals(project);
   return {
     has: (name) =>
       name in context ||
+      name in globals ||
       project.registry.lookup(name) !== undefined ||
       project.registry.namespace(name) !== undefined,
     get: (name) => {
       if (name in context) return context[name];
+      if (name in globals) return globals[name];
       return project.registry.lookup(name) ?? project.registry.namespace(name);
     },
   };
@@ -263,43 +265,6 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
     return '';
   };
 
-  const relationOf = (value: unknown): { schema: string; identifier: string } => {
-    const relation = value as Relation;
-    return { schema: relation.schema, identifier: relation.identifier };
-  };
-
-  const adapter = {
-    dispatch: (name: string, namespace?: string) => project.registry.dispatch(name, namespace),
-    type: () => 'clickhouse',
-    quote: (identifier: string) => `\`${String(identifier).replace(/`/g, '\\`')}\``,
-    get_relation: (...args: unknown[]) => {
-      const { positional, kwargs } = splitArgs(args);
-      const schema = String(kwargs.schema ?? positional[1] ?? '');
-      const identifier = String(kwargs.identifier ?? positional[2] ?? '');
-      return project.runtime?.cache.get(schema, identifier) ?? null;
-    },
-    get_columns_in_relation: (relation: unknown) => {
-      if (!project.runtime) return [];
-      const { schema, identifier } = relationOf(relation);
-      return project.runtime.cache.columns(schema, identifier).map(columnObject);
-    },
-    check_schema_exists: (_database: unknown, schema: unknown) =>
-      project.runtime?.cache.databaseEngine(String(schema)) !== undefined,
-    get_missing_columns: (from: unknown, to: unknown) => {
-      if (!project.runtime) return [];
-      const a = relationOf(from);
-      const b = relationOf(to);
-      const have = new Set(
-        project.runtime.cache.columns(b.schema, b.identifier).map((column) => column.name),
-      );
-      return project.runtime.cache
-        .columns(a.schema, a.identifier)
-        .filter((column) => !have.has(column.name))
-        .map(columnObject);
-    },
-    commit: () => '',
-  };
-
   const context: Record<string, unknown> = {
     execute,
     ref,
@@ -319,43 +284,15 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
         }),
       );
     },
-    target: project.target,
-    project_name: project.project.name,
-    dbt_version: '1.10.0',
-    invocation_id: project.invocationId,
-    run_started_at: project.runStartedAt,
-    flags: project.flags,
-    model: identity.node
-      ? project.lookup.nodeDict(identity.node)
-      : { name: identity.name, unique_id: identity.uniqueId, config: identity.config },
     schema: identity.schema,
-    database: '',
-    graph: execute ? project.lookup.graph() : { nodes: {}, sources: {} },
-    selected_resources: [],
     run_query: runQuery,
     statement,
     load_result: (name: string) => state.run.statements.get(name) ?? null,
-    noop_statement: () => '',
-    adapter,
-    api: {
-      Relation: {
-        create: (options: Record<string, unknown>) =>
-          new Relation(
-            String(options.schema ?? ''),
-            String(options.identifier ?? ''),
-            (options.type as Relation['type']) ?? 'table',
-          ),
-      },
-    },
     log: (message: unknown, ...args: unknown[]) => {
       // dbt also prints at parse time (every message twice); dema logs only when executing.
       if (!execute) return '';
       const { positional, kwargs } = splitArgs(args);
       project.log(positional[0] === true || kwargs.info === true ? 'info' : 'debug', String(message));
-      return '';
-    },
-    print: (message: unknown) => {
-      project.log('info', String(message));
       return '';
     },
     exceptions: {
@@ -373,37 +310,21 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
         return '';
       },
     },
-    modules: modulesContext(),
-    fromjson: (text: string, fallback?: unknown) => {
-      try {
-        return JSON.parse(text);
-      } catch {
-        return fallback ?? null;
-      }
-    },
-    tojson: (value: unknown) => JSON.stringify(value),
-    fromyaml: (text: string) => parseYaml(text),
-    toyaml: (value: unknown) => stringifyYaml(value),
-    local_md5: (text: string) => createHash('md5').update(String(text)).digest('hex'),
-    zip: (...lists: unknown[][]) => lists[0]!.map((_, i) => lists.map((list) => list[i])),
-    set: (items: unknown[]) => [...new Set(items)],
-    doc: (name: string) => `{{ doc('${name}') }}`,
-    thread_id: 'Thread-1',
     ...state.extra,
   };
+  // Built only if a template asks: the node as a dict, and the whole graph.
+  Object.defineProperty(context, 'model', {
+    enumerable: true,
+    get: () =>
+      identity.node
+        ? project.lookup.nodeDict(identity.node)
+        : { name: identity.name, unique_id: identity.uniqueId, config: identity.config },
+  });
+  Object.defineProperty(context, 'graph', {
+    enumerable: true,
+    get: () => (execute ? project.lookup.graph() : { nodes: {}, sources: {} }),
+  });
   return context;
-}
-
-function columnObject(column: { name: string; type: string }) {
-  return {
-    name: column.name,
-    column: column.name,
-    data_type: column.type,
-    dtype: column.type,
-    quoted: `\`${column.name}\``,
-    is_string: () => /String/.test(column.type),
-    is_number: () => /Int|Float|Decimal/.test(column.type),
-  };
 }
 
 export function newInvocationId(): string {

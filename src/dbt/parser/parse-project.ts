@@ -11,7 +11,7 @@ import {
 import { Graph } from '../graph/graph.ts';
 import { BlockError, extractBlocks } from '../jinja/blocks.ts';
 import { compileTemplate, withScope } from '../jinja/environment.ts';
-import { type MacroDef, MacroRegistry, macroDefsFromBlocks } from '../jinja/macros.ts';
+import { BUILTIN_PACKAGE, type MacroDef, MacroRegistry, macroDefsFromBlocks } from '../jinja/macros.ts';
 import type { DbtNode, DocBlock, Manifest, RefCall, TestSpec } from '../manifest/types.ts';
 import { configForFqn, mergeConfig, type NodeConfig } from '../project/config-tree.ts';
 import { type DbtProjectFile, loadProjectFile } from '../project/project-file.ts';
@@ -184,6 +184,12 @@ export function parseProject(options: ParseOptions): ParsedProject {
   };
 
   const nameFor = (macro: string, custom: unknown, identity: NodeIdentity): string => {
+    // dbt's default naming, without a render, unless the project overrides the macro.
+    if (registry.find(macro)?.packageName === BUILTIN_PACKAGE) {
+      const given = custom === undefined || custom === null ? undefined : String(custom).trim();
+      if (macro === 'generate_schema_name') return given ? `${targetSchema}_${given}` : targetSchema;
+      if (macro === 'generate_alias_name') return given || identity.name;
+    }
     const fn = registry.lookup(macro)!;
     const state = newRenderState(identity, false);
     const value = withScope(createScope(context, state), () =>
