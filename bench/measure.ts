@@ -10,12 +10,13 @@ export interface Measurement {
 export function measure(
   command: string,
   args: readonly string[],
-  options: { stdinFile?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { stdinFile?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<Measurement> {
   return new Promise((resolve, reject) => {
     const shellArgs = ['-f', '__TIME__ %e %M', command, ...args];
     const child = spawn('/usr/bin/time', shellArgs, {
       env: { ...process.env, ...options.env },
+      ...(options.cwd ? { cwd: options.cwd } : {}),
       stdio: [options.stdinFile ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     if (options.stdinFile && child.stdin) {

@@ -2,7 +2,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GENERATE_DEFAULTS, generate } from '../src/generate/generate.ts';
+import { benchBuild } from './build-bench.ts';
 import { benchIngest, type Row } from './ingest-bench.ts';
+import { parseAndCompile, writeBigProject } from './parse-bench.ts';
 
 /**
  * npm run bench [-- --sizes 1000000,10000000] — generates the data once (kept in bench/out/), then
@@ -11,6 +13,9 @@ import { benchIngest, type Row } from './ingest-bench.ts';
 const OUT = fileURLToPath(new URL('./out', import.meta.url));
 const sizesArg = process.argv.indexOf('--sizes');
 const sizes = sizesArg > 0 ? process.argv[sizesArg + 1]!.split(',').map(Number) : [1_000_000, 10_000_000];
+const buildArg = process.argv.indexOf('--build-lines');
+const buildLines = buildArg > 0 ? Number(process.argv[buildArg + 1]) : Math.max(...sizes);
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]!.split(',') : ['ingest', 'parse', 'build'];
 
 async function serverUp(): Promise<boolean> {
   try {
@@ -37,21 +42,64 @@ function table(rows: readonly Row[]): string {
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
 }
 
-mkdirSync(OUT, { recursive: true });
-const server = await serverUp();
-if (!server)
-  console.error(
-    'note: no ClickHouse server on 127.0.0.1:8123 — server rows skipped (scripts/clickhouse-server.sh start)',
-  );
-const rows: Row[] = [];
-for (const lines of sizes) {
+function simpleTable(header: string[], body: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+async function ensureData(lines: number): Promise<string> {
   const dir = join(OUT, `data-${lines}`);
   if (!existsSync(join(dir, 'orders.csv'))) {
     console.error(`generating ${lines.toLocaleString('en-US')} order lines in ${dir} …`);
     await generate({ ...GENERATE_DEFAULTS, outDir: dir, orderLines: lines, styles: 2000 });
   }
-  console.error(`ingest bench at ${lines.toLocaleString('en-US')} lines …`);
-  rows.push(...(await benchIngest(join(dir, 'orders.csv'), lines, join(OUT, 'work'), server)));
+  return dir;
 }
-console.log('\nIngest: orders.csv into the landing table (wall time of the whole command, fresh process)\n');
-console.log(table(rows));
+
+mkdirSync(OUT, { recursive: true });
+const server = only.includes('ingest') && (await serverUp());
+if (!server)
+  console.error(
+    'note: no ClickHouse server on 127.0.0.1:8123 — server rows skipped (scripts/clickhouse-server.sh start)',
+  );
+if (only.includes('ingest')) {
+  const rows: Row[] = [];
+  for (const lines of sizes) {
+    const dir = await ensureData(lines);
+    console.error(`ingest bench at ${lines.toLocaleString('en-US')} lines …`);
+    rows.push(...(await benchIngest(join(dir, 'orders.csv'), lines, join(OUT, 'work'), server)));
+  }
+  console.log('\nIngest: orders.csv into the landing table (wall time of the whole command, fresh process)\n');
+  console.log(table(rows));
+}
+
+if (only.includes('parse')) {
+  const projectDir = join(OUT, 'project-1000');
+  writeBigProject(projectDir, 1000);
+  const figures = parseAndCompile(projectDir);
+  console.log('\nParse + compile of a generated 1,000-model project (in process, first run, no cache)\n');
+  console.log(
+    simpleTable(
+      ['models', 'tests', 'parse s', 'compile s', 'total s', 'target'],
+      [[String(figures.models), String(figures.tests), figures.parseSeconds.toFixed(2), figures.compileSeconds.toFixed(2), (figures.parseSeconds + figures.compileSeconds).toFixed(2), '< 1 s (dbt-core: tens of seconds)']],
+    ),
+  );
+}
+
+if (only.includes('build')) {
+  const dir = await ensureData(buildLines);
+  console.error(`build bench at ${buildLines.toLocaleString('en-US')} lines …`);
+  const b = await benchBuild(dir, buildLines, join(OUT, 'build-work'));
+  console.log(`\nBuild of the dema project on ${buildLines.toLocaleString('en-US')} order lines (wall time, fresh process)\n`);
+  console.log(
+    simpleTable(
+      ['run', 'seconds', 'peak RSS MB', 'ratio', 'target'],
+      [
+        [`native: the build's ${b.statements} statements run directly in chDB`, b.direct.seconds.toFixed(2), Math.round(b.direct.peakRssMb).toLocaleString('en-US'), '1.00', ''],
+        ['dema build (full)', b.full.seconds.toFixed(2), Math.round(b.full.peakRssMb).toLocaleString('en-US'), `${(b.full.seconds / b.direct.seconds).toFixed(2)}× native`, '≤ 1.2×'],
+        [`dema build after appending ${b.appended.toLocaleString('en-US')} lines (1%)`, b.incremental.seconds.toFixed(2), Math.round(b.incremental.peakRssMb).toLocaleString('en-US'), `${((b.incremental.seconds / b.full.seconds) * 100).toFixed(1)}% of full`, '≤ 10%'],
+      ],
+    ),
+  );
+}

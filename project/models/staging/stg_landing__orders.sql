@@ -1,9 +1,22 @@
--- Typed order lines: the latest version of each line (FINAL), timestamps parsed as UTC,
--- money as Decimal(38, 4), an empty campaign as NULL.
+{{
+    config(
+        materialized='incremental',
+        unique_key=['merchant', 'order_id', 'product_id', 'source_date_time'],
+        incremental_strategy=var('line_incremental_strategy'),
+        engine='MergeTree()',
+        order_by=['merchant', 'order_id', 'product_id', 'source_date_time'],
+    )
+}}
+-- Typed order lines: timestamps parsed as UTC, money as Decimal(38, 4), an empty campaign as NULL.
+-- An incremental table, not a view: the text is parsed once per line, not once per test or reader.
+-- A full build reads the landing table with FINAL (a streaming merge in key order); an incremental
+-- run takes only the rows of loads newer than the last one seen, keeping the latest version of
+-- each line, and replaces those lines here.
 select
     _merchant as merchant,
     orderId as order_id,
     productId as product_id,
+    dateTime as source_date_time,
     {{ utc_timestamp('dateTime') }} as ordered_at,
     currency,
     {{ whole_number('quantity') }} as quantity,
@@ -14,4 +27,11 @@ select
     {{ text_or_null('campaign') }} as campaign,
     _version as landing_version,
     _loaded_at as loaded_at
+{% if is_incremental() %}
+from {{ source('landing', 'orders') }}
+where _version > (select coalesce(max(landing_version), 0) from {{ this }})
+order by _version desc
+limit 1 by _merchant, orderId, productId, dateTime
+{% else %}
 from {{ source('landing', 'orders') }} final
+{% endif %}

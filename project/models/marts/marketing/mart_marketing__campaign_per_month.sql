@@ -11,11 +11,7 @@ with lines as (
     select *
     from {{ ref('int_order_lines') }}
     {% if is_incremental() %}
-    where (merchant, month_start) in (
-        select distinct merchant, month_start
-        from {{ ref('int_order_lines') }}
-        where landing_version > (select coalesce(max(landing_version), 0) from {{ this }})
-    )
+    where {{ months_with_new_lines(ref('int_order_lines')) }}
     {% endif %}
 )
 

@@ -1,0 +1,106 @@
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { INVENTORY_COLUMNS, ORDERS_COLUMNS } from '../src/generate/catalog.ts';
+import { parseCsv } from '../src/dbt/materialize/seed.ts';
+import { type Measurement, measure } from './measure.ts';
+
+/**
+ * `dema build` of the dema project on N order lines, beside the same final SQL (every statement the
+ * build ran, in order) executed directly in chDB; then an incremental build after appending 1% new lines.
+ */
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'bin/dema.js');
+
+export interface BuildFigures {
+  readonly lines: number;
+  readonly full: Measurement;
+  readonly direct: Measurement;
+  readonly statements: number;
+  readonly incremental: Measurement;
+  readonly appended: number;
+}
+
+// Runs the statements of a build, in order, in one chDB session: the engine's own path.
+const DIRECT_SQL = `
+import { readFileSync } from 'node:fs';
+import { Session } from 'chdb';
+const [dir, file] = process.argv.slice(2);
+const statements = JSON.parse(readFileSync(file, 'utf8'));
+const session = new Session(dir);
+for (const sql of statements) session.query(sql, 'TSV');
+session.close();
+`;
+
+function writeWorkspace(work: string, dataDir: string): void {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  cpSync(join(ROOT, 'project'), join(work, 'project'), { recursive: true, filter: (source) => !source.includes('/target') });
+  const sources = [
+    { name: 'inventory', location: join(dataDir, 'inventory.csv'), table: 'inventory', columns: [...INVENTORY_COLUMNS], key: ['productId'] },
+    { name: 'orders', location: join(dataDir, 'orders.csv'), table: 'orders', columns: [...ORDERS_COLUMNS], key: ['orderId', 'productId', 'dateTime'] },
+  ];
+  writeFileSync(join(work, 'dema.yml'), stringify({ target: 'embedded', targets: { embedded: { type: 'chdb', path: '.dema/warehouse', schema: 'dema' } }, archive_dir: 'raw', sources }));
+}
+
+/** The statements the build ran, in run order, from run_results.json and target/run. */
+function executedStatements(projectDir: string): string[] {
+  const results = JSON.parse(readFileSync(join(projectDir, 'target/run_results.json'), 'utf8')) as { results: { unique_id: string }[] };
+  const manifest = JSON.parse(readFileSync(join(projectDir, 'target/manifest.json'), 'utf8')) as {
+    nodes: Record<string, { original_file_path: string; package_name: string; alias: string; test_metadata?: unknown }>;
+  };
+  const statements: string[] = [];
+  for (const { unique_id: id } of results.results) {
+    const node = manifest.nodes[id]!;
+    const path = node.test_metadata ? `${node.original_file_path}/${node.alias}.sql` : node.original_file_path;
+    const file = join(projectDir, 'target/run', node.package_name, path);
+    if (!existsSync(file)) continue;
+    for (const statement of readFileSync(file, 'utf8').split(';\n\n')) {
+      const sql = statement.trim().replace(/;$/, '');
+      // Seeds load their file through the byte path; the direct run re-creates the table and skips the insert.
+      if (sql && !sql.includes(' format CSVWithNames <')) statements.push(sql);
+    }
+  }
+  return statements;
+}
+
+function appendLines(dataDir: string, count: number): string {
+  const products = parseCsv(readFileSync(join(dataDir, 'inventory.csv'), 'utf8'))
+    .slice(1)
+    .map((row) => row[0]!);
+  const lines: string[] = [ORDERS_COLUMNS.join(',')];
+  for (let i = 0; i < count; i++) {
+    const day = String((i % 28) + 1).padStart(2, '0');
+    // New orders arrive for the latest month of the generated data (2023-06), as in daily operation.
+    lines.push(`appended-${i},${products[i % products.length]},SEK,1,0,${100 + (i % 900)}.5,direct,direct,"",2023-06-${day}T12:00:00Z`);
+  }
+  const file = join(dataDir, `appended-${count}.csv`);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+export async function benchBuild(dataDir: string, lines: number, work: string): Promise<BuildFigures> {
+  writeWorkspace(work, dataDir);
+  const projectDir = join(work, 'project');
+  await measure(process.execPath, [BIN, '--config', join(work, 'dema.yml'), '--quiet', 'ingest']);
+  const snapshot = join(work, 'landing-only');
+  cpSync(join(work, '.dema/warehouse'), snapshot, { recursive: true });
+
+  const full = await measure(process.execPath, [BIN, '--quiet', 'build', '--project-dir', projectDir], { cwd: work });
+  const statements = executedStatements(projectDir);
+  const statementsFile = join(work, 'statements.json');
+  writeFileSync(statementsFile, JSON.stringify(statements));
+  const script = join(work, 'direct-sql.mjs');
+  writeFileSync(script, DIRECT_SQL);
+  rmSync(join(snapshot, 'dema.lock'), { force: true });
+  const direct = await measure(process.execPath, [script, snapshot, statementsFile], { cwd: ROOT });
+
+  const appended = Math.round(lines / 100);
+  const extra = appendLines(dataDir, appended);
+  await measure(process.execPath, [BIN, '--config', join(work, 'dema.yml'), '--quiet', 'ingest', 'orders', '--location', `orders=${extra}`]);
+  const incremental = await measure(process.execPath, [BIN, '--quiet', 'build', '--project-dir', projectDir], { cwd: work });
+  rmSync(snapshot, { recursive: true, force: true });
+  return { lines, full, direct, statements: statements.length, incremental, appended };
+}
