@@ -2,8 +2,8 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { INVENTORY_COLUMNS, ORDERS_COLUMNS } from '../src/generate/catalog.ts';
 import { parseCsv } from '../src/dbt/materialize/seed.ts';
+import { INVENTORY_COLUMNS, ORDERS_COLUMNS } from '../src/generate/catalog.ts';
 import { type Measurement, measure } from './measure.ts';
 
 /**
@@ -37,24 +37,54 @@ session.close();
 function writeWorkspace(work: string, dataDir: string): void {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  cpSync(join(ROOT, 'project'), join(work, 'project'), { recursive: true, filter: (source) => !source.includes('/target') });
+  cpSync(join(ROOT, 'project'), join(work, 'project'), {
+    recursive: true,
+    filter: (source) => !source.includes('/target'),
+  });
   const sources = [
-    { name: 'inventory', location: join(dataDir, 'inventory.csv'), table: 'inventory', columns: [...INVENTORY_COLUMNS], key: ['productId'] },
-    { name: 'orders', location: join(dataDir, 'orders.csv'), table: 'orders', columns: [...ORDERS_COLUMNS], key: ['orderId', 'productId', 'dateTime'] },
+    {
+      name: 'inventory',
+      location: join(dataDir, 'inventory.csv'),
+      table: 'inventory',
+      columns: [...INVENTORY_COLUMNS],
+      key: ['productId'],
+    },
+    {
+      name: 'orders',
+      location: join(dataDir, 'orders.csv'),
+      table: 'orders',
+      columns: [...ORDERS_COLUMNS],
+      key: ['orderId', 'productId', 'dateTime'],
+    },
   ];
-  writeFileSync(join(work, 'dema.yml'), stringify({ target: 'embedded', targets: { embedded: { type: 'chdb', path: '.dema/warehouse', schema: 'dema' } }, archive_dir: 'raw', sources }));
+  writeFileSync(
+    join(work, 'dema.yml'),
+    stringify({
+      target: 'embedded',
+      targets: { embedded: { type: 'chdb', path: '.dema/warehouse', schema: 'dema' } },
+      archive_dir: 'raw',
+      sources,
+    }),
+  );
 }
 
 /** The statements the build ran, in run order, from run_results.json and target/run. */
 function executedStatements(projectDir: string): string[] {
-  const results = JSON.parse(readFileSync(join(projectDir, 'target/run_results.json'), 'utf8')) as { results: { unique_id: string }[] };
+  const results = JSON.parse(readFileSync(join(projectDir, 'target/run_results.json'), 'utf8')) as {
+    results: { unique_id: string }[];
+  };
   const manifest = JSON.parse(readFileSync(join(projectDir, 'target/manifest.json'), 'utf8')) as {
-    nodes: Record<string, { original_file_path: string; package_name: string; alias: string; test_metadata?: unknown }>;
+    nodes: Record<
+      string,
+      { original_file_path: string; package_name: string; alias: string; test_metadata?: unknown }
+    >;
   };
   const statements: string[] = [];
   for (const { unique_id: id } of results.results) {
     const node = manifest.nodes[id]!;
-    const path = node.test_metadata ? `${node.original_file_path}/${node.alias}.sql` : node.original_file_path;
+    const path = node.test_metadata
+      ? `${node.original_file_path}/${node.alias}.sql`
+      : node.original_file_path;
     const file = join(projectDir, 'target/run', node.package_name, path);
     if (!existsSync(file)) continue;
     for (const statement of readFileSync(file, 'utf8').split(';\n\n')) {
@@ -74,7 +104,9 @@ function appendLines(dataDir: string, count: number): string {
   for (let i = 0; i < count; i++) {
     const day = String((i % 28) + 1).padStart(2, '0');
     // New orders arrive for the latest month of the generated data (2023-06), as in daily operation.
-    lines.push(`appended-${i},${products[i % products.length]},SEK,1,0,${100 + (i % 900)}.5,direct,direct,"",2023-06-${day}T12:00:00Z`);
+    lines.push(
+      `appended-${i},${products[i % products.length]},SEK,1,0,${100 + (i % 900)}.5,direct,direct,"",2023-06-${day}T12:00:00Z`,
+    );
   }
   const file = join(dataDir, `appended-${count}.csv`);
   writeFileSync(file, `${lines.join('\n')}\n`);
@@ -88,7 +120,9 @@ export async function benchBuild(dataDir: string, lines: number, work: string): 
   const snapshot = join(work, 'landing-only');
   cpSync(join(work, '.dema/warehouse'), snapshot, { recursive: true });
 
-  const full = await measure(process.execPath, [BIN, '--quiet', 'build', '--project-dir', projectDir], { cwd: work });
+  const full = await measure(process.execPath, [BIN, '--quiet', 'build', '--project-dir', projectDir], {
+    cwd: work,
+  });
   const statements = executedStatements(projectDir);
   const statementsFile = join(work, 'statements.json');
   writeFileSync(statementsFile, JSON.stringify(statements));
@@ -99,8 +133,21 @@ export async function benchBuild(dataDir: string, lines: number, work: string): 
 
   const appended = Math.round(lines / 100);
   const extra = appendLines(dataDir, appended);
-  await measure(process.execPath, [BIN, '--config', join(work, 'dema.yml'), '--quiet', 'ingest', 'orders', '--location', `orders=${extra}`]);
-  const incremental = await measure(process.execPath, [BIN, '--quiet', 'build', '--project-dir', projectDir], { cwd: work });
+  await measure(process.execPath, [
+    BIN,
+    '--config',
+    join(work, 'dema.yml'),
+    '--quiet',
+    'ingest',
+    'orders',
+    '--location',
+    `orders=${extra}`,
+  ]);
+  const incremental = await measure(
+    process.execPath,
+    [BIN, '--quiet', 'build', '--project-dir', projectDir],
+    { cwd: work },
+  );
   rmSync(snapshot, { recursive: true, force: true });
   return { lines, full, direct, statements: statements.length, incremental, appended };
 }

@@ -13,7 +13,10 @@ export function writeBigProject(dir: string, models: number): void {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);
   };
-  write('dbt_project.yml', 'name: big\nprofile: big\nmodels:\n  big:\n    +materialized: view\n    marts:\n      +materialized: table\n');
+  write(
+    'dbt_project.yml',
+    'name: big\nprofile: big\nmodels:\n  big:\n    +materialized: view\n    marts:\n      +materialized: table\n',
+  );
   write('macros/cents.sql', '{% macro cents(column) -%}\n  toInt64({{ column }} * 100)\n{%- endmacro %}\n');
   const perFolder = 50;
   for (let folder = 0; folder * perFolder < models; folder++) {
@@ -21,14 +24,25 @@ export function writeBigProject(dir: string, models: number): void {
     const yaml: string[] = ['version: 2', 'models:'];
     for (let i = folder * perFolder; i < Math.min(models, (folder + 1) * perFolder); i++) {
       const name = `m_${String(i).padStart(4, '0')}`;
-      const parents = i === 0 ? [] : [...new Set([i - 1, Math.floor(i / 2), Math.floor(i / 3)])].filter((p) => p >= 0 && p < i);
-      const from = parents.length === 0 ? 'numbers(10)' : `{{ ref('m_${String(parents[0]).padStart(4, '0')}') }}`;
+      const parents =
+        i === 0
+          ? []
+          : [...new Set([i - 1, Math.floor(i / 2), Math.floor(i / 3)])].filter((p) => p >= 0 && p < i);
+      const from =
+        parents.length === 0 ? 'numbers(10)' : `{{ ref('m_${String(parents[0]).padStart(4, '0')}') }}`;
       const joins = parents.slice(1).map((p) => `-- also reads {{ ref('m_${String(p).padStart(4, '0')}') }}`);
       write(
         `models/${layer}/f${folder}/${name}.sql`,
         `{{ config(tags=['t${i % 7}']) }}\n${joins.join('\n')}\nselect\n  ${parents.length === 0 ? 'number' : 'id'} as id,\n  {{ cents('1.5') }} as cents,\n  '{{ var('region', 'eu') }}' as region\nfrom ${from}\n{% if is_incremental() %}where id > 0{% endif %}\n`,
       );
-      yaml.push(`  - name: ${name}`, `    description: Model ${i}.`, '    columns:', '      - name: id', '        description: The id.', '        data_tests: [unique, not_null]');
+      yaml.push(
+        `  - name: ${name}`,
+        `    description: Model ${i}.`,
+        '    columns:',
+        '      - name: id',
+        '        description: The id.',
+        '        data_tests: [unique, not_null]',
+      );
     }
     write(`models/${layer}/f${folder}/_schema.yml`, `${yaml.join('\n')}\n`);
   }
@@ -44,7 +58,10 @@ export interface ParseFigures {
 /** Parses the project and compiles every model and test, in this process (as `dema compile` does before running). */
 export function parseAndCompile(dir: string): ParseFigures {
   const started = performance.now();
-  const parsed = parseProject({ projectDir: dir, target: { schema: 'big', name: 'dev', type: 'clickhouse' } });
+  const parsed = parseProject({
+    projectDir: dir,
+    target: { schema: 'big', name: 'dev', type: 'clickhouse' },
+  });
   const parsedAt = performance.now();
   let models = 0;
   let tests = 0;
@@ -54,5 +71,10 @@ export function parseAndCompile(dir: string): ParseFigures {
     if (node.resourceType === 'model') models++;
     else tests++;
   }
-  return { models, tests, parseSeconds: (parsedAt - started) / 1000, compileSeconds: (performance.now() - parsedAt) / 1000 };
+  return {
+    models,
+    tests,
+    parseSeconds: (parsedAt - started) / 1000,
+    compileSeconds: (performance.now() - parsedAt) / 1000,
+  };
 }

@@ -1,10 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractBlocks } from '../jinja/blocks.ts';
 import { type MacroDef, macroDefsFromBlocks } from '../jinja/macros.ts';
 
-const BUILTINS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'builtins');
+// The .sql files live in src/dbt/builtins; compiled code in dist/dbt/parser reads them from there too.
+const HERE = dirname(fileURLToPath(import.meta.url));
+const BUILTINS_DIR = [
+  join(HERE, '..', 'builtins'),
+  join(HERE, '..', '..', '..', 'src', 'dbt', 'builtins'),
+].find((dir) => existsSync(dir))!;
 
 let cached: MacroDef[] | undefined;
 
