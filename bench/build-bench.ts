@@ -21,6 +21,9 @@ export interface BuildFigures {
   readonly statements: number;
   readonly incremental: Measurement;
   readonly appended: number;
+  /** Models only (`dema run`): after another 1% append, and then with --full-refresh. */
+  readonly runIncremental: Measurement;
+  readonly runFull: Measurement;
 }
 
 // Runs the statements of a build, in order, in one chDB session: the engine's own path.
@@ -96,7 +99,7 @@ function executedStatements(projectDir: string): string[] {
   return statements;
 }
 
-function appendLines(dataDir: string, count: number): string {
+function appendLines(dataDir: string, count: number, batch: string): string {
   const products = parseCsv(readFileSync(join(dataDir, 'inventory.csv'), 'utf8'))
     .slice(1)
     .map((row) => row[0]!);
@@ -105,10 +108,10 @@ function appendLines(dataDir: string, count: number): string {
     const day = String((i % 28) + 1).padStart(2, '0');
     // New orders arrive for the latest month of the generated data (2023-06), as in daily operation.
     lines.push(
-      `appended-${i},${products[i % products.length]},SEK,1,0,${100 + (i % 900)}.5,direct,direct,"",2023-06-${day}T12:00:00Z`,
+      `appended-${batch}-${i},${products[i % products.length]},SEK,1,0,${100 + (i % 900)}.5,direct,direct,"",2023-06-${day}T12:00:00Z`,
     );
   }
-  const file = join(dataDir, `appended-${count}.csv`);
+  const file = join(dataDir, `appended-${batch}-${count}.csv`);
   writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
 }
@@ -132,22 +135,33 @@ export async function benchBuild(dataDir: string, lines: number, work: string): 
   const direct = await measure(process.execPath, [script, snapshot, statementsFile], { cwd: ROOT });
 
   const appended = Math.round(lines / 100);
-  const extra = appendLines(dataDir, appended);
-  await measure(process.execPath, [
-    BIN,
-    '--config',
-    join(work, 'dema.yml'),
-    '--quiet',
-    'ingest',
-    'orders',
-    '--location',
-    `orders=${extra}`,
-  ]);
-  const incremental = await measure(
-    process.execPath,
-    [BIN, '--quiet', 'build', '--project-dir', projectDir],
-    { cwd: work },
-  );
+  const ingest = (file: string) =>
+    measure(process.execPath, [
+      BIN,
+      '--config',
+      join(work, 'dema.yml'),
+      '--quiet',
+      'ingest',
+      'orders',
+      '--location',
+      `orders=${file}`,
+    ]);
+  const dema = (...args: string[]) =>
+    measure(process.execPath, [BIN, '--quiet', ...args, '--project-dir', projectDir], { cwd: work });
+  await ingest(appendLines(dataDir, appended, 'a'));
+  const incremental = await dema('build');
+  await ingest(appendLines(dataDir, appended, 'b'));
+  const runIncremental = await dema('run');
+  const runFull = await dema('run', '--full-refresh');
   rmSync(snapshot, { recursive: true, force: true });
-  return { lines, full, direct, statements: statements.length, incremental, appended };
+  return {
+    lines,
+    full,
+    direct,
+    statements: statements.length,
+    incremental,
+    appended,
+    runIncremental,
+    runFull,
+  };
 }
