@@ -198,4 +198,22 @@ test('a dbt project with every supported feature builds on embedded ClickHouse',
     { cwd: dir },
   );
   assert.equal(sources.stdout.trim().split('\n').length, 4);
+
+  // Source freshness: warn and error thresholds, sources.json.
+  const freshness = await runCli(['source', 'freshness'], { cwd: dir });
+  assert.equal(freshness.code, 1, freshness.stdout);
+  assert.match(freshness.stdout, /WARN freshness of seeded\.people /);
+  assert.match(freshness.stdout, /ERROR freshness of seeded\.people_strict /);
+  const sourcesJson = JSON.parse(readFileSync(join(dir, 'target/sources.json'), 'utf8'));
+  assert.deepEqual(
+    sourcesJson.results.map((r: { unique_id: string; status: string; max_loaded_at: string }) => [
+      r.unique_id,
+      r.status,
+      r.max_loaded_at,
+    ]),
+    [
+      ['source.features.seeded.people', 'warn', '2023-03-15T00:00:00.000Z'],
+      ['source.features.seeded.people_strict', 'error', '2023-03-15T00:00:00.000Z'],
+    ],
+  );
 });

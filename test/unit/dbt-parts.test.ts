@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { injectCtes } from '../../src/dbt/compile/inject-ctes.ts';
 import { inferSeedTypes, parseCsv } from '../../src/dbt/materialize/seed.ts';
 import { nameGenericTest, normaliseTestEntry } from '../../src/dbt/parser/generic-tests.ts';
+import { freshnessStatus } from '../../src/dbt/run/freshness.ts';
 
 test('ephemeral CTEs go after a leading WITH, or in a new WITH, past leading comments', () => {
   assert.equal(injectCtes('select 1', ['a as (x)']), 'with a as (x)\nselect 1');
@@ -96,4 +97,16 @@ test('seed CSV parsing and dbt-clickhouse type inference', () => {
     ['Int32', 'String', 'Date', 'Float32', 'UInt8', 'DateTime'],
   );
   assert.deepEqual(inferSeedTypes([['3000000000']], ['big'], {}), [{ name: 'big', type: 'Int64' }]);
+});
+
+test('source freshness: error_after before warn_after; never loaded is infinitely old', () => {
+  const criteria = {
+    warn_after: { count: 12, period: 'hour' as const },
+    error_after: { count: 1, period: 'day' as const },
+  };
+  assert.equal(freshnessStatus(3600, criteria), 'pass');
+  assert.equal(freshnessStatus(13 * 3600, criteria), 'warn');
+  assert.equal(freshnessStatus(25 * 3600, criteria), 'error');
+  assert.equal(freshnessStatus(null, criteria), 'error');
+  assert.equal(freshnessStatus(null, {}), 'pass');
 });

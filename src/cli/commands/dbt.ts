@@ -1,11 +1,12 @@
 import { existsSync, rmSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { writeArtifacts } from '../../dbt/artifacts/artifacts.ts';
+import { writeArtifacts, writeSourcesJson } from '../../dbt/artifacts/artifacts.ts';
 import { newInvocationId } from '../../dbt/compile/context.ts';
 import { selectNodes } from '../../dbt/graph/select.ts';
 import { type ParsedProject, parseProject } from '../../dbt/parser/parse-project.ts';
 import { loadProjectFile } from '../../dbt/project/project-file.ts';
+import { checkFreshness, type FreshnessResult } from '../../dbt/run/freshness.ts';
 import { exitCodeFor } from '../../dbt/run/results.ts';
 import { executeRun, type RunCommand } from '../../dbt/run/runner.ts';
 import { type DbtTarget, parseVars, resolveDbtTarget, resolveProjectDir } from '../../dbt/session.ts';
@@ -238,6 +239,64 @@ export function registerDbt(program: Command, run: Runner): void {
       return 0;
     }),
   );
+
+  const source = program.command('source').description('Commands on sources');
+  selectionOptions(
+    commonOptions(
+      source.command('freshness').description('Check how recent each source with a freshness rule is'),
+    ),
+  )
+    .option('-o, --output <file>', 'where to write the results (default: target/sources.json)')
+    .action((flags: DbtFlags & { models?: string[]; output?: string }) =>
+      run(async (global, output) => {
+        const { parsed, target, invocationId, startedAt } = prepareProject(
+          global,
+          flags,
+          'source-freshness',
+          output,
+        );
+        const chosen = selectNodes(parsed.graph, {
+          select: [...(flags.select ?? []), ...(flags.models ?? [])],
+          exclude: flags.exclude ?? [],
+        });
+        const sources = [...chosen]
+          .sort()
+          .map((id) => parsed.manifest.nodes.get(id)!)
+          .filter(
+            (node) => node.resourceType === 'source' && node.source?.freshness && node.source.loadedAtField,
+          );
+        output.reporter.emit({
+          type: 'dbt.start',
+          command: 'source freshness',
+          total: sources.length,
+          description: `${sources.length} source${sources.length === 1 ? '' : 's'} with freshness rules`,
+        });
+        const warehouse = await connectWarehouse(target.target);
+        let results: FreshnessResult[];
+        try {
+          results = await checkFreshness(sources, warehouse, output.reporter);
+        } finally {
+          await warehouse.close();
+        }
+        const file = resolve(
+          flags.output ?? join(parsed.project.dir, parsed.project.targetPath, 'sources.json'),
+        );
+        writeSourcesJson(file, results, invocationId, startedAt);
+        const count = (status: string) => results.filter((r) => r.status === status).length;
+        const seconds = (Date.now() - startedAt.getTime()) / 1000;
+        output.reporter.emit({
+          type: 'dbt.done',
+          command: 'source freshness',
+          seconds,
+          pass: count('pass'),
+          warn: count('warn'),
+          error: count('error') + count('runtime error'),
+          skip: 0,
+          total: results.length,
+        });
+        return count('error') + count('runtime error') > 0 ? 1 : 0;
+      }),
+    );
 
   program
     .command('clean')

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { nodeDict } from '../parser/node-dict.ts';
 import type { ParsedProject } from '../parser/parse-project.ts';
+import type { FreshnessResult } from '../run/freshness.ts';
 import type { RunSummary } from '../run/results.ts';
 
 /**
@@ -192,4 +193,38 @@ export function writeArtifacts(input: ArtifactInput): void {
 function write(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, text);
+}
+
+/** target/sources.json (schema v3) from `dema source freshness`. */
+export function writeSourcesJson(
+  file: string,
+  results: readonly FreshnessResult[],
+  invocationId: string,
+  startedAt: Date,
+): void {
+  const document = {
+    metadata: metadata('sources', 3, invocationId, startedAt),
+    results: results.map((r) =>
+      r.status === 'runtime error'
+        ? { unique_id: r.uniqueId, error: r.error, status: r.status }
+        : {
+            unique_id: r.uniqueId,
+            max_loaded_at: r.maxLoadedAt,
+            snapshotted_at: r.snapshottedAt,
+            max_loaded_at_time_ago_in_s: r.ageSeconds,
+            status: r.status,
+            criteria: {
+              warn_after: r.criteria.warn_after ?? null,
+              error_after: r.criteria.error_after ?? null,
+              filter: r.criteria.filter ?? null,
+            },
+            adapter_response: { _message: 'OK' },
+            timing: [],
+            thread_id: 'Thread-1',
+            execution_time: r.executionTime,
+          },
+    ),
+    elapsed_time: (Date.now() - startedAt.getTime()) / 1000,
+  };
+  write(file, JSON.stringify(document, null, 1));
 }
