@@ -6,6 +6,7 @@ import { DemaError, errorMessage } from '../errors.ts';
 import type { Reporter } from '../events.ts';
 import { qualified } from '../warehouse/sql.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
+import { loadCleanFile } from './clean-file.ts';
 import { CsvRecordScanner, type Reject } from './csv-scanner.ts';
 import type { ArchivedFile } from './fetch-source.ts';
 import {
@@ -178,46 +179,66 @@ export async function loadSource(
         version: BigInt(started) * 1000n + BigInt(Math.floor(Math.random() * 1000)),
       }),
     );
-    const scanner = new CsvRecordScanner(source.columns.length, 2);
-    let bytesDone = header.dataOffset;
-    async function* scannedChunks(): AsyncGenerator<Buffer> {
-      const stream = createReadStream(file.path, {
-        start: header.dataOffset,
-        highWaterMark: options.chunkBytes ?? 16 << 20,
-      });
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        const output = scanner.push(chunk);
+    // Embedded engine, clean file: loaded by ClickHouse's own parser while dema checks it.
+    const direct = await loadCleanFile({
+      warehouse,
+      path: file.path,
+      dataOffset: header.dataOffset,
+      bytes: file.bytes,
+      stage,
+      source: source.name,
+      columns: source.columns,
+      settings: csvInsertSettings(warehouse.capabilities),
+      reporter,
+    });
+    if (direct !== undefined) good = direct;
+    else {
+      const scanner = new CsvRecordScanner(source.columns.length, 2);
+      let bytesDone = header.dataOffset;
+      async function* scannedChunks(): AsyncGenerator<Buffer> {
+        const stream = createReadStream(file.path, {
+          start: header.dataOffset,
+          highWaterMark: options.chunkBytes ?? 16 << 20,
+        });
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          const output = scanner.push(chunk);
+          good += output.goodRecords;
+          await addRejects(output.rejects);
+          bytesDone += chunk.length;
+          reporter.emit({
+            type: 'load.progress',
+            source: source.name,
+            bytesDone,
+            bytesTotal: file.bytes,
+            rows: good,
+            rejected,
+          });
+          // A count budget already blown cannot recover: stop reading (nothing will land).
+          if (
+            overBudget(rejected, good + rejected, {
+              maxRejects: options.maxRejects,
+              maxRejectRatio: undefined,
+            })
+          )
+            return;
+          yield* output.chunks;
+        }
+        const output = scanner.end();
         good += output.goodRecords;
         await addRejects(output.rejects);
-        bytesDone += chunk.length;
-        reporter.emit({
-          type: 'load.progress',
-          source: source.name,
-          bytesDone,
-          bytesTotal: file.bytes,
-          rows: good,
-          rejected,
-        });
-        // A count budget already blown cannot recover: stop reading (nothing will land).
-        if (
-          overBudget(rejected, good + rejected, { maxRejects: options.maxRejects, maxRejectRatio: undefined })
-        )
-          return;
         yield* output.chunks;
       }
-      const output = scanner.end();
-      good += output.goodRecords;
-      await addRejects(output.rejects);
-      yield* output.chunks;
+      await warehouse.insertBytes({
+        database: warehouse.database,
+        table: stage,
+        columns: ['_line', ...source.columns],
+        format: 'CSV',
+        chunks: scannedChunks(),
+        // Every row carries its line number, so chunks may land in any order.
+        unordered: true,
+        settings: csvInsertSettings(warehouse.capabilities),
+      });
     }
-    await warehouse.insertBytes({
-      database: warehouse.database,
-      table: stage,
-      columns: ['_line', ...source.columns],
-      format: 'CSV',
-      chunks: scannedChunks(),
-      settings: csvInsertSettings(warehouse.capabilities),
-    });
     const read = good + rejected;
     await writeRejects(warehouse, pending, rejectContext);
     pending = [];

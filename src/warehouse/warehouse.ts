@@ -34,6 +34,24 @@ export interface ByteInsert {
   readonly format: 'CSV' | 'CSVWithNames';
   readonly chunks: AsyncIterable<Buffer>;
   readonly settings?: Settings;
+  /**
+   * Each chunk holds whole records and their order does not matter (e.g. rows carry their own line
+   * numbers), so a transport may send chunks over several connections at once.
+   */
+  readonly unordered?: boolean;
+}
+
+/** A local CSV file the engine reads itself, numbering rows as it goes. */
+export interface FileInsert {
+  readonly table: string;
+  readonly database?: string;
+  readonly path: string;
+  readonly format: 'CSVWithNames';
+  readonly columns: readonly string[];
+  /** A column filled with the row's position in the file plus `firstRowNumber`. */
+  readonly rowNumberColumn: string;
+  readonly firstRowNumber: number;
+  readonly settings?: Settings;
 }
 
 /**
@@ -58,6 +76,11 @@ export interface Warehouse {
   querySync<Row = Record<string, unknown>>(sql: string): Row[];
   command(sql: string, settings?: Settings): Promise<StatementStats>;
   insertBytes(insert: ByteInsert): Promise<StatementStats>;
+  /**
+   * Only transports that run beside the caller's files (embedded): the engine reads the file with
+   * its own parallel parser — the fastest load there is.
+   */
+  insertFile?(insert: FileInsert): Promise<StatementStats>;
   listTables(database: string): Promise<TableInfo[]>;
   listColumns(database: string, table: string): Promise<ColumnInfo[]>;
   close(): Promise<void>;

@@ -83,6 +83,29 @@ for (const transport of transports) {
       assert.equal((await listLoads(warehouse, { source: 'orders' })).length, 1);
     });
 
+    test('a quoted field spanning lines keeps every row on its physical line', async (t) => {
+      const { config, warehouse, dir } = await setUp(t, transport, 10);
+      const header = readFileSync(join(dir, 'orders.csv'), 'utf8').split('\n')[0];
+      const row = (id: string, campaign: string) =>
+        `${id},prod1#prod2,SEK,1,0,10.5,direct,direct,"${campaign}",2023-01-01T00:00:00Z`;
+      writeFileSync(
+        join(dir, 'orders.csv'),
+        `${header}\n${[row('a', ''), row('b', 'two\nlines'), row('c', 'x')].join('\n')}\n`,
+      );
+      await run(config, warehouse);
+      const rows = await warehouse.query<{ orderId: string; _line: string; campaign: string }>(
+        'SELECT orderId, toString(_line) AS _line, campaign FROM orders ORDER BY orderId',
+      );
+      assert.deepEqual(
+        rows.rows.map((r) => [r.orderId, r._line, r.campaign]),
+        [
+          ['a', '2', ''],
+          ['b', '3', 'two\nlines'],
+          ['c', '5', 'x'],
+        ],
+      );
+    });
+
     test('a changed file leaves no duplicate natural keys visible through FINAL', async (t) => {
       const { config, warehouse, dir } = await setUp(t, transport, 3000);
       await run(config, warehouse);

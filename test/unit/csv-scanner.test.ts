@@ -4,7 +4,7 @@ import { CsvRecordScanner, parseHeader, type ScanOutput } from '../../src/ingest
 
 function scanAll(text: Buffer | string, fields: number, pieceSize?: number) {
   const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text);
-  const scanner = new CsvRecordScanner(fields, 2, 64);
+  const scanner = new CsvRecordScanner(fields, 2, { maxRecordBytes: 64 });
   const outputs: ScanOutput[] = [];
   const step = pieceSize ?? bytes.length;
   for (let i = 0; i < bytes.length; i += step) outputs.push(scanner.push(bytes.subarray(i, i + step)));

@@ -13,6 +13,7 @@ import { qualified, quoteIdent, quoteString, settingsClause } from '../sql.ts';
 import type {
   ByteInsert,
   ColumnInfo,
+  FileInsert,
   QueryResult,
   Settings,
   StatementStats,
@@ -168,6 +169,22 @@ export class ChdbWarehouse implements Warehouse {
       rmSync(fifo, { force: true });
     }
     if (failed) throw failed;
+    return { rowsRead: 0, bytesRead: 0, rowsWritten: 0, elapsedMs: performance.now() - started };
+  }
+
+  async insertFile(insert: FileInsert): Promise<StatementStats> {
+    const database = insert.database ?? this.database;
+    const types = new Map(
+      (await this.listColumns(database, insert.table)).map((column) => [column.name, column.type]),
+    );
+    const structure = insert.columns
+      .map((name) => `${quoteIdent(name)} ${types.get(name) ?? 'String'}`)
+      .join(', ');
+    const target = [insert.rowNumberColumn, ...insert.columns].map(quoteIdent).join(', ');
+    // Parallel parsing keeps rows in file order, so rowNumberInAllBlocks() is the record's position.
+    const sql = `INSERT INTO ${qualified(database, insert.table)} (${target}) SELECT rowNumberInAllBlocks() + ${Math.trunc(insert.firstRowNumber)}, * FROM file(${quoteString(insert.path)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause(insert.settings)}`;
+    const started = performance.now();
+    await this.run(sql, 'TSV');
     return { rowsRead: 0, bytesRead: 0, rowsWritten: 0, elapsedMs: performance.now() - started };
   }
 

@@ -30,6 +30,9 @@ if (!response.ok) { process.stderr.write(body); process.exit(1); }
 process.stdout.write(body);
 `;
 
+/** Concurrent HTTP inserts for one unordered byte insert. */
+const INSERT_CONNECTIONS = 2;
+
 export interface ServerOptions {
   readonly host: string;
   readonly port: number;
@@ -217,20 +220,44 @@ export class ServerWarehouse implements Warehouse {
   async insertBytes(insert: ByteInsert): Promise<StatementStats> {
     const started = performance.now();
     const sql = `INSERT INTO ${qualified(insert.database, insert.table)} FORMAT ${insert.format}`;
-    try {
+    // Unordered whole-record chunks go over two connections at once: a server parses each insert's
+    // CSV on one thread, so two inserts use two cores (measured: see bench).
+    const streams = insert.unordered && insert.format === 'CSV' ? INSERT_CONNECTIONS : 1;
+    const source = insert.chunks[Symbol.asyncIterator]();
+    const abort = new AbortController();
+    const pull = async function* () {
+      for (;;) {
+        const next = await source.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    };
+    const send = async () => {
       const result = await this.client.insert({
         table: insert.database
           ? `${quoteIdent(insert.database)}.${quoteIdent(insert.table)}`
           : quoteIdent(insert.table),
-        values: Readable.from(insert.chunks, { objectMode: false }),
+        values: Readable.from(pull(), { objectMode: false }),
         format: insert.format,
         columns: insert.columns as [string, ...string[]],
+        abort_signal: abort.signal,
         ...(insert.settings ? { clickhouse_settings: insert.settings } : {}),
       });
+      return Number(result.summary?.written_rows ?? 0);
+    };
+    try {
+      const written = await Promise.all(
+        Array.from({ length: streams }, () =>
+          send().catch((error: unknown) => {
+            abort.abort();
+            throw error;
+          }),
+        ),
+      );
       return {
         rowsRead: 0,
         bytesRead: 0,
-        rowsWritten: Number(result.summary?.written_rows ?? 0),
+        rowsWritten: written.reduce((a, b) => a + b, 0),
         elapsedMs: performance.now() - started,
       };
     } catch (error) {
