@@ -1,14 +1,16 @@
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import type { Reporter } from '../events.ts';
 import { qualified } from '../warehouse/sql.ts';
 import type { Settings, Warehouse } from '../warehouse/warehouse.ts';
-import { CsvRecordScanner } from './csv-scanner.ts';
+
+const LF = 0x0a;
 
 /**
  * The fast path for the common case on the embedded engine: a clean file (every record one good
  * line). ClickHouse loads it straight from the archived file with its own parallel parser while
- * dema checks every record; if the check finds anything — a bad row, a record spanning lines, a
- * byte-order mark — the stage is emptied and the caller takes the scanning path instead.
+ * dema checks what the parser cannot; if anything is off — the insert fails on a bad row, invalid
+ * UTF-8, a record spanning lines — the stage is emptied and the caller takes the scanning path.
  */
 
 export interface CleanFileLoad {
@@ -42,41 +44,57 @@ export async function loadCleanFile(load: CleanFileLoad): Promise<number | undef
       () => undefined,
       (error: unknown) => error,
     );
-  const records = await checkClean(load);
+  const lines = await checkClean(load);
   const failure = await inserted;
-  if (records !== undefined && failure === undefined) return records;
+  if (lines !== undefined && failure === undefined) {
+    const { rows } = await warehouse.query<{ n: string }>(
+      `SELECT count() AS n FROM ${qualified(warehouse.database, load.stage)}`,
+    );
+    if (Number(rows[0]?.n) === lines) return lines;
+  }
   await warehouse.command(`TRUNCATE TABLE ${qualified(warehouse.database, load.stage)}`);
   return undefined;
 }
 
-/** Counts the records if every one is a single good line; undefined at the first that is not. */
+/**
+ * What ClickHouse cannot see for itself: it rejects a wrong field count or broken quoting (the
+ * insert fails), but it would accept invalid UTF-8, and a record spanning lines would shift every
+ * line number. So: every line valid UTF-8 (native check) and — after the insert — as many rows
+ * as lines. Resolves to the number of lines, or undefined.
+ */
 async function checkClean(load: CleanFileLoad): Promise<number | undefined> {
-  const scanner = new CsvRecordScanner(load.columns.length, 2, { emit: false });
   const stream = createReadStream(load.path, { start: load.dataOffset, highWaterMark: 16 << 20 });
-  let records = 0;
+  let lines = 0;
   let bytesDone = load.dataOffset;
-  let first = true;
+  let last = LF;
+  // UTF-8 is checked line-aligned: a chunk may end inside a character, so its tail waits for the next.
+  let carry = Buffer.alloc(0);
   for await (const chunk of stream as AsyncIterable<Buffer>) {
-    if (first && load.dataOffset === 0 && chunk[0] === 0xef) return undefined;
-    first = false;
-    const output = scanner.push(chunk);
-    records += output.goodRecords;
-    bytesDone += chunk.length;
-    if (output.rejects.length > 0 || scanner.linesScanned !== records) {
-      stream.destroy();
-      return undefined;
+    const first = chunk.indexOf(LF);
+    if (first === -1) carry = Buffer.concat([carry, chunk]);
+    else {
+      const final = chunk.lastIndexOf(LF);
+      if (
+        !isUtf8(Buffer.concat([carry, chunk.subarray(0, first + 1)])) ||
+        !isUtf8(chunk.subarray(first + 1, final + 1))
+      ) {
+        stream.destroy();
+        return undefined;
+      }
+      carry = Buffer.from(chunk.subarray(final + 1));
     }
+    for (let at = first; at !== -1; at = chunk.indexOf(LF, at + 1)) lines++;
+    last = chunk[chunk.length - 1] ?? last;
+    bytesDone += chunk.length;
     load.reporter.emit({
       type: 'load.progress',
       source: load.source,
       bytesDone,
       bytesTotal: load.bytes,
-      rows: records,
+      rows: lines,
       rejected: 0,
     });
   }
-  const output = scanner.end();
-  records += output.goodRecords;
-  if (output.rejects.length > 0 || scanner.linesScanned !== records) return undefined;
-  return records;
+  if (!isUtf8(carry)) return undefined;
+  return last === LF ? lines : lines + 1;
 }

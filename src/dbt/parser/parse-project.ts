@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DemaError } from '../../errors.ts';
+import { identityOf } from '../compile/compile-node.ts';
 import {
   createScope,
   type NodeIdentity,
@@ -183,6 +184,33 @@ export function parseProject(options: ParseOptions): ParsedProject {
     return state.parse;
   };
 
+  /** A model or singular test: rendered once at parse time for its refs, sources and config() calls. */
+  const parseSqlFile = (
+    file: { absolute: string; relative: string; root: string },
+    resourceType: 'model' | 'test',
+    config: NodeConfig,
+  ) => {
+    const name = stem(file.relative);
+    const rawCode = readFileSync(file.absolute, 'utf8');
+    const node = baseNode({
+      uniqueId: `${resourceType}.${packageName}.${name}`,
+      name,
+      resourceType,
+      packageName,
+      fqn: fqnFor(packageName, below(file.root, file.relative)),
+      originalFilePath: file.relative,
+      path: below(file.root, file.relative),
+      rawCode,
+      ...(resourceType === 'test' ? { testType: 'singular' as const } : {}),
+    });
+    node.config = config;
+    node.schema = targetSchema;
+    const captured = render({ ...identityOf(node), node: undefined }, rawCode);
+    node.refs = captured.refs;
+    node.sourceRefs = captured.sources;
+    return { node, captured };
+  };
+
   const nameFor = (macro: string, custom: unknown, identity: NodeIdentity): string => {
     // dbt's default naming, without a render, unless the project overrides the macro.
     if (registry.find(macro)?.packageName === BUILTIN_PACKAGE) {
@@ -263,33 +291,9 @@ export function parseProject(options: ParseOptions): ParsedProject {
         `Two models are named "${name}": ${nodes.get(uniqueId)!.originalFilePath} and ${file.relative}.`,
         { hint: 'Model names must be unique; rename one file.' },
       );
-    const raw = readFileSync(file.absolute, 'utf8');
     const patch = properties.models.get(name);
     const projectConfig = mergeConfig(MODEL_DEFAULTS, configForFqn(project.trees.models, fqn));
-    const preliminary = mergeConfig(projectConfig, patch?.config ?? {});
-    const identity: NodeIdentity = {
-      uniqueId,
-      name,
-      resourceType: 'model',
-      packageName,
-      originalFilePath: file.relative,
-      schema: targetSchema,
-      alias: name,
-      config: preliminary,
-    };
-    const captured = render(identity, raw);
-    const node = baseNode({
-      uniqueId,
-      name,
-      resourceType: 'model',
-      packageName,
-      fqn,
-      originalFilePath: file.relative,
-      path: below(file.root, file.relative),
-      rawCode: raw,
-    });
-    node.refs = captured.refs;
-    node.sourceRefs = captured.sources;
+    const { node, captured } = parseSqlFile(file, 'model', mergeConfig(projectConfig, patch?.config ?? {}));
     finishConfig(node, projectConfig, patch, captured.config);
     if (node.config.enabled === false) continue;
     patched(node, patch);
@@ -353,7 +357,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
     const renderName = (text: string) =>
       text.includes('{')
         ? compileTemplate(text, spec.file, (spec.line ?? 1) - 1)
-            .render(createScope(context, newRenderState(identityFor(node), false)))
+            .render(createScope(context, newRenderState(identityOf(node), false)))
             .trim()
         : text;
     node.schema = renderName(spec.schema);
@@ -510,35 +514,11 @@ export function parseProject(options: ParseOptions): ParsedProject {
     if (project.testPaths.some((root) => file.relative.startsWith(`${root}/generic/`))) continue;
     const name = stem(file.relative);
     const uniqueId = `test.${packageName}.${name}`;
-    const raw = readFileSync(file.absolute, 'utf8');
     const fqn = fqnFor(packageName, below(file.root, file.relative));
     const projectConfig = mergeConfig(TEST_DEFAULTS, configForFqn(project.trees.tests, fqn));
-    const identity: NodeIdentity = {
-      uniqueId,
-      name,
-      resourceType: 'test',
-      packageName,
-      originalFilePath: file.relative,
-      schema: targetSchema,
-      alias: name,
-      config: projectConfig,
-    };
-    const captured = render(identity, raw);
-    const node = baseNode({
-      uniqueId,
-      name,
-      resourceType: 'test',
-      packageName,
-      fqn,
-      originalFilePath: file.relative,
-      path: below(file.root, file.relative),
-      rawCode: raw,
-      testType: 'singular',
-    });
+    const { node, captured } = parseSqlFile(file, 'test', projectConfig);
     finishConfig(node, projectConfig, undefined, captured.config);
     if (node.config.enabled === false) continue;
-    node.refs = captured.refs;
-    node.sourceRefs = captured.sources;
     node.alias = name;
     node.schema = `${targetSchema}_${String(node.config.schema)}`;
     nodes.set(uniqueId, node);
@@ -669,19 +649,6 @@ type BaseFields = Pick<
   'uniqueId' | 'name' | 'resourceType' | 'packageName' | 'fqn' | 'originalFilePath' | 'path' | 'rawCode'
 > &
   Partial<Pick<DbtNode, 'testType' | 'sourceName' | 'test' | 'source' | 'seedFile' | 'hook' | 'line'>>;
-
-function identityFor(node: DbtNode): NodeIdentity {
-  return {
-    uniqueId: node.uniqueId,
-    name: node.name,
-    resourceType: node.resourceType,
-    packageName: node.packageName,
-    originalFilePath: node.originalFilePath,
-    schema: node.schema,
-    alias: node.alias,
-    config: node.config,
-  };
-}
 
 function baseNode(fields: BaseFields): DbtNode {
   return {

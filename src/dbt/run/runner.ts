@@ -115,6 +115,20 @@ export async function executeRun(
   let cancelled = false;
   let counter = 0;
 
+  const reportDone = (index: number, description: string, result: NodeResult) =>
+    options.reporter.emit({
+      type: 'dbt.node.done',
+      index,
+      total: order.length,
+      uniqueId: result.uniqueId,
+      description,
+      status: result.status,
+      message: result.message,
+      seconds: result.executionTime,
+      ...(result.errorCode ? { code: result.errorCode } : {}),
+      ...(result.hint ? { hint: result.hint } : {}),
+    });
+
   const runOne = async (node: DbtNode): Promise<NodeResult> => {
     const index = ++counter;
     const description = describeNode(node, options.command);
@@ -126,16 +140,7 @@ export async function executeRun(
           ? 'Skipping due to fail_fast'
           : `Skipping due to ${status.get(blocker!)} of ${manifest.nodes.get(blocker!)?.name ?? blocker}`,
       );
-      options.reporter.emit({
-        type: 'dbt.node.done',
-        index,
-        total: order.length,
-        uniqueId: node.uniqueId,
-        description,
-        status: 'skipped',
-        message: result.message,
-        seconds: 0,
-      });
+      reportDone(index, description, result);
       return result;
     }
     options.reporter.emit({
@@ -146,18 +151,7 @@ export async function executeRun(
       description,
     });
     const result = await executeNode(parsed, context, env, node, options.command, compiled, executed);
-    options.reporter.emit({
-      type: 'dbt.node.done',
-      index,
-      total: order.length,
-      uniqueId: node.uniqueId,
-      description,
-      status: result.status,
-      message: result.message,
-      seconds: result.executionTime,
-      ...(result.errorCode ? { code: result.errorCode } : {}),
-      ...(result.hint ? { hint: result.hint } : {}),
-    });
+    reportDone(index, description, result);
     return result;
   };
 

@@ -131,12 +131,7 @@ export class ChdbWarehouse implements Warehouse {
    */
   async insertBytes(insert: ByteInsert): Promise<StatementStats> {
     const database = insert.database ?? this.database;
-    const types = new Map(
-      (await this.listColumns(database, insert.table)).map((column) => [column.name, column.type]),
-    );
-    const structure = insert.columns
-      .map((name) => `${quoteIdent(name)} ${types.get(name) ?? 'String'}`)
-      .join(', ');
+    const structure = await this.structureOf(database, insert.table, insert.columns);
     const fifo = join(tmpdir(), `dema-${process.pid}-${randomBytes(6).toString('hex')}.fifo`);
     execFileSync('mkfifo', ['-m', '600', fifo]);
     const sql = `INSERT INTO ${qualified(database, insert.table)} (${insert.columns.map(quoteIdent).join(', ')}) SELECT * FROM file(${quoteString(fifo)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause({ ...insert.settings, storage_file_read_method: 'read' })}`;
@@ -172,14 +167,17 @@ export class ChdbWarehouse implements Warehouse {
     return { rowsRead: 0, bytesRead: 0, rowsWritten: 0, elapsedMs: performance.now() - started };
   }
 
+  /** file()'s structure argument: the columns with the target table's types. */
+  private async structureOf(database: string, table: string, columns: readonly string[]): Promise<string> {
+    const types = new Map(
+      (await this.listColumns(database, table)).map((column) => [column.name, column.type]),
+    );
+    return columns.map((name) => `${quoteIdent(name)} ${types.get(name) ?? 'String'}`).join(', ');
+  }
+
   async insertFile(insert: FileInsert): Promise<StatementStats> {
     const database = insert.database ?? this.database;
-    const types = new Map(
-      (await this.listColumns(database, insert.table)).map((column) => [column.name, column.type]),
-    );
-    const structure = insert.columns
-      .map((name) => `${quoteIdent(name)} ${types.get(name) ?? 'String'}`)
-      .join(', ');
+    const structure = await this.structureOf(database, insert.table, insert.columns);
     const target = [insert.rowNumberColumn, ...insert.columns].map(quoteIdent).join(', ');
     // Parallel parsing keeps rows in file order, so rowNumberInAllBlocks() is the record's position.
     const sql = `INSERT INTO ${qualified(database, insert.table)} (${target}) SELECT rowNumberInAllBlocks() + ${Math.trunc(insert.firstRowNumber)}, * FROM file(${quoteString(insert.path)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause(insert.settings)}`;
