@@ -207,6 +207,9 @@ async function incremental(
     const incoming = await env.warehouse.listColumns(newData.schema, newData.name);
     const change = diffColumns(existingColumns, incoming);
     const inserted = await exec.count(newData);
+    // Nothing new and the same columns: the target is already right. (dbt would still rewrite or
+    // scan it — a DELETE alone reads every part.)
+    if (inserted === 0 && !hasChanges(change)) return 0;
     if (resolved === 'legacy') {
       if (mode === 'fail' && hasChanges(change)) schemaChangeStatements(target, change, mode, node.name);
       const intermediate = { schema: target.schema, name: helperName(target.name, 'tmp', env.invocationId) };

@@ -498,11 +498,9 @@ export function parseProject(options: ParseOptions): ParsedProject {
       attachTests(node, spec);
     }
   }
+  const modelStems = new Set(modelFiles.map((file) => stem(file.relative)));
   for (const [name, patch] of properties.models)
-    if (
-      !nodes.has(`model.${packageName}.${name}`) &&
-      !modelFiles.some((file) => stem(file.relative) === name)
-    )
+    if (!nodes.has(`model.${packageName}.${name}`) && !modelStems.has(name))
       throw new DemaError(
         'PARSE_PROJECT',
         `${patch.file}${patch.line ? `:${patch.line}` : ''}: model "${name}" is described but there is no ${name}.sql.`,
