@@ -90,7 +90,7 @@ function renderGenericTest(
     compileTemplate(
       `{{ __dema_capture(${expression}) }}`,
       node.originalFilePath,
-      (node.line ?? 1) - 1,
+      (node.lineOf?.() ?? 1) - 1,
     ).render(createScope(context, inner));
     for (const id of inner.run.ephemerals)
       if (!state.run.ephemerals.includes(id)) state.run.ephemerals.push(id);

@@ -76,7 +76,7 @@ export interface DbtNode extends GraphNode {
   /** Operations (on-run-start/end): which hook list and index. */
   readonly hook?: { kind: 'on-run-start' | 'on-run-end'; index: number };
   /** Singular and generic tests: the YAML or SQL file line the test comes from, for messages. */
-  readonly line?: number;
+  readonly lineOf?: () => number | undefined;
 }
 
 export interface DocBlock {

@@ -22,12 +22,13 @@ const CONFIG_KEYS = new Set([
   'alias',
 ]);
 
-export function normaliseTestEntry(entry: unknown, where: string): TestSpec {
+export function normaliseTestEntry(entry: unknown, at: string | (() => string)): TestSpec {
   if (typeof entry === 'string') return withNamespace(entry, {}, {});
+  const where = () => (typeof at === 'string' ? at : at());
   if (!entry || typeof entry !== 'object' || Array.isArray(entry))
     throw new DemaError(
       'PARSE_YAML',
-      `${where}: a test must be a name or a mapping, got ${JSON.stringify(entry)}.`,
+      `${where()}: a test must be a name or a mapping, got ${JSON.stringify(entry)}.`,
       {
         hint: 'Write e.g. "- unique" or "- accepted_values: {values: [a, b]}".',
       },
@@ -43,7 +44,7 @@ export function normaliseTestEntry(entry: unknown, where: string): TestSpec {
     if (keys.length !== 1)
       throw new DemaError(
         'PARSE_YAML',
-        `${where}: a test mapping must have exactly one key (the test name), got ${keys.join(', ')}.`,
+        `${where()}: a test mapping must have exactly one key (the test name), got ${keys.join(', ')}.`,
         {
           hint: 'Nest the arguments under the test name: "- relationships: {to: ref(\'x\'), field: id}".',
         },

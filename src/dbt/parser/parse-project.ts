@@ -356,7 +356,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
     // Source schema / identifier may use Jinja, e.g. "{{ target.schema }}".
     const renderName = (text: string) =>
       text.includes('{')
-        ? compileTemplate(text, spec.file, (spec.line ?? 1) - 1)
+        ? compileTemplate(text, spec.file, (spec.lineOf() ?? 1) - 1)
             .render(createScope(context, newRenderState(identityOf(node), false)))
             .trim()
         : text;
@@ -390,7 +390,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
     spec: TestSpec,
     attached: DbtNode,
     yamlFile: string,
-    line: number | undefined,
+    lineOf: () => number | undefined,
     columnName?: string,
   ) => {
     const isSource = attached.resourceType === 'source';
@@ -400,7 +400,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
     if (!macro)
       throw new DemaError(
         'PARSE_PROJECT',
-        `${yamlFile}${line ? `:${line}` : ''}: unknown test "${spec.namespace ? `${spec.namespace}.` : ''}${spec.name}" on ${attached.name}.`,
+        `${yamlFile}:${lineOf() ?? 1}: unknown test "${spec.namespace ? `${spec.namespace}.` : ''}${spec.name}" on ${attached.name}.`,
         {
           hint:
             spec.namespace && !registry.packages.includes(spec.namespace)
@@ -443,7 +443,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
         ...(columnName !== undefined ? { columnName } : {}),
         attachedNode: attached.uniqueId,
       },
-      ...(line ? { line } : {}),
+      lineOf,
     });
     finishConfig(
       node,
@@ -468,7 +468,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
     };
     const argText = JSON.stringify(spec.kwargs);
     const captured = /\b(ref|source)\s*\(/.test(argText)
-      ? render(identity, kwargExpressions(spec.kwargs), (line ?? 1) - 1)
+      ? render(identity, kwargExpressions(spec.kwargs), (lineOf() ?? 1) - 1)
       : { refs: [], sources: [] };
     node.refs = isSource ? captured.refs : [{ name: attached.name }, ...captured.refs];
     node.sourceRefs = isSource
@@ -480,11 +480,16 @@ export function parseProject(options: ParseOptions): ParsedProject {
   };
   const attachTests = (
     node: DbtNode,
-    patch: { tests: TestSpec[]; columns: Record<string, { tests: TestSpec[] }>; file: string; line?: number },
+    patch: {
+      tests: TestSpec[];
+      columns: Record<string, { tests: TestSpec[] }>;
+      file: string;
+      lineOf: () => number | undefined;
+    },
   ) => {
-    for (const spec of patch.tests) addGenericTest(spec, node, patch.file, patch.line);
+    for (const spec of patch.tests) addGenericTest(spec, node, patch.file, patch.lineOf);
     for (const [columnName, column] of Object.entries(patch.columns))
-      for (const spec of column.tests) addGenericTest(spec, node, patch.file, patch.line, columnName);
+      for (const spec of column.tests) addGenericTest(spec, node, patch.file, patch.lineOf, columnName);
   };
   for (const node of [...nodes.values()]) {
     if (node.resourceType === 'model') {
@@ -503,7 +508,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
     if (!nodes.has(`model.${packageName}.${name}`) && !modelStems.has(name))
       throw new DemaError(
         'PARSE_PROJECT',
-        `${patch.file}${patch.line ? `:${patch.line}` : ''}: model "${name}" is described but there is no ${name}.sql.`,
+        `${patch.file}:${patch.lineOf() ?? 1}: model "${name}" is described but there is no ${name}.sql.`,
         { hint: 'Fix the name in the YAML or create the model file.' },
       );
 
@@ -551,7 +556,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
       const target = lookup.ref(call, node);
       if (!target) {
         const line =
-          node.line ??
+          node.lineOf?.() ??
           lineOfText(node.rawCode, new RegExp(`ref\\s*\\(\\s*['"]${escapeRegExp(call.name)}['"]`));
         throw new DemaError(
           'REF_NOT_FOUND',
@@ -572,7 +577,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
       const target = lookup.source(sourceName, tableName);
       if (!target) {
         const line =
-          node.line ??
+          node.lineOf?.() ??
           lineOfText(node.rawCode, new RegExp(`source\\s*\\(\\s*['"]${escapeRegExp(sourceName)}['"]`));
         throw new DemaError(
           'REF_NOT_FOUND',
@@ -646,7 +651,7 @@ type BaseFields = Pick<
   DbtNode,
   'uniqueId' | 'name' | 'resourceType' | 'packageName' | 'fqn' | 'originalFilePath' | 'path' | 'rawCode'
 > &
-  Partial<Pick<DbtNode, 'testType' | 'sourceName' | 'test' | 'source' | 'seedFile' | 'hook' | 'line'>>;
+  Partial<Pick<DbtNode, 'testType' | 'sourceName' | 'test' | 'source' | 'seedFile' | 'hook' | 'lineOf'>>;
 
 function baseNode(fields: BaseFields): DbtNode {
   return {

@@ -13,7 +13,8 @@ export interface NodePatch {
   readonly columns: Record<string, ColumnSpec>;
   readonly tests: TestSpec[];
   readonly file: string;
-  readonly line?: number;
+  /** The entry's line in the file (parses positions on first use). */
+  readonly lineOf: () => number | undefined;
 }
 
 export interface SourceTableSpec {
@@ -29,7 +30,8 @@ export interface SourceTableSpec {
   readonly tests: TestSpec[];
   readonly config: NodeConfig;
   readonly file: string;
-  readonly line?: number;
+  /** The entry's line in the file (parses positions on first use). */
+  readonly lineOf: () => number | undefined;
 }
 
 export interface PropertyFiles {
@@ -43,22 +45,25 @@ const asDict = (value: unknown): Dict =>
   value && typeof value === 'object' && !Array.isArray(value) ? (value as Dict) : {};
 const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
-function testsOf(owner: Dict, where: string): TestSpec[] {
+/** Where an entry is, for error messages: computed only when an error needs it. */
+type Where = () => string;
+
+function testsOf(owner: Dict, where: Where): TestSpec[] {
   if (owner.data_tests !== undefined && owner.tests !== undefined)
-    throw new DemaError('PARSE_YAML', `${where}: both data_tests and tests are set.`, {
+    throw new DemaError('PARSE_YAML', `${where()}: both data_tests and tests are set.`, {
       hint: 'Use data_tests only (tests is the legacy name).',
     });
   return asList(owner.data_tests ?? owner.tests).map((entry, i) =>
-    normaliseTestEntry(entry, `${where} test #${i + 1}`),
+    normaliseTestEntry(entry, () => `${where()} test #${i + 1}`),
   );
 }
 
-function columnsOf(owner: Dict, where: string): Record<string, ColumnSpec> {
+function columnsOf(owner: Dict, where: Where): Record<string, ColumnSpec> {
   const columns: Record<string, ColumnSpec> = {};
   for (const raw of asList(owner.columns)) {
     const column = asDict(raw);
     if (typeof column.name !== 'string')
-      throw new DemaError('PARSE_YAML', `${where}: a column without a name.`, {
+      throw new DemaError('PARSE_YAML', `${where()}: a column without a name.`, {
         hint: 'Every entry under columns: needs name:.',
       });
     const config = asDict(column.config);
@@ -68,19 +73,19 @@ function columnsOf(owner: Dict, where: string): Record<string, ColumnSpec> {
       ...(column.data_type ? { dataType: String(column.data_type) } : {}),
       meta: { ...asDict(column.meta), ...asDict(config.meta) },
       tags: asList(column.tags ?? config.tags).map(String),
-      tests: testsOf(column, `${where} column ${column.name}`),
+      tests: testsOf(column, () => `${where()} column ${String(column.name)}`),
     };
   }
   return columns;
 }
 
 function patchFrom(entry: Dict, file: YamlFile, path: (string | number)[]): NodePatch {
-  const where = `${file.path}:${file.lineOf(path) ?? 1}`;
+  const lineOf = () => file.lineOf(path);
+  const where = () => `${file.path}:${lineOf() ?? 1}`;
   const config: NodeConfig = { ...asDict(entry.config) };
   if (entry.meta) config.meta = { ...asDict(config.meta), ...asDict(entry.meta) };
   if (entry.tags) config.tags = [...asList(config.tags), ...asList(entry.tags)];
   if (entry.docs) config.docs = entry.docs;
-  const line = file.lineOf(path);
   return {
     name: String(entry.name),
     description: String(entry.description ?? ''),
@@ -88,7 +93,7 @@ function patchFrom(entry: Dict, file: YamlFile, path: (string | number)[]): Node
     columns: columnsOf(entry, where),
     tests: testsOf(entry, where),
     file: file.path,
-    ...(line ? { line } : {}),
+    lineOf,
   };
 }
 
@@ -130,7 +135,8 @@ export function readPropertyFiles(files: readonly YamlFile[]): PropertyFiles {
       asList(source.tables).forEach((rawTable, tableIndex) => {
         const table = asDict(rawTable);
         const path = ['sources', sourceIndex, 'tables', tableIndex];
-        const where = `${file.path}:${file.lineOf(path) ?? 1}`;
+        const lineOf = () => file.lineOf(path);
+        const where = () => `${file.path}:${lineOf() ?? 1}`;
         const tableConfig = asDict(table.config);
         const freshness =
           'freshness' in table
@@ -139,7 +145,6 @@ export function readPropertyFiles(files: readonly YamlFile[]): PropertyFiles {
               ? tableConfig.freshness
               : sourceFreshness;
         const loadedAt = table.loaded_at_field ?? tableConfig.loaded_at_field ?? sourceLoadedAt;
-        const line = file.lineOf(path);
         sources.push({
           sourceName,
           name: String(table.name),
@@ -158,7 +163,7 @@ export function readPropertyFiles(files: readonly YamlFile[]): PropertyFiles {
             meta: { ...asDict(source.meta), ...asDict(table.meta) },
           },
           file: file.path,
-          ...(line ? { line } : {}),
+          lineOf,
         });
       });
     });
