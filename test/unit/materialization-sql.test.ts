@@ -125,12 +125,14 @@ select 1, 2`,
       deleteInsert(target, newData, 'id, ts', ['id', 'ts', 'v'], {
         incremental_predicates: ["ts > '2023-01-01'"],
       }),
-    [
-      `delete from \`dema\`.\`orders\` where (id, ts) in (select id, ts from \`dema\`.\`orders__dbt_new_data_abc\`)
+    {
+      matching: `select count() as n from \`dema\`.\`orders\` where (id, ts) in (select id, ts from \`dema\`.\`orders__dbt_new_data_abc\`)
   and (ts > '2023-01-01')`,
-      `insert into \`dema\`.\`orders\` (\`id\`, \`ts\`, \`v\`)
+      delete: `delete from \`dema\`.\`orders\` where (id, ts) in (select id, ts from \`dema\`.\`orders__dbt_new_data_abc\`)
+  and (ts > '2023-01-01')`,
+      insert: `insert into \`dema\`.\`orders\` (\`id\`, \`ts\`, \`v\`)
 select \`id\`, \`ts\`, \`v\` from \`dema\`.\`orders__dbt_new_data_abc\``,
-    ],
+    },
   ],
   [
     'incremental legacy: rebuild beside the table',

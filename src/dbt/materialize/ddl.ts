@@ -141,15 +141,18 @@ export function deleteInsert(
   key: string,
   columns: readonly string[],
   config: NodeConfig,
-): string[] {
+): { matching: string; delete: string; insert: string } {
   const where = [
     `(${key}) in (select ${key} from ${rel(newData)})`,
     ...predicates(config).map((p) => `(${p})`),
   ].join('\n  and ');
-  return [
-    `delete from ${rel(target)} where ${where}${querySettings(config)}`,
-    `insert into ${rel(target)} (${columnList(columns)})\nselect ${columnList(columns)} from ${rel(newData)}${querySettings(config)}`,
-  ];
+  return {
+    // Run first: a lightweight DELETE reads every part even when nothing matches, while this count
+    // can skip granules by the sorting key; with no match the DELETE is not needed.
+    matching: `select count() as n from ${rel(target)} where ${where}`,
+    delete: `delete from ${rel(target)} where ${where}${querySettings(config)}`,
+    insert: `insert into ${rel(target)} (${columnList(columns)})\nselect ${columnList(columns)} from ${rel(newData)}${querySettings(config)}`,
+  };
 }
 
 /**

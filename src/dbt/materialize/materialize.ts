@@ -242,15 +242,16 @@ async function incremental(
       const after =
         mode === 'ignore' ? existingColumns : await env.warehouse.listColumns(target.schema, target.name);
       const incomingNames = new Set(incoming.map((c) => c.name));
-      await exec.run(
-        deleteInsert(
-          target,
-          newData,
-          key!,
-          after.map((c) => c.name).filter((name) => incomingNames.has(name)),
-          node.config,
-        ),
+      const statements = deleteInsert(
+        target,
+        newData,
+        key!,
+        after.map((c) => c.name).filter((name) => incomingNames.has(name)),
+        node.config,
       );
+      const { rows } = await env.warehouse.query<{ n: string | number }>(statements.matching);
+      if (Number(rows[0]?.n ?? 0) > 0) await exec.run(statements.delete);
+      await exec.run(statements.insert);
     } else {
       await exec.run(schemaChangeStatements(target, change, mode, node.name));
       const { rows } = await env.warehouse.query<{ partition_id: string }>(
