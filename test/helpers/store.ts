@@ -13,3 +13,13 @@ export async function queryStore<Row = Record<string, unknown>>(
     await warehouse.close();
   }
 }
+
+/** Opens an embedded store, runs one statement and closes it again. */
+export async function commandStore(path: string, schema: string, sql: string): Promise<void> {
+  const warehouse = await connectWarehouse({ type: 'chdb', path, schema });
+  try {
+    await warehouse.command(sql);
+  } finally {
+    await warehouse.close();
+  }
+}

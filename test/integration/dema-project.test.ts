@@ -9,7 +9,7 @@ import { GENERATE_DEFAULTS, generate } from '../../src/generate/generate.ts';
 import { runCli } from '../helpers/cli.ts';
 import { expectedMarts, groupText, type MerchantFiles, toScaled } from '../helpers/expected-marts.ts';
 import { INVENTORY_COLUMNS, ORDER_COLUMNS, tempDir } from '../helpers/fixtures.ts';
-import { queryStore } from '../helpers/store.ts';
+import { commandStore, queryStore } from '../helpers/store.ts';
 
 const PROJECT = fileURLToPath(new URL('../../project', import.meta.url));
 
@@ -164,4 +164,23 @@ test('the dema project builds green and its marts reconcile exactly with the CSV
   assert.equal(rerun.code, 0, rerun.stdout);
   assert.deepEqual(await martTexts(store), afterIncremental, 'a re-run changes nothing');
   assert.match(rerun.stdout, /OK 0 in .*\n?/, 'nothing new to process');
+
+  // The key test is not vacuous: a duplicated line (written as a later batch) fails it.
+  await commandStore(
+    store,
+    'dema',
+    "insert into stg_landing__orders select * replace (now64(3, 'UTC') + 1 as built_at) from stg_landing__orders limit 1",
+  );
+  const duplicated = await runCli(
+    ['test', '--project-dir', 'project', '--select', 'stg_landing__orders', '--json'],
+    { cwd: dir },
+  );
+  assert.equal(duplicated.code, 1);
+  const failed = duplicated.events
+    .filter((e) => e.type === 'dbt.node.done' && e.status === 'fail')
+    .map((e) => String(e.uniqueId).split('.')[2]);
+  assert.ok(
+    failed.some((name) => name?.startsWith('unique_key_stg_landing__orders')),
+    failed.join(', '),
+  );
 });

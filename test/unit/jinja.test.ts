@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { pyDate } from '../../src/dbt/compile/modules.ts';
 import { extractBlocks } from '../../src/dbt/jinja/blocks.ts';
 import { compileTemplate, type Scope } from '../../src/dbt/jinja/environment.ts';
 import { MacroRegistry, macroDefsFromBlocks } from '../../src/dbt/jinja/macros.ts';
@@ -94,5 +95,13 @@ test('block extraction keeps the line of each block', () => {
       ['macro', 'a', 'x, y=1', 3],
       ['docs', 'd', '', 6],
     ],
+  );
+});
+
+test('run_started_at renders as Python would', () => {
+  const started = pyDate(new Date(Date.UTC(2023, 0, 2, 3, 4, 5, 6)));
+  assert.equal(
+    render('{{ t }} {{ t.strftime("%Y%m%d") }}', { t: started }),
+    '2023-01-02 03:04:05.006000+00:00 20230102',
   );
 });

@@ -11,7 +11,7 @@
 -- Incremental on the landing version, so late-arriving lines of any month are picked up.
 -- assumeNotNull is safe here: the not_null tests on staging gate this model in `dema build`.
 with lines as (
-    select * except (source_date_time)
+    select * except (source_date_time, built_at)
     from {{ ref('stg_landing__orders') }}
     {% if is_incremental() %}
     where landing_version > (select coalesce(max(landing_version), 0) from {{ this }})

@@ -27,7 +27,9 @@ select
     channelGroup as channel_group,
     {{ text_or_null('campaign') }} as campaign,
     _version as landing_version,
-    _loaded_at as loaded_at
+    _loaded_at as loaded_at,
+    -- The same for every row one run writes (now64() is fixed per query): the latest batch.
+    now64(3, 'UTC') as built_at
 {% if is_incremental() %}
 from {{ source('landing', 'orders') }}
 where _version > (select coalesce(max(landing_version), 0) from {{ this }})

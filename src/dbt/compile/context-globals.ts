@@ -3,7 +3,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { splitArgs } from '../jinja/environment.ts';
 import { Relation } from '../jinja/relation.ts';
 import type { ProjectContext } from './context.ts';
-import { modulesContext } from './modules.ts';
+import { modulesContext, pyDate } from './modules.ts';
 
 /**
  * The names of dbt's Jinja context that are the same for every node of one invocation (target,
@@ -70,7 +70,7 @@ function buildGlobals(project: ProjectContext): Record<string, unknown> {
     project_name: project.project.name,
     dbt_version: '1.10.0',
     invocation_id: project.invocationId,
-    run_started_at: project.runStartedAt,
+    run_started_at: pyDate(new Date(project.runStartedAt)),
     flags: project.flags,
     database: '',
     selected_resources: [],

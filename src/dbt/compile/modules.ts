@@ -29,8 +29,10 @@ function strftime(date: Date, format: string): string {
   });
 }
 
-function pyDate(date: Date) {
+/** A Date that behaves like Python's datetime in templates (str() is `2023-01-02 03:04:05.000000+00:00`). */
+export function pyDate(date: Date) {
   return Object.assign(date, {
+    toString: () => strftime(date, '%Y-%m-%d %H:%M:%S.%f+00:00'),
     strftime: (format: string) => strftime(date, format),
     isoformat: () => date.toISOString().replace('Z', '+00:00'),
     year: date.getUTCFullYear(),
