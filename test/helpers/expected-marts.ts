@@ -8,7 +8,8 @@ import { parseCsv } from '../../src/dbt/materialize/seed.ts';
 
 export interface MerchantFiles {
   readonly merchant: string;
-  readonly inventory: string;
+  /** Inventory files in load order; a later file's product replaces an earlier one. */
+  readonly inventory: readonly string[];
   /** Orders files in load order; a later file's line replaces an earlier one with the same key. */
   readonly orders: readonly string[];
 }
@@ -57,7 +58,9 @@ export function expectedMarts(merchants: readonly MerchantFiles[]): ExpectedMart
     map.set(key, group);
   };
   for (const files of merchants) {
-    const products = new Map(rows(files.inventory).map((row) => [row.productId!, row]));
+    const products = new Map(
+      files.inventory.flatMap((file) => rows(file)).map((row) => [row.productId!, row]),
+    );
     const lines = new Map<string, Record<string, string>>();
     for (const file of files.orders)
       for (const line of rows(file)) lines.set(`${line.orderId}|${line.productId}|${line.dateTime}`, line);

@@ -106,7 +106,7 @@ test('the dema project builds green and its marts reconcile exactly with the CSV
   const store = join(dir, '.dema/warehouse');
   const files: MerchantFiles[] = merchants.map((m) => ({
     merchant: m.merchant,
-    inventory: m.inventoryPath,
+    inventory: [m.inventoryPath],
     orders: [m.ordersPath],
   }));
 
@@ -156,13 +156,39 @@ test('the dema project builds green and its marts reconcile exactly with the CSV
   assert.notDeepEqual(afterIncremental, initial, 'the late and corrected lines changed the marts');
   assertReconciles(afterIncremental, files);
 
+  // Late-arriving and corrected inventory: renamed categories, and products orphaned lines waited for.
+  const [inventoryHeader, ...inventory] = parseCsv(readFileSync(first.inventoryPath, 'utf8')).filter(
+    (row) => row.length > 1,
+  );
+  const known = new Set(inventory.map((row) => row[0]));
+  const waitedFor = [...new Set(loaded.map((row) => row[1]!).filter((id) => !known.has(id)))].slice(0, 5);
+  assert.ok(waitedFor.length > 0, 'the generated orders have orphans');
+  const csvRow = (row: string[]) => row.map((field) => `"${field.replace(/"/g, '""')}"`).join(',');
+  const updatedInventory = [
+    ...inventory.map((row, i) => (i < 5 ? [row[0]!, row[1]!, row[2]!, 'Renamed', 'Renamed sub'] : row)),
+    ...waitedFor.map((id) => [id, 'Found later', '1', 'Recovered', 'Recovered sub']),
+  ];
+  const inventoryPath = join(dir, 'data/late-inventory.csv');
+  writeFileSync(inventoryPath, `${inventoryHeader!.join(',')}\n${updatedInventory.map(csvRow).join('\n')}\n`);
+  files[0] = { ...files[0]!, inventory: [first.inventoryPath, inventoryPath] };
+  const inventoryIngest = await runCli(
+    ['ingest', `inventory_${first.merchant}`, '--location', `inventory_${first.merchant}=${inventoryPath}`],
+    { cwd: dir },
+  );
+  assert.equal(inventoryIngest.code, 0, inventoryIngest.stderr);
+  const afterInventory = await runCli(['build', '--project-dir', 'project'], { cwd: dir });
+  assert.equal(afterInventory.code, 0, afterInventory.stdout);
+  const afterInventoryMarts = await martTexts(store);
+  assertReconciles(afterInventoryMarts, files);
+  assert.ok([...afterInventoryMarts.finance.keys()].some((key) => key.includes('|Recovered|')));
+
   const full = await runCli(['build', '--full-refresh', '--project-dir', 'project'], { cwd: dir });
   assert.equal(full.code, 0, full.stdout);
-  assert.deepEqual(await martTexts(store), afterIncremental, 'the incremental run equals a full refresh');
+  assert.deepEqual(await martTexts(store), afterInventoryMarts, 'the incremental runs equal a full refresh');
 
   const rerun = await runCli(['build', '--project-dir', 'project'], { cwd: dir });
   assert.equal(rerun.code, 0, rerun.stdout);
-  assert.deepEqual(await martTexts(store), afterIncremental, 'a re-run changes nothing');
+  assert.deepEqual(await martTexts(store), afterInventoryMarts, 'a re-run changes nothing');
   assert.match(rerun.stdout, /OK 0 in .*\n?/, 'nothing new to process');
 
   // The key test is not vacuous: a duplicated line (written as a later batch) fails it.

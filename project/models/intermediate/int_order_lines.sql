@@ -8,19 +8,26 @@
 }}
 -- Order lines with their product. A LEFT join: a line whose product is missing from inventory
 -- stays (category '(unknown product)', product_found false) and the orders→products test reports it.
--- Incremental on the landing version, so late-arriving lines of any month are picked up.
+-- Incremental: new or corrected lines (by landing version), plus the lines of products whose
+-- attributes changed since the last run (late-arriving or corrected inventory) — so an incremental
+-- run gives what a full refresh would.
 -- assumeNotNull is safe here: the not_null tests on staging gate this model in `dema build`.
 with lines as (
     select * except (source_date_time, built_at)
     from {{ ref('stg_landing__orders') }}
     {% if is_incremental() %}
     where landing_version > (select coalesce(max(landing_version), 0) from {{ this }})
+        or (merchant, product_id) in (
+            select merchant, product_id
+            from {{ ref('int_product_attributes') }}
+            where changed_at > (select max(product_changed_at) from {{ this }})
+        )
     {% endif %}
 ),
 
 products as (
-    select merchant, product_id, product_name, category, sub_category
-    from {{ ref('stg_landing__inventory') }}
+    select merchant, product_id, product_name, category, sub_category, changed_at
+    from {{ ref('int_product_attributes') }}
 )
 
 select
@@ -40,7 +47,9 @@ select
     if(product_found, products.product_name, '(unknown product)') as product_name,
     if(product_found, products.category, '(unknown product)') as category,
     if(product_found, products.sub_category, '(unknown product)') as sub_category,
-    lines.landing_version as landing_version
+    products.changed_at as product_changed_at,
+    lines.landing_version as landing_version,
+    now64(3, 'UTC') as built_at
 from lines
 left join products
     on products.merchant = lines.merchant

@@ -6,5 +6,6 @@ select
     {{ whole_number('quantity') }} as stock_quantity,
     category,
     subCategory as sub_category,
+    _version as landing_version,
     _loaded_at as loaded_at
 from {{ source('landing', 'inventory') }} final

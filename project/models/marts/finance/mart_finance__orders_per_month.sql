@@ -26,6 +26,6 @@ select
     sum(quantity) as units_ordered,
     sum(shipping_cost) as shipping,
     sum(amount) as revenue,
-    max(landing_version) as landing_version
+    max(built_at) as lines_built_at
 from lines
 group by merchant, month_start, currency, category, sub_category

@@ -26,6 +26,6 @@ select
     count() as order_lines,
     sum(quantity) as units_ordered,
     sum(amount) as revenue,
-    max(landing_version) as landing_version
+    max(built_at) as lines_built_at
 from lines
 group by merchant, month_start, currency, channel, channel_group, campaign
