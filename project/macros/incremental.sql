@@ -1,3 +1,12 @@
+{# The order lines a monthly mart aggregates: all of them, or in an incremental run the months that changed. #}
+{% macro order_lines_to_aggregate() -%}
+select *
+from {{ ref('int_order_lines') }}
+{% if is_incremental() -%}
+where {{ months_with_new_lines(ref('int_order_lines')) }}
+{%- endif %}
+{%- endmacro %}
+
 {#
   The filter of an incremental mart: the (merchant, month) pairs that received order lines written
   since this model last ran (new, corrected, or re-joined with changed products). The ordered_at

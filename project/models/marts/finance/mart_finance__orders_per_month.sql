@@ -8,11 +8,7 @@
 -- Revenue, units ordered and shipping per merchant × month × currency × category × sub-category.
 -- Incremental: only the (merchant, month) pairs that received new or changed lines are recomputed.
 with lines as (
-    select *
-    from {{ ref('int_order_lines') }}
-    {% if is_incremental() %}
-    where {{ months_with_new_lines(ref('int_order_lines')) }}
-    {% endif %}
+    {{ order_lines_to_aggregate() }}
 )
 
 select

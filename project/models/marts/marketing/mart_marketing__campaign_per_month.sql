@@ -8,11 +8,7 @@
 -- Orders, lines, units and revenue per merchant × month × currency × channel × channel group × campaign
 -- (NULL campaign = no campaign). Incremental like the finance mart.
 with lines as (
-    select *
-    from {{ ref('int_order_lines') }}
-    {% if is_incremental() %}
-    where {{ months_with_new_lines(ref('int_order_lines')) }}
-    {% endif %}
+    {{ order_lines_to_aggregate() }}
 )
 
 select
