@@ -1,26 +1,21 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DemaError } from '../../errors.ts';
 import { identityOf } from '../compile/compile-node.ts';
-import {
-  createScope,
-  type NodeIdentity,
-  type NodeLookup,
-  newRenderState,
-  type ProjectContext,
-} from '../compile/context.ts';
+import { createScope, type NodeIdentity, newRenderState, type ProjectContext } from '../compile/context.ts';
 import { Graph } from '../graph/graph.ts';
 import { BlockError, extractBlocks } from '../jinja/blocks.ts';
 import { compileTemplate, withScope } from '../jinja/environment.ts';
 import { BUILTIN_PACKAGE, type MacroDef, MacroRegistry, macroDefsFromBlocks } from '../jinja/macros.ts';
-import type { DbtNode, DocBlock, Manifest, RefCall, TestSpec } from '../manifest/types.ts';
+import type { DbtNode, DocBlock, Manifest, TestSpec } from '../manifest/types.ts';
 import { configForFqn, mergeConfig, type NodeConfig } from '../project/config-tree.ts';
 import { type DbtProjectFile, loadProjectFile } from '../project/project-file.ts';
 import { readYamlFile } from '../project/yaml-file.ts';
+import { applyConfig, baseNode, MODEL_DEFAULTS, SEED_DEFAULTS, TEST_DEFAULTS } from './base-node.ts';
 import { builtinMacros } from './builtin-macros.ts';
 import { listFiles } from './files.ts';
-import { nameGenericTest } from './generic-tests.ts';
-import { nodeDict } from './node-dict.ts';
+import { genericTestNode } from './generic-test-node.ts';
+import { below, escapeRegExp, fqnFor, lineOfText, stem, suggestion } from './names.ts';
+import { createLookup } from './node-lookup.ts';
 import { checkPackages } from './packages.ts';
 import { type NodePatch, readPropertyFiles } from './schema-yaml.ts';
 
@@ -47,65 +42,6 @@ export interface ParsedProject {
   readonly graph: Graph<DbtNode>;
   readonly context: ProjectContext;
 }
-
-const MODEL_DEFAULTS: NodeConfig = {
-  enabled: true,
-  materialized: 'view',
-  tags: [],
-  meta: {},
-  on_schema_change: 'ignore',
-  'pre-hook': [],
-  'post-hook': [],
-};
-const SEED_DEFAULTS: NodeConfig = {
-  enabled: true,
-  materialized: 'seed',
-  tags: [],
-  meta: {},
-  quote_columns: true,
-  column_types: {},
-};
-const TEST_DEFAULTS: NodeConfig = {
-  enabled: true,
-  materialized: 'test',
-  tags: [],
-  meta: {},
-  severity: 'ERROR',
-  fail_calc: 'count(*)',
-  warn_if: '!= 0',
-  error_if: '!= 0',
-  schema: 'dbt_test__audit',
-  store_failures: null,
-  where: null,
-  limit: null,
-};
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-function stem(path: string): string {
-  return path
-    .split('/')
-    .at(-1)!
-    .replace(/\.[^.]+$/, '');
-}
-
-/** Path below the resource root, e.g. models/staging/x.sql under "models" → staging/x.sql. */
-function below(root: string, relative: string): string {
-  return relative.slice(root.replace(/\/$/, '').length + 1);
-}
-
-function fqnFor(packageName: string, pathBelowRoot: string): string[] {
-  const parts = pathBelowRoot.split('/');
-  return [packageName, ...parts.slice(0, -1), stem(pathBelowRoot)];
-}
-
-function lineOfText(text: string, needle: RegExp): number | undefined {
-  const match = needle.exec(text);
-  if (!match) return undefined;
-  return text.slice(0, match.index).split('\n').length;
-}
-
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function parseProject(options: ParseOptions): ParsedProject {
   const project = loadProjectFile(options.projectDir);
@@ -260,19 +196,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
     projectConfig: NodeConfig,
     patch: NodePatch | undefined,
     inFile: NodeConfig,
-  ) => {
-    const config = mergeConfig(mergeConfig(projectConfig, patch?.config ?? {}), inFile);
-    node.config = config;
-    node.tags = [
-      ...new Set(
-        (config.tags as string[] | string | undefined) === undefined
-          ? []
-          : ([] as string[]).concat(config.tags as string[]),
-      ),
-    ];
-    node.config.tags = node.tags;
-    node.meta = (config.meta as Record<string, unknown>) ?? {};
-  };
+  ) => applyConfig(node, projectConfig, patch?.config ?? {}, inFile);
 
   // Models.
   const modelFiles = project.modelPaths.flatMap((root) => listFiles(project.dir, [root], ['.sql']));
@@ -386,6 +310,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
   }
 
   // Generic tests from YAML.
+  const testContext = { project, registry, targetSchema, render };
   const addGenericTest = (
     spec: TestSpec,
     attached: DbtNode,
@@ -393,90 +318,8 @@ export function parseProject(options: ParseOptions): ParsedProject {
     lineOf: () => number | undefined,
     columnName?: string,
   ) => {
-    const isSource = attached.resourceType === 'source';
-    const targetName = isSource ? `${attached.sourceName}_${attached.name}` : attached.name;
-    const macroName = `test_${spec.name}`;
-    const macro = spec.namespace ? registry.find(macroName, spec.namespace) : registry.find(macroName);
-    if (!macro)
-      throw new DemaError(
-        'PARSE_PROJECT',
-        `${yamlFile}:${lineOf() ?? 1}: unknown test "${spec.namespace ? `${spec.namespace}.` : ''}${spec.name}" on ${attached.name}.`,
-        {
-          hint:
-            spec.namespace && !registry.packages.includes(spec.namespace)
-              ? `Package "${spec.namespace}" is not available; dema has dbt_utils built in.`
-              : `Define {% test ${spec.name}(model, column_name) %} in macros/ or tests/generic/, or fix the name.`,
-        },
-      );
-    const naming = nameGenericTest(spec, targetName, isSource, columnName);
-    const root = [...project.modelPaths, ...project.seedPaths].find((path) =>
-      yamlFile.startsWith(`${path}/`),
-    );
-    const fqn = [
-      packageName,
-      ...(root ? below(root, yamlFile).split('/').slice(0, -1) : []),
-      naming.fullName,
-    ];
-    const uniqueId = `test.${packageName}.${naming.fullName}.${naming.uniqueIdSuffix}`;
-    const attachedCall = isSource
-      ? `source('${attached.sourceName}', '${attached.name}')`
-      : `ref('${attached.name}')`;
-    const kwargs: Record<string, unknown> = {
-      ...spec.kwargs,
-      ...(columnName !== undefined ? { column_name: columnName } : {}),
-      model: `{{ get_where_subquery(${attachedCall}) }}`,
-    };
-    const node = baseNode({
-      uniqueId,
-      name: naming.fullName,
-      resourceType: 'test',
-      packageName,
-      fqn,
-      originalFilePath: yamlFile,
-      path: `${naming.alias}.sql`,
-      rawCode: `{{ ${spec.namespace ? `${spec.namespace}.` : ''}test_${spec.name}(**_dbt_generic_test_kwargs) }}`,
-      testType: 'generic',
-      test: {
-        name: spec.name,
-        ...(spec.namespace ? { namespace: spec.namespace } : {}),
-        kwargs,
-        ...(columnName !== undefined ? { columnName } : {}),
-        attachedNode: attached.uniqueId,
-      },
-      lineOf,
-    });
-    finishConfig(
-      node,
-      mergeConfig(TEST_DEFAULTS, configForFqn(project.trees.tests, fqn)),
-      undefined,
-      spec.config,
-    );
-    if (node.config.enabled === false) return;
-    node.alias = String(node.config.alias ?? naming.alias);
-    node.schema = `${targetSchema}_${String(node.config.schema)}`;
-    node.description = spec.description ?? '';
-    // Refs and sources inside the arguments (relationships' `to`, equal_rowcount's `compare_model`).
-    const identity: NodeIdentity = {
-      uniqueId,
-      name: node.name,
-      resourceType: 'test',
-      packageName,
-      originalFilePath: yamlFile,
-      schema: node.schema,
-      alias: node.alias,
-      config: node.config,
-    };
-    const argText = JSON.stringify(spec.kwargs);
-    const captured = /\b(ref|source)\s*\(/.test(argText)
-      ? render(identity, kwargExpressions(spec.kwargs), (lineOf() ?? 1) - 1)
-      : { refs: [], sources: [] };
-    node.refs = isSource ? captured.refs : [{ name: attached.name }, ...captured.refs];
-    node.sourceRefs = isSource
-      ? [[attached.sourceName!, attached.name], ...captured.sources]
-      : captured.sources;
-    if (spec.name === 'equal_rowcount' && spec.namespace)
-      node.config = mergeConfig(node.config, { fail_calc: 'sum(coalesce(diff_count, 0))' });
-    nodes.set(uniqueId, node);
+    const node = genericTestNode(testContext, spec, attached, yamlFile, lineOf, columnName);
+    if (node) nodes.set(node.uniqueId, node);
   };
   const attachTests = (
     node: DbtNode,
@@ -608,115 +451,5 @@ export function parseProject(options: ParseOptions): ParsedProject {
     registry,
     graph,
     context,
-  };
-}
-
-/** The kwargs' ref()/source() expressions as one template, rendered at parse time to record the edges. */
-function kwargExpressions(kwargs: Record<string, unknown>): string {
-  const expressions: string[] = [];
-  const visit = (value: unknown) => {
-    if (typeof value === 'string' && /^\s*(ref|source)\s*\(.+\)\s*$/.test(value))
-      expressions.push(`{{ ${value} }}`);
-    else if (Array.isArray(value)) value.forEach(visit);
-    else if (value && typeof value === 'object') Object.values(value).forEach(visit);
-  };
-  visit(kwargs);
-  return expressions.join('\n');
-}
-
-function suggestion(name: string, candidates: string[]): string {
-  const close = candidates
-    .filter((candidate) => distance(candidate, name) <= Math.max(2, Math.floor(name.length / 4)))
-    .slice(0, 3);
-  return close.length > 0
-    ? `Did you mean ${close.map((c) => `'${c}'`).join(' or ')}?`
-    : 'Check the model name; `dema ls` lists them.';
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
-}
-
-type BaseFields = Pick<
-  DbtNode,
-  'uniqueId' | 'name' | 'resourceType' | 'packageName' | 'fqn' | 'originalFilePath' | 'path' | 'rawCode'
-> &
-  Partial<Pick<DbtNode, 'testType' | 'sourceName' | 'test' | 'source' | 'seedFile' | 'hook' | 'lineOf'>>;
-
-function baseNode(fields: BaseFields): DbtNode {
-  return {
-    ...fields,
-    checksum: sha256(fields.rawCode),
-    config: {},
-    tags: [],
-    description: '',
-    columns: {},
-    meta: {},
-    refs: [],
-    sourceRefs: [],
-    dependsOn: [],
-    macroCalls: [],
-    schema: '',
-    alias: fields.name,
-  };
-}
-
-function createLookup(nodes: Map<string, DbtNode>, rootPackage: string): NodeLookup {
-  let byName: Map<string, DbtNode[]> | undefined;
-  let sources: Map<string, DbtNode> | undefined;
-  let graph: Record<string, unknown> | undefined;
-  const index = () => {
-    if (!byName || byName.size === 0) {
-      byName = new Map();
-      sources = new Map();
-      for (const node of nodes.values()) {
-        if (node.resourceType === 'model' || node.resourceType === 'seed' || node.resourceType === 'snapshot')
-          byName.set(node.name, [...(byName.get(node.name) ?? []), node]);
-        if (node.resourceType === 'source') sources.set(`${node.sourceName}.${node.name}`, node);
-      }
-    }
-    return { byName: byName!, sources: sources! };
-  };
-  return {
-    node: (uniqueId) => nodes.get(uniqueId),
-    ref(call: RefCall) {
-      const candidates = index().byName.get(call.name) ?? [];
-      return (
-        candidates.find(
-          (node) => !call.package || node.packageName === call.package || call.package === rootPackage,
-        ) ?? undefined
-      );
-    },
-    source(sourceName, tableName) {
-      return index().sources.get(`${sourceName}.${tableName}`);
-    },
-    graph() {
-      graph ??= {
-        nodes: Object.fromEntries(
-          [...nodes.values()]
-            .filter((n) => n.resourceType !== 'source')
-            .map((n) => [n.uniqueId, nodeDict(n)]),
-        ),
-        sources: Object.fromEntries(
-          [...nodes.values()]
-            .filter((n) => n.resourceType === 'source')
-            .map((n) => [n.uniqueId, nodeDict(n)]),
-        ),
-        exposures: {},
-        metrics: {},
-      };
-      return graph;
-    },
-    nodeDict,
   };
 }

@@ -1,0 +1,50 @@
+/** Names and places of project files: FQNs, stems, lines, and near-miss suggestions. */
+
+export function stem(path: string): string {
+  return path
+    .split('/')
+    .at(-1)!
+    .replace(/\.[^.]+$/, '');
+}
+
+/** Path below the resource root, e.g. models/staging/x.sql under "models" → staging/x.sql. */
+export function below(root: string, relative: string): string {
+  return relative.slice(root.replace(/\/$/, '').length + 1);
+}
+
+export function fqnFor(packageName: string, pathBelowRoot: string): string[] {
+  const parts = pathBelowRoot.split('/');
+  return [packageName, ...parts.slice(0, -1), stem(pathBelowRoot)];
+}
+
+export function lineOfText(text: string, needle: RegExp): number | undefined {
+  const match = needle.exec(text);
+  if (!match) return undefined;
+  return text.slice(0, match.index).split('\n').length;
+}
+
+export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** "Did you mean …?" for a name that is not found, from the close ones. */
+export function suggestion(name: string, candidates: string[]): string {
+  const close = candidates
+    .filter((candidate) => distance(candidate, name) <= Math.max(2, Math.floor(name.length / 4)))
+    .slice(0, 3);
+  return close.length > 0
+    ? `Did you mean ${close.map((c) => `'${c}'`).join(' or ')}?`
+    : 'Check the model name; `dema ls` lists them.';
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}
