@@ -1,18 +1,16 @@
-import { DemaError, errorMessage, isDemaError } from '../../errors.ts';
+import { DemaError } from '../../errors.ts';
 import type { Reporter } from '../../events.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
-import { compileNode, identityOf } from '../compile/compile-node.ts';
-import { createScope, newRenderState, type ProjectContext } from '../compile/context.ts';
+import type { ProjectContext } from '../compile/context.ts';
 import { RelationCache } from '../compile/relation-cache.ts';
 import { selectNodes } from '../graph/select.ts';
-import { compileTemplate } from '../jinja/environment.ts';
 import type { DbtNode } from '../manifest/types.ts';
-import { createSchema, type MaterializeEnv, materializeModel } from '../materialize/materialize.ts';
-import { runDataTest } from '../materialize/run-test.ts';
-import { loadSeed } from '../materialize/seed.ts';
+import { createSchema, type MaterializeEnv } from '../materialize/materialize.ts';
 import type { ParsedProject } from '../parser/parse-project.ts';
 import { describeNode } from './describe.ts';
-import { type NodeResult, type NodeStatus, type RunSummary, summarise, type Timing } from './results.ts';
+import { executeNode } from './execute-node.ts';
+import { runHooks } from './hooks.ts';
+import { type NodeResult, type NodeStatus, type RunSummary, summarise } from './results.ts';
 
 /**
  * dbt's run / test / seed / build / compile: the selected nodes in DAG order on `threads` workers,
@@ -48,7 +46,7 @@ const RESOURCES: Record<RunCommand, readonly string[]> = {
   compile: ['model', 'test'],
 };
 
-const iso = (date: Date) => date.toISOString();
+const _iso = (date: Date) => date.toISOString();
 
 export async function executeRun(
   parsed: ParsedProject,
@@ -265,173 +263,5 @@ function skipped(node: DbtNode, message: string): NodeResult {
     threadId: 'Thread-1',
     adapterResponse: { _message: 'SKIP' },
     ...(node.relationName ? { relationName: node.relationName } : {}),
-  };
-}
-
-async function executeNode(
-  parsed: ParsedProject,
-  context: ProjectContext,
-  env: MaterializeEnv & { storeFailures: boolean },
-  node: DbtNode,
-  command: RunCommand,
-  compiled: Map<string, string>,
-  executed: Map<string, string[]>,
-): Promise<NodeResult> {
-  const timing: Timing[] = [];
-  const startedAt = new Date();
-  const base = {
-    uniqueId: node.uniqueId,
-    name: node.name,
-    resourceType: node.resourceType,
-    threadId: 'Thread-1',
-    ...(node.relationName ? { relationName: node.relationName } : {}),
-  };
-  let sql: string | undefined;
-  try {
-    if (node.resourceType !== 'seed') {
-      sql = compileNode(context, node);
-      compiled.set(node.uniqueId, sql);
-    }
-    const compiledAt = new Date();
-    timing.push({ name: 'compile', started_at: iso(startedAt), completed_at: iso(compiledAt) });
-    if (command === 'compile') {
-      return {
-        ...base,
-        status: 'success',
-        message: 'OK',
-        failures: null,
-        executionTime: seconds(startedAt),
-        timing,
-        adapterResponse: { _message: 'OK' },
-        ...(sql !== undefined ? { compiledCode: sql } : {}),
-      };
-    }
-    if (node.resourceType === 'test') {
-      const outcome = await runDataTest(node, sql!, env);
-      executed.set(node.uniqueId, outcome.statements);
-      timing.push({ name: 'execute', started_at: iso(compiledAt), completed_at: iso(new Date()) });
-      return {
-        ...base,
-        status: outcome.status,
-        message: outcome.message,
-        failures: outcome.failures,
-        executionTime: seconds(startedAt),
-        timing,
-        adapterResponse: { _message: 'OK', bytes_read: outcome.bytesRead },
-        compiledCode: sql!,
-      };
-    }
-    const hooks = (kind: 'pre-hook' | 'post-hook') => renderModelHooks(context, node, kind);
-    const statements: string[] = [];
-    for (const hook of hooks('pre-hook')) {
-      statements.push(hook);
-      await env.warehouse.command(hook);
-    }
-    const outcome =
-      node.resourceType === 'seed'
-        ? await loadSeed(node, parsed.project.dir, env)
-        : await materializeModel(node, sql!, env);
-    statements.push(...outcome.statements);
-    for (const hook of hooks('post-hook')) {
-      statements.push(hook);
-      await env.warehouse.command(hook);
-    }
-    executed.set(node.uniqueId, statements);
-    timing.push({ name: 'execute', started_at: iso(compiledAt), completed_at: iso(new Date()) });
-    return {
-      ...base,
-      status: 'success',
-      message: outcome.message,
-      failures: null,
-      executionTime: seconds(startedAt),
-      timing,
-      adapterResponse: {
-        _message: 'OK',
-        ...(outcome.rowsWritten !== undefined ? { rows_written: outcome.rowsWritten } : {}),
-        bytes_read: outcome.bytesRead,
-      },
-      ...(sql !== undefined ? { compiledCode: sql } : {}),
-    };
-  } catch (error) {
-    const message = errorMessage(error);
-    const where = message.includes(node.originalFilePath) ? '' : ` (${node.originalFilePath})`;
-    return {
-      ...base,
-      status: 'error',
-      message: `${message}${where}`,
-      failures: null,
-      executionTime: seconds(startedAt),
-      timing,
-      adapterResponse: { _message: 'ERROR' },
-      errorCode: isDemaError(error) ? error.code : 'EXEC_MODEL',
-      ...(isDemaError(error) && error.hint
-        ? { hint: error.hint }
-        : (error as { hint?: string }).hint
-          ? { hint: (error as { hint: string }).hint }
-          : {}),
-      ...(sql !== undefined ? { compiledCode: sql } : {}),
-    };
-  }
-}
-
-const seconds = (since: Date) => (Date.now() - since.getTime()) / 1000;
-
-function renderModelHooks(context: ProjectContext, node: DbtNode, kind: 'pre-hook' | 'post-hook'): string[] {
-  const hooks = (node.config[kind] as unknown[] | undefined) ?? [];
-  return hooks
-    .map((hook) => (typeof hook === 'string' ? hook : String((hook as { sql?: string }).sql ?? '')))
-    .map((hook) =>
-      compileTemplate(hook, node.originalFilePath)
-        .render(createScope(context, newRenderState(identityOf(node), true)))
-        .trim(),
-    )
-    .filter(Boolean);
-}
-
-async function runHooks(
-  parsed: ParsedProject,
-  context: ProjectContext,
-  kind: 'on-run-start' | 'on-run-end',
-  results: readonly NodeResult[],
-  executed: Map<string, string[]>,
-): Promise<void> {
-  const warehouse = context.runtime!.warehouse;
-  for (const node of parsed.manifest.nodes.values()) {
-    if (node.hook?.kind !== kind) continue;
-    const extra =
-      kind === 'on-run-end'
-        ? {
-            results: results.map(jinjaResult),
-            schemas: [...new Set(results.map((r) => parsed.manifest.nodes.get(r.uniqueId)?.schema))],
-          }
-        : {};
-    const sql = compileTemplate(node.rawCode, `dbt_project.yml (${kind}[${node.hook.index}])`)
-      .render(createScope(context, newRenderState(identityOf(node), true, extra)))
-      .trim();
-    if (!sql) continue;
-    for (const statement of sql
-      .split(/;\s*(?:\n|$)/)
-      .map((s) => s.trim())
-      .filter(Boolean))
-      await warehouse.command(statement);
-    executed.set(node.uniqueId, [sql]);
-  }
-}
-
-function jinjaResult(result: NodeResult) {
-  return {
-    status: result.status,
-    message: result.message,
-    failures: result.failures,
-    execution_time: result.executionTime,
-    timing: result.timing,
-    adapter_response: result.adapterResponse,
-    node: { unique_id: result.uniqueId, name: result.name, resource_type: result.resourceType },
-    to_dict: () => ({
-      status: result.status,
-      message: result.message,
-      unique_id: result.uniqueId,
-      execution_time: result.executionTime,
-    }),
   };
 }
