@@ -62,7 +62,7 @@ function writeConfig(dir: string, ordersPath: string, target: Record<string, unk
 }
 
 // The engine's own best path: INSERT … SELECT FROM file() into the same landing table, with
-// optimize_on_insert=0 (2.5× faster than the default, perf-baseline.md) and line numbers computed
+// optimize_on_insert=0 (2.5× faster than the default, perf-baseline.md), 256k-row blocks (~15% faster here) and line numbers computed
 // by ClickHouse. Run in a fresh process so its peak RSS is its own.
 const NATIVE_EMBEDDED = `
 import { Session } from 'chdb';
@@ -72,7 +72,7 @@ s.query('CREATE DATABASE IF NOT EXISTS dema');
 s.query(landingSql);
 s.query(stageSql);
 const structure = ${JSON.stringify(ORDER_COLUMNS.map((c) => `${c} String`).join(', '))};
-s.query(\`INSERT INTO dema.stage (_line, ${ORDER_COLUMNS.join(', ')}) SELECT rowNumberInAllBlocks() + 2, * FROM file('\${file}', 'CSVWithNames', '\${structure}') SETTINGS optimize_on_insert = 0, format_csv_allow_single_quotes = 0, input_format_csv_trim_whitespaces = 0\`);
+s.query(\`INSERT INTO dema.stage (_line, ${ORDER_COLUMNS.join(', ')}) SELECT rowNumberInAllBlocks() + 2, * FROM file('\${file}', 'CSVWithNames', '\${structure}') SETTINGS optimize_on_insert = 0, format_csv_allow_single_quotes = 0, input_format_csv_trim_whitespaces = 0, min_insert_block_size_rows = 262144, min_insert_block_size_bytes = 67108864, max_insert_block_size = 262144\`);
 s.query("ALTER TABLE dema.orders ATTACH PARTITION 'default' FROM dema.stage");
 s.close();
 `;
