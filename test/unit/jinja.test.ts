@@ -105,3 +105,16 @@ test('run_started_at renders as Python would', () => {
     '2023-01-02 03:04:05.006000+00:00 20230102',
   );
 });
+
+test("a macro's own whitespace control is kept", () => {
+  const trimmed = new MacroRegistry(
+    macroDefsFromBlocks(
+      extractBlocks('{% macro m(x) -%}\n  [{{ x }}]\n{%- endmacro %}'),
+      'shop',
+      'macros/t.sql',
+    ),
+    'shop',
+  );
+  const scope: Scope = { has: (name) => name === 'm', get: () => trimmed.lookup('m') };
+  assert.equal(compileTemplate('a {{ m(1) }} b', 'models/w.sql').render(scope), 'a [1] b');
+});

@@ -14,6 +14,9 @@ export interface TopLevelBlock {
   readonly source: string;
   /** 1-based line of the opening tag. */
   readonly line: number;
+  /** Whitespace control on the tags: `-%}` after the opening, `{%-` before the closing. */
+  readonly trimAfterOpen: boolean;
+  readonly trimBeforeClose: boolean;
 }
 
 const OPEN =
@@ -38,6 +41,8 @@ export function extractBlocks(text: string): TopLevelBlock[] {
       body: text.slice(match.index + match[0].length, close.index),
       source: text.slice(match.index, close.index + close[0].length),
       line: lineAt(text, match.index),
+      trimAfterOpen: match[0].endsWith('-%}'),
+      trimBeforeClose: close[0].startsWith('{%-'),
     });
     OPEN.lastIndex = close.index + close[0].length;
   }

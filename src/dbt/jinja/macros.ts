@@ -16,6 +16,8 @@ export interface MacroDef {
   readonly line: number;
   readonly params: string;
   readonly body: string;
+  readonly trimAfterOpen?: boolean;
+  readonly trimBeforeClose?: boolean;
   readonly description?: string;
 }
 
@@ -39,6 +41,8 @@ export function macroDefsFromBlocks(
       line: block.line,
       params: block.params,
       body: block.body,
+      trimAfterOpen: block.trimAfterOpen,
+      trimBeforeClose: block.trimBeforeClose,
     }));
 }
 
@@ -126,7 +130,8 @@ export class MacroRegistry {
   bind(def: MacroDef): MacroFunction {
     const existing = this.bound.get(def);
     if (existing) return existing;
-    const source = `{% macro ${def.name}(${def.params}) %}${def.body}{% endmacro %}`;
+    // The original whitespace control is kept: `{% macro m() -%}` must not emit its leading newline.
+    const source = `{% macro ${def.name}(${def.params}) ${def.trimAfterOpen ? '-' : ''}%}${def.body}{%${def.trimBeforeClose ? '-' : ''} endmacro %}`;
     let raw: ((...args: unknown[]) => unknown) | undefined;
     const getRaw = () => {
       raw ??= exportMacro(source, def.path, def.line - 1, def.name);
