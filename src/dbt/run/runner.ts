@@ -64,8 +64,8 @@ export async function executeRun(
         wanted.has(node.resourceType) &&
         !(node.resourceType === 'model' && node.config.materialized === 'ephemeral'),
     );
-  const order = graph.topologicalOrder().filter((id) => runnable.some((node) => node.uniqueId === id));
-  const runnableIds = new Set(order);
+  const runnableIds = new Set(runnable.map((node) => node.uniqueId));
+  const order = graph.topologicalOrder().filter((id) => runnableIds.has(id));
 
   const cache = new RelationCache(warehouse);
   const context: ProjectContext = {
@@ -153,34 +153,47 @@ export async function executeRun(
     return result;
   };
 
-  // A ready queue over the DAG with at most `threads` nodes in flight.
-  const pending = new Set(order);
+  // A ready queue over the DAG with at most `threads` nodes in flight: each node counts the parents
+  // it still waits for, and joins the queue (kept in DAG order) when the count reaches zero.
+  const position = new Map(order.map((id, i) => [id, i]));
+  const waitingOn = new Map(order.map((id) => [id, (parents.get(id) ?? []).length]));
+  const dependents = new Map<string, string[]>();
+  for (const id of order)
+    for (const parent of parents.get(id) ?? [])
+      dependents.set(parent, [...(dependents.get(parent) ?? []), id]);
+  const ready = order.filter((id) => waitingOn.get(id) === 0);
+  const makeReady = (id: string) => {
+    let at = ready.length;
+    while (at > 0 && position.get(ready[at - 1]!)! > position.get(id)!) at--;
+    ready.splice(at, 0, id);
+  };
   const running = new Map<string, Promise<void>>();
   const threads = Math.max(1, options.threads);
-  while (pending.size > 0 || running.size > 0) {
-    for (const id of order) {
-      if (running.size >= threads) break;
-      if (!pending.has(id)) continue;
-      if ((parents.get(id) ?? []).some((parent) => !status.has(parent))) continue;
-      pending.delete(id);
-      const node = manifest.nodes.get(id)!;
+  while (ready.length > 0 || running.size > 0) {
+    while (ready.length > 0 && running.size < threads) {
+      const id = ready.shift()!;
       running.set(
         id,
-        runOne(node).then((result) => {
+        runOne(manifest.nodes.get(id)!).then((result) => {
           results.push(result);
           status.set(id, result.status);
           if (options.failFast && (result.status === 'error' || result.status === 'fail')) cancelled = true;
           running.delete(id);
+          for (const child of dependents.get(id) ?? []) {
+            const left = waitingOn.get(child)! - 1;
+            waitingOn.set(child, left);
+            if (left === 0) makeReady(child);
+          }
         }),
       );
     }
-    if (running.size === 0 && pending.size > 0)
-      throw new DemaError(
-        'GRAPH_CYCLE',
-        'The run could not make progress: a dependency cycle among the selected nodes.',
-      );
     if (running.size > 0) await Promise.race(running.values());
   }
+  if (results.length < order.length)
+    throw new DemaError(
+      'GRAPH_CYCLE',
+      'The run could not make progress: a dependency cycle among the selected nodes.',
+    );
 
   if (options.command !== 'compile') await runHooks(parsed, context, 'on-run-end', results, executed);
   const summary = summarise(results, (performance.now() - started) / 1000);
