@@ -116,3 +116,26 @@ test('a ref inside an unexecuted branch is still recorded at parse time; YAML er
     },
   );
 });
+
+test("config() inside a generic test's definition is a default the YAML config overrides; argument refs are edges", (t) => {
+  const parsed = parse(t, {
+    'models/a.sql': 'select 1 as id\n',
+    'models/b.sql': 'select 1 as id\n',
+    'models/schema.yml': `
+version: 2
+models:
+  - name: a
+    data_tests:
+      - dbt_utils.equal_rowcount: {compare_model: ref('b')}
+      - dbt_utils.equal_rowcount:
+          name: a_equals_b_loosely
+          arguments: {compare_model: ref('b')}
+          config: {fail_calc: 'max(diff_count)'}
+`,
+  });
+  const tests = [...parsed.manifest.nodes.values()].filter((n) => n.resourceType === 'test');
+  const byDefault = tests.find((n) => n.name.startsWith('dbt_utils_equal_rowcount'))!;
+  assert.equal(byDefault.config.fail_calc, 'sum(coalesce(diff_count, 0))');
+  assert.deepEqual([...byDefault.dependsOn].sort(), ['model.shop.a', 'model.shop.b']);
+  assert.equal(tests.find((n) => n.name === 'a_equals_b_loosely')!.config.fail_calc, 'max(diff_count)');
+});

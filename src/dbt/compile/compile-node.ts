@@ -5,6 +5,7 @@ import {
   createScope,
   type NodeIdentity,
   newRenderState,
+  type ParseCapture,
   type ProjectContext,
   type RenderState,
 } from './context.ts';
@@ -70,6 +71,13 @@ export function compileNode(context: ProjectContext, node: DbtNode): string {
 const KWARG_EXPRESSION = /^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$/;
 
 /** A generic test: its macro called with the YAML arguments; ref()/source()/var() strings are evaluated first. */
+/** A generic test rendered with `execute` false: the refs, sources and config() its macro records. */
+export function parseGenericTest(context: ProjectContext, node: DbtNode): ParseCapture {
+  const state = newRenderState({ ...identityOf(node), node: undefined }, false);
+  renderGenericTest(context, node, state, createScope(context, state));
+  return state.parse;
+}
+
 function renderGenericTest(
   context: ProjectContext,
   node: DbtNode,
@@ -85,7 +93,7 @@ function renderGenericTest(
         return '';
       },
     };
-    const inner = newRenderState(state.identity, true, capture);
+    const inner = newRenderState(state.identity, state.execute, capture);
     inner.run.ephemerals.push(...state.run.ephemerals);
     compileTemplate(
       `{{ __dema_capture(${expression}) }}`,
@@ -94,6 +102,8 @@ function renderGenericTest(
     ).render(createScope(context, inner));
     for (const id of inner.run.ephemerals)
       if (!state.run.ephemerals.includes(id)) state.run.ephemerals.push(id);
+    state.parse.refs.push(...inner.parse.refs);
+    state.parse.sources.push(...inner.parse.sources);
     return captured;
   };
   const resolve = (value: unknown): unknown => {

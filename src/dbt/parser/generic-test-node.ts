@@ -1,5 +1,5 @@
 import { DemaError } from '../../errors.ts';
-import type { NodeIdentity, ParseCapture } from '../compile/context.ts';
+import type { ParseCapture } from '../compile/context.ts';
 import type { MacroRegistry } from '../jinja/macros.ts';
 import type { DbtNode, TestSpec } from '../manifest/types.ts';
 import { configForFqn, mergeConfig } from '../project/config-tree.ts';
@@ -14,12 +14,8 @@ export interface GenericTestContext {
   readonly project: DbtProjectFile;
   readonly registry: MacroRegistry;
   readonly targetSchema: string;
-  /** Renders Jinja at parse time; returns what it recorded. */
-  readonly render: (
-    identity: NodeIdentity,
-    raw: string,
-    lineOffset?: number,
-  ) => Pick<ParseCapture, 'refs' | 'sources'>;
+  /** Renders a generic test's macro at parse time; returns what it recorded. */
+  readonly renderAtParse: (node: DbtNode) => ParseCapture;
 }
 
 export function genericTestNode(
@@ -30,7 +26,7 @@ export function genericTestNode(
   lineOf: () => number | undefined,
   columnName?: string,
 ): DbtNode | undefined {
-  const { project, registry, targetSchema, render } = context;
+  const { project, registry, targetSchema, renderAtParse } = context;
   const packageName = project.name;
   const isSource = attached.resourceType === 'source';
   const targetName = isSource ? `${attached.sourceName}_${attached.name}` : attached.name;
@@ -78,44 +74,25 @@ export function genericTestNode(
     },
     lineOf,
   });
-  applyConfig(node, mergeConfig(TEST_DEFAULTS, configForFqn(project.trees.tests, fqn)), {}, spec.config);
+  const projectConfig = mergeConfig(TEST_DEFAULTS, configForFqn(project.trees.tests, fqn));
+  applyConfig(node, projectConfig, {}, spec.config);
   if (node.config.enabled === false) return undefined;
+  node.description = spec.description ?? '';
+  // A test whose arguments name other nodes (relationships' `to`, equal_rowcount's `compare_model`)
+  // or whose macro calls config() (equal_rowcount's fail_calc) is rendered once now, as dbt does:
+  // that records its edges and its in-macro config. Every other test depends on its node only.
+  const argumentsUseNodes = /\b(ref|source)\s*\(/.test(JSON.stringify(spec.kwargs));
+  if (argumentsUseNodes || macro.body.includes('config(')) {
+    const captured = renderAtParse(node);
+    node.refs = captured.refs;
+    node.sourceRefs = captured.sources;
+    // config() in the test's definition is a default the YAML entry's config overrides.
+    applyConfig(node, projectConfig, captured.config, spec.config);
+  } else {
+    node.refs = isSource ? [] : [{ name: attached.name }];
+    node.sourceRefs = isSource ? [[attached.sourceName!, attached.name]] : [];
+  }
   node.alias = String(node.config.alias ?? naming.alias);
   node.schema = `${targetSchema}_${String(node.config.schema)}`;
-  node.description = spec.description ?? '';
-  // Refs and sources inside the arguments (relationships' `to`, equal_rowcount's `compare_model`).
-  const identity: NodeIdentity = {
-    uniqueId,
-    name: node.name,
-    resourceType: 'test',
-    packageName,
-    originalFilePath: yamlFile,
-    schema: node.schema,
-    alias: node.alias,
-    config: node.config,
-  };
-  const argText = JSON.stringify(spec.kwargs);
-  const captured = /\b(ref|source)\s*\(/.test(argText)
-    ? render(identity, kwargExpressions(spec.kwargs), (lineOf() ?? 1) - 1)
-    : { refs: [], sources: [] };
-  node.refs = isSource ? captured.refs : [{ name: attached.name }, ...captured.refs];
-  node.sourceRefs = isSource
-    ? [[attached.sourceName!, attached.name], ...captured.sources]
-    : captured.sources;
-  if (spec.name === 'equal_rowcount' && spec.namespace)
-    node.config = mergeConfig(node.config, { fail_calc: 'sum(coalesce(diff_count, 0))' });
   return node;
-}
-
-/** The kwargs' ref()/source() expressions as one template, rendered at parse time to record the edges. */
-function kwargExpressions(kwargs: Record<string, unknown>): string {
-  const expressions: string[] = [];
-  const visit = (value: unknown) => {
-    if (typeof value === 'string' && /^\s*(ref|source)\s*\(.+\)\s*$/.test(value))
-      expressions.push(`{{ ${value} }}`);
-    else if (Array.isArray(value)) value.forEach(visit);
-    else if (value && typeof value === 'object') Object.values(value).forEach(visit);
-  };
-  visit(kwargs);
-  return expressions.join('\n');
 }

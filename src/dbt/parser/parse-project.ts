@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DemaError } from '../../errors.ts';
-import { identityOf } from '../compile/compile-node.ts';
+import { identityOf, parseGenericTest } from '../compile/compile-node.ts';
 import { createScope, type NodeIdentity, newRenderState, type ProjectContext } from '../compile/context.ts';
 import { Graph } from '../graph/graph.ts';
 import { BlockError, extractBlocks } from '../jinja/blocks.ts';
@@ -310,7 +310,12 @@ export function parseProject(options: ParseOptions): ParsedProject {
   }
 
   // Generic tests from YAML.
-  const testContext = { project, registry, targetSchema, render };
+  const testContext = {
+    project,
+    registry,
+    targetSchema,
+    renderAtParse: (node: DbtNode) => parseGenericTest(context, node),
+  };
   const addGenericTest = (
     spec: TestSpec,
     attached: DbtNode,
