@@ -397,44 +397,41 @@ export function parseProject(options: ParseOptions): ParsedProject {
       nodes.set(uniqueId, node);
     });
 
-  // Resolve dependencies.
+  // Resolve dependencies. A missing one names the file and the line of the call.
+  const missing = (node: DbtNode, call: string, pattern: RegExp, hint: string) => {
+    const line = node.lineOf?.() ?? lineOfText(node.rawCode, pattern);
+    return new DemaError(
+      'REF_NOT_FOUND',
+      `${node.originalFilePath}${line ? `:${line}` : ''}: ${node.resourceType} "${node.name}" depends on ${call}, which was not found.`,
+      { hint },
+    );
+  };
+  const refNames = () =>
+    [...nodes.values()]
+      .filter((n) => n.resourceType === 'model' || n.resourceType === 'seed')
+      .map((n) => n.name);
   for (const node of nodes.values()) {
     const dependsOn: string[] = [];
     for (const call of node.refs) {
       const target = lookup.ref(call, node);
-      if (!target) {
-        const line =
-          node.lineOf?.() ??
-          lineOfText(node.rawCode, new RegExp(`ref\\s*\\(\\s*['"]${escapeRegExp(call.name)}['"]`));
-        throw new DemaError(
-          'REF_NOT_FOUND',
-          `${node.originalFilePath}${line ? `:${line}` : ''}: ${node.resourceType} "${node.name}" depends on ref('${call.name}'), which was not found.`,
-          {
-            hint: suggestion(
-              call.name,
-              [...nodes.values()]
-                .filter((n) => n.resourceType === 'model' || n.resourceType === 'seed')
-                .map((n) => n.name),
-            ),
-          },
+      if (!target)
+        throw missing(
+          node,
+          `ref('${call.name}')`,
+          new RegExp(`ref\\s*\\(\\s*['"]${escapeRegExp(call.name)}['"]`),
+          suggestion(call.name, refNames()),
         );
-      }
       dependsOn.push(target.uniqueId);
     }
     for (const [sourceName, tableName] of node.sourceRefs) {
       const target = lookup.source(sourceName, tableName);
-      if (!target) {
-        const line =
-          node.lineOf?.() ??
-          lineOfText(node.rawCode, new RegExp(`source\\s*\\(\\s*['"]${escapeRegExp(sourceName)}['"]`));
-        throw new DemaError(
-          'REF_NOT_FOUND',
-          `${node.originalFilePath}${line ? `:${line}` : ''}: ${node.resourceType} "${node.name}" depends on source('${sourceName}', '${tableName}'), which was not found.`,
-          {
-            hint: 'Declare the source table under sources: in a schema YAML file.',
-          },
+      if (!target)
+        throw missing(
+          node,
+          `source('${sourceName}', '${tableName}')`,
+          new RegExp(`source\\s*\\(\\s*['"]${escapeRegExp(sourceName)}['"]`),
+          'Declare the source table under sources: in a schema YAML file.',
         );
-      }
       dependsOn.push(target.uniqueId);
     }
     node.dependsOn = [...new Set(dependsOn)];
