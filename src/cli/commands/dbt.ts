@@ -1,34 +1,15 @@
-import { existsSync, rmSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { writeArtifacts, writeSourcesJson } from '../../dbt/artifacts/artifacts.ts';
-import { newInvocationId } from '../../dbt/compile/context.ts';
-import { selectNodes } from '../../dbt/graph/select.ts';
-import { type ParsedProject, parseProject } from '../../dbt/parser/parse-project.ts';
-import { loadProjectFile } from '../../dbt/project/project-file.ts';
-import { checkFreshness, type FreshnessResult } from '../../dbt/run/freshness.ts';
-import { exitCodeFor } from '../../dbt/run/results.ts';
-import { executeRun, type RunCommand } from '../../dbt/run/runner.ts';
-import { type DbtTarget, parseVars, resolveDbtTarget, resolveProjectDir } from '../../dbt/session.ts';
-import { DemaError } from '../../errors.ts';
-import { connectWarehouse } from '../../warehouse/connect.ts';
-import type { Warehouse } from '../../warehouse/warehouse.ts';
+import type { RunCommand } from '../../dbt/run/runner.ts';
 import type { GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
+import type { DbtFlags } from './dbt-actions.ts';
 
-/** dbt's commands on dema: run, test, build, seed, compile, ls, debug, clean, parse. */
+/**
+ * dbt's commands on dema: run, test, build, seed, compile, ls, parse, debug, clean, source
+ * freshness. Only the options live here; the engine loads when one of them runs.
+ */
 
-export interface DbtFlags {
-  readonly projectDir?: string;
-  readonly profilesDir?: string;
-  readonly select?: string[];
-  readonly exclude?: string[];
-  readonly vars?: string;
-  readonly threads?: string;
-  readonly fullRefresh?: boolean;
-  readonly failFast?: boolean;
-  readonly storeFailures?: boolean;
-}
+const actions = () => import('./dbt-actions.ts');
 
 type Runner = (work: (g: GlobalOptions, o: Output) => Promise<number>) => void;
 
@@ -49,89 +30,6 @@ function selectionOptions(command: Command): Command {
     .option('--exclude <spec...>', 'nodes to leave out');
 }
 
-export interface PreparedProject {
-  readonly parsed: ParsedProject;
-  readonly target: DbtTarget;
-  readonly invocationId: string;
-  readonly startedAt: Date;
-}
-
-export function prepareProject(
-  global: GlobalOptions,
-  flags: DbtFlags,
-  which: string,
-  output: Output,
-): PreparedProject {
-  const cwd = process.cwd();
-  const projectDir = resolveProjectDir(flags.projectDir, cwd, process.env);
-  const target = resolveDbtTarget({
-    projectDir,
-    ...(flags.profilesDir ? { profilesDir: flags.profilesDir } : {}),
-    ...(global.target ? { targetName: global.target } : {}),
-    cwd,
-    env: process.env,
-  });
-  const invocationId = newInvocationId();
-  const startedAt = new Date();
-  const parsed = parseProject({
-    projectDir,
-    target: target.context,
-    cliVars: parseVars(flags.vars),
-    env: process.env,
-    invocationId,
-    fullRefresh: flags.fullRefresh === true,
-    which,
-    log: (level, message) => {
-      if (level !== 'debug')
-        output.reporter.emit({ type: 'log', level: level === 'warn' ? 'warn' : 'info', message });
-    },
-  });
-  return { parsed, target, invocationId, startedAt };
-}
-
-/** Runs a dbt command on an open warehouse (the pipeline passes its own) and writes the artifacts. */
-export async function runDbtCommand(
-  prepared: PreparedProject,
-  warehouse: Warehouse,
-  command: RunCommand,
-  flags: DbtFlags & { models?: string[] },
-  output: Output,
-): Promise<number> {
-  const { parsed, invocationId, startedAt } = prepared;
-  const threads = flags.threads ? Number(flags.threads) : prepared.target.threads;
-  if (!Number.isInteger(threads) || threads < 1)
-    throw new DemaError('USAGE', `--threads ${flags.threads} is not a positive whole number.`);
-  const result = await executeRun(parsed, warehouse, {
-    command,
-    select: [...(flags.select ?? []), ...(flags.models ?? [])],
-    exclude: flags.exclude ?? [],
-    threads,
-    fullRefresh: flags.fullRefresh === true,
-    failFast: flags.failFast === true,
-    storeFailures: flags.storeFailures === true,
-    invocationId,
-    reporter: output.reporter,
-  });
-  writeArtifacts({
-    parsed,
-    invocationId,
-    startedAt,
-    summary: result.summary,
-    compiled: result.compiled,
-    executed: result.executed,
-    args: {
-      which: command,
-      select: flags.select ?? [],
-      exclude: flags.exclude ?? [],
-      full_refresh: flags.fullRefresh === true,
-      threads,
-      target: prepared.target.name,
-      invocation_command: `dema ${process.argv.slice(2).join(' ')}`,
-    },
-  });
-  return exitCodeFor(result.summary);
-}
-
 export function registerDbt(program: Command, run: Runner): void {
   const commands: [RunCommand, string][] = [
     ['run', 'Build the selected models'],
@@ -150,15 +48,7 @@ export function registerDbt(program: Command, run: Runner): void {
     command
       .option('-x, --fail-fast', 'stop at the first failure')
       .action((flags: DbtFlags & { models?: string[] }) =>
-        run(async (global, output) => {
-          const prepared = prepareProject(global, flags, name, output);
-          const warehouse = await connectWarehouse(prepared.target.target);
-          try {
-            return await runDbtCommand(prepared, warehouse, name, flags, output);
-          } finally {
-            await warehouse.close();
-          }
-        }),
+        run(async (global, output) => (await actions()).runCommandAction(global, flags, name, output)),
       );
   }
 
@@ -166,78 +56,19 @@ export function registerDbt(program: Command, run: Runner): void {
     .option('--resource-type <type...>', 'only these resource types (model, seed, test, source, operation)')
     .option('--output <format>', 'selector | name | path | json', 'selector')
     .action((flags: DbtFlags & { models?: string[]; resourceType?: string[]; output: string }) =>
-      run(async (global, output) => {
-        const { parsed, invocationId, startedAt } = prepareProject(global, flags, 'list', output);
-        const chosen = selectNodes(parsed.graph, {
-          select: [...(flags.select ?? []), ...(flags.models ?? [])],
-          exclude: flags.exclude ?? [],
-        });
-        for (const id of [...chosen].sort()) {
-          const node = parsed.manifest.nodes.get(id)!;
-          if (node.resourceType === 'operation') continue;
-          if (flags.resourceType && !flags.resourceType.includes(node.resourceType)) continue;
-          if (flags.output === 'json')
-            output.line(
-              JSON.stringify({
-                name: node.name,
-                resource_type: node.resourceType,
-                package_name: node.packageName,
-                original_file_path: node.originalFilePath,
-                unique_id: node.uniqueId,
-                alias: node.alias,
-                config: node.config,
-                tags: node.tags,
-                depends_on: { nodes: node.dependsOn },
-              }),
-            );
-          else if (flags.output === 'name') output.line(node.name);
-          else if (flags.output === 'path') output.line(node.originalFilePath);
-          else
-            output.line(
-              node.resourceType === 'source'
-                ? `source:${node.packageName}.${node.sourceName}.${node.name}`
-                : node.fqn.join('.'),
-            );
-        }
-        writeArtifacts({ parsed, invocationId, startedAt, args: { which: 'list' } });
-        return 0;
-      }),
+      run(async (global, output) => (await actions()).listAction(global, flags, output)),
     );
 
   commonOptions(
     program.command('parse').description('Parse the project and write target/manifest.json'),
   ).action((flags: DbtFlags) =>
-    run(async (global, output) => {
-      const started = performance.now();
-      const { parsed, invocationId, startedAt } = prepareProject(global, flags, 'parse', output);
-      writeArtifacts({ parsed, invocationId, startedAt, args: { which: 'parse' } });
-      output.line(
-        `Parsed ${parsed.manifest.nodes.size} nodes in ${((performance.now() - started) / 1000).toFixed(2)}s → ${join(parsed.project.targetPath, 'manifest.json')}`,
-      );
-      return 0;
-    }),
+    run(async (global, output) => (await actions()).parseAction(global, flags, output)),
   );
 
   commonOptions(
     program.command('debug').description('Check the project, the profile and the warehouse connection'),
   ).action((flags: DbtFlags) =>
-    run(async (global, output) => {
-      const prepared = prepareProject(global, flags, 'debug', output);
-      output.line(`project: ${prepared.parsed.project.name} (${prepared.parsed.project.dir})`);
-      output.line(`  ${prepared.parsed.manifest.nodes.size} nodes parsed OK`);
-      output.line(
-        `target: ${prepared.target.name} (profile ${prepared.target.profileName}, ${prepared.target.target.type}, schema ${prepared.target.target.schema})`,
-      );
-      const warehouse = await connectWarehouse(prepared.target.target);
-      try {
-        await warehouse.query('select 1');
-        output.line(`connection: OK — ${warehouse.description}`);
-      } finally {
-        await warehouse.close();
-      }
-      output.line('All checks passed!');
-      return 0;
-    }),
+    run(async (global, output) => (await actions()).debugAction(global, flags, output)),
   );
 
   const source = program.command('source').description('Commands on sources');
@@ -248,54 +79,7 @@ export function registerDbt(program: Command, run: Runner): void {
   )
     .option('-o, --output <file>', 'where to write the results (default: target/sources.json)')
     .action((flags: DbtFlags & { models?: string[]; output?: string }) =>
-      run(async (global, output) => {
-        const { parsed, target, invocationId, startedAt } = prepareProject(
-          global,
-          flags,
-          'source-freshness',
-          output,
-        );
-        const chosen = selectNodes(parsed.graph, {
-          select: [...(flags.select ?? []), ...(flags.models ?? [])],
-          exclude: flags.exclude ?? [],
-        });
-        const sources = [...chosen]
-          .sort()
-          .map((id) => parsed.manifest.nodes.get(id)!)
-          .filter(
-            (node) => node.resourceType === 'source' && node.source?.freshness && node.source.loadedAtField,
-          );
-        output.reporter.emit({
-          type: 'dbt.start',
-          command: 'source freshness',
-          total: sources.length,
-          description: `${sources.length} source${sources.length === 1 ? '' : 's'} with freshness rules`,
-        });
-        const warehouse = await connectWarehouse(target.target);
-        let results: FreshnessResult[];
-        try {
-          results = await checkFreshness(sources, warehouse, output.reporter);
-        } finally {
-          await warehouse.close();
-        }
-        const file = resolve(
-          flags.output ?? join(parsed.project.dir, parsed.project.targetPath, 'sources.json'),
-        );
-        writeSourcesJson(file, results, invocationId, startedAt);
-        const count = (status: string) => results.filter((r) => r.status === status).length;
-        const seconds = (Date.now() - startedAt.getTime()) / 1000;
-        output.reporter.emit({
-          type: 'dbt.done',
-          command: 'source freshness',
-          seconds,
-          pass: count('pass'),
-          warn: count('warn'),
-          error: count('error') + count('runtime error'),
-          skip: 0,
-          total: results.length,
-        });
-        return count('error') + count('runtime error') > 0 ? 1 : 0;
-      }),
+      run(async (global, output) => (await actions()).freshnessAction(global, flags, output)),
     );
 
   program
@@ -303,37 +87,6 @@ export function registerDbt(program: Command, run: Runner): void {
     .description("Delete the project's clean-targets (target/ by default)")
     .option('--project-dir <dir>', 'the dbt project')
     .action((flags: { projectDir?: string }) =>
-      run(async (_global, output) => {
-        const projectDir = resolveProjectDir(flags.projectDir, process.cwd(), process.env);
-        const project = loadProjectFile(projectDir);
-        const protectedPaths = [
-          ...project.modelPaths,
-          ...project.seedPaths,
-          ...project.testPaths,
-          ...project.macroPaths,
-        ];
-        for (const path of project.cleanTargets) {
-          const absolute = resolve(projectDir, path);
-          const inside = relative(projectDir, absolute);
-          if (
-            inside === '' ||
-            inside.startsWith('..') ||
-            isAbsolute(inside) ||
-            protectedPaths.includes(inside)
-          )
-            throw new DemaError(
-              'USAGE',
-              `clean-targets entry "${path}" is outside the project or is a source path; refusing to delete it.`,
-              {
-                hint: 'List only build output directories (e.g. target, dbt_packages) in clean-targets.',
-              },
-            );
-          if (existsSync(absolute)) {
-            rmSync(absolute, { recursive: true, force: true });
-            output.line(`Cleaned ${inside}/`);
-          }
-        }
-        return 0;
-      }),
+      run(async (_global, output) => (await actions()).cleanAction(flags, output)),
     );
 }

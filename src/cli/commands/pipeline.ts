@@ -5,7 +5,6 @@ import { GENERATE_DEFAULTS, generate } from '../../generate/generate.ts';
 import { ingest } from '../../ingest/ingest.ts';
 import { type GlobalOptions, withWarehouse } from '../context.ts';
 import type { Output } from '../output.ts';
-import { prepareProject, runDbtCommand } from './dbt.ts';
 import { reportOutcomes } from './ingest.ts';
 
 const SAMPLE_DIR = 'data/sample';
@@ -52,6 +51,7 @@ export function registerPipeline(
           if (ingestCode !== 0 || flags.ingestOnly) return ingestCode;
           // The build runs on the warehouse ingest just wrote (chDB allows one open store per process).
           const projectDir = resolve(config.root, config.project_dir);
+          const { prepareProject, runDbtCommand } = await import('./dbt-actions.ts');
           const prepared = prepareProject(global, { projectDir }, 'build', output);
           return runDbtCommand(
             prepared,
