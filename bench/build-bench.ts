@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { parseCsv } from '../src/dbt/materialize/seed.ts';
+import { parseCsv } from '../src/csv-text.ts';
 import { INVENTORY_COLUMNS, ORDERS_COLUMNS } from '../src/generate/catalog.ts';
 import { type Measurement, measure } from './measure.ts';
 

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { parseCsv } from '../csv-text.ts';
 
 /**
  * Splits CSV bytes into records and checks each one's shape — field count, quoting, UTF-8 —
@@ -228,25 +229,7 @@ export class CsvRecordScanner {
   }
 }
 
-/** Splits a header line into names (handles quoted names; the header is small, so plain JS is fine). */
+/** Splits a header line into names (without a byte-order mark or surrounding spaces). */
 export function parseHeader(line: string): string[] {
-  const names: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const char = line[i]!;
-    if (quoted) {
-      if (char === '"' && line[i + 1] === '"') {
-        current += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else current += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      names.push(current);
-      current = '';
-    } else current += char;
-  }
-  names.push(current);
-  return names.map((name) => name.replace(/^\uFEFF/, '').trim());
+  return (parseCsv(line)[0] ?? ['']).map((name) => name.replace(/^\uFEFF/, '').trim());
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseCsv } from '../../src/dbt/materialize/seed.ts';
+import { parseCsv } from '../../src/csv-text.ts';
 
 /**
  * The marts computed straight from the CSV exports in TypeScript, without ClickHouse: what

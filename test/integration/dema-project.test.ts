@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { parseCsv } from '../../src/dbt/materialize/seed.ts';
+import { parseCsv } from '../../src/csv-text.ts';
 import { GENERATE_DEFAULTS, generate } from '../../src/generate/generate.ts';
 import { runCli } from '../helpers/cli.ts';
 import { expectedMarts, groupText, type MerchantFiles, toScaled } from '../helpers/expected-marts.ts';

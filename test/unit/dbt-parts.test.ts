@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { parseCsv } from '../../src/csv-text.ts';
 import { injectCtes } from '../../src/dbt/compile/inject-ctes.ts';
-import { inferSeedTypes, parseCsv } from '../../src/dbt/materialize/seed.ts';
+import { inferSeedTypes } from '../../src/dbt/materialize/seed.ts';
 import { nameGenericTest, normaliseTestEntry } from '../../src/dbt/parser/generic-tests.ts';
 import { freshnessStatus } from '../../src/dbt/run/freshness.ts';
 

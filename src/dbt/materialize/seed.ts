@@ -1,5 +1,6 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseCsv } from '../../csv-text.ts';
 import { DemaError } from '../../errors.ts';
 import { versionAtLeast } from '../../warehouse/capabilities.ts';
 import { quoteIdent } from '../../warehouse/sql.ts';
@@ -12,39 +13,6 @@ import type { MaterializeEnv, Outcome } from './materialize.ts';
  * String, dbt-semantics.md §7.10) unless `column_types` says otherwise; the file's bytes go to
  * ClickHouse through the same byte path as ingest, never row-by-row INSERTs.
  */
-
-/** Splits CSV text into rows of fields (RFC 4180 quoting). Seeds are small reference files. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i]!;
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      row.push(field);
-      field = '';
-    } else if (char === '\n' || char === '\r') {
-      if (char === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += char;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
-}
 
 const TESTERS: [string, RegExp][] = [
   ['Int32', /^-?\d+$/],
