@@ -3,7 +3,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { ORDERS_COLUMNS } from '../src/generate/catalog.ts';
+import { FILE_LOAD_SETTINGS } from '../src/ingest/clean-file.ts';
 import { createLandingSql, createStageSql } from '../src/ingest/landing-sql.ts';
+import { settingsClause } from '../src/warehouse/sql.ts';
 import { measure } from './measure.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -62,8 +64,15 @@ function writeConfig(dir: string, ordersPath: string, target: Record<string, unk
 }
 
 // The engine's own best path: INSERT … SELECT FROM file() into the same landing table, with
-// optimize_on_insert=0 (2.5× faster than the default, perf-baseline.md), 256k-row blocks (~15% faster here) and line numbers computed
-// by ClickHouse. Run in a fresh process so its peak RSS is its own.
+// optimize_on_insert=0 (2.5× faster than the default, perf-baseline.md), the file-load settings
+// dema found best (FILE_LOAD_SETTINGS) and line numbers computed by ClickHouse. Run in a fresh
+// process so its peak RSS is its own.
+const NATIVE_SETTINGS = settingsClause({
+  optimize_on_insert: 0,
+  format_csv_allow_single_quotes: 0,
+  input_format_csv_trim_whitespaces: 0,
+  ...FILE_LOAD_SETTINGS,
+});
 const NATIVE_EMBEDDED = `
 import { Session } from 'chdb';
 const [dir, file, landingSql, stageSql] = process.argv.slice(2);
@@ -72,7 +81,7 @@ s.query('CREATE DATABASE IF NOT EXISTS dema');
 s.query(landingSql);
 s.query(stageSql);
 const structure = ${JSON.stringify(ORDER_COLUMNS.map((c) => `${c} String`).join(', '))};
-s.query(\`INSERT INTO dema.stage (_line, ${ORDER_COLUMNS.join(', ')}) SELECT rowNumberInAllBlocks() + 2, * FROM file('\${file}', 'CSVWithNames', '\${structure}') SETTINGS optimize_on_insert = 0, format_csv_allow_single_quotes = 0, input_format_csv_trim_whitespaces = 0, min_insert_block_size_rows = 262144, min_insert_block_size_bytes = 67108864, max_insert_block_size = 262144\`);
+s.query(\`INSERT INTO dema.stage (_line, ${ORDER_COLUMNS.join(', ')}) SELECT rowNumberInAllBlocks() + 2, * FROM file('\${file}', 'CSVWithNames', '\${structure}')${NATIVE_SETTINGS}\`);
 s.query("ALTER TABLE dema.orders ATTACH PARTITION 'default' FROM dema.stage");
 s.close();
 `;

@@ -3,8 +3,8 @@ import type { DemaConfig, SourceConfig } from '../config/dema-config.ts';
 import { DemaError } from '../errors.ts';
 import type { Reporter } from '../events.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
-import { fetchToArchive } from './fetch-source.ts';
 import { type LoadResult, loadSource } from './load-source.ts';
+import { openSource } from './open-source.ts';
 
 export interface IngestOptions {
   /** Source names to ingest; all when empty. */
@@ -44,7 +44,7 @@ export async function ingest(
     const maxRejectRatio = source.max_reject_ratio ?? config.max_reject_ratio;
     const configuredCount = source.max_rejects ?? config.max_rejects;
     try {
-      const file = await fetchToArchive({
+      const file = await openSource({
         source: source.name,
         merchant: source.merchant,
         location,
@@ -52,22 +52,23 @@ export async function ingest(
         reporter,
         ...options.fetch,
       });
-      outcomes.push(
-        await loadSource(
-          warehouse,
-          source,
-          file,
-          {
-            force: options.force,
-            location,
-            // With no budget configured at all, any bad row fails the load.
-            maxRejects: configuredCount ?? (maxRejectRatio === undefined ? 0 : undefined),
-            maxRejectRatio,
-            ...(options.chunkBytes ? { chunkBytes: options.chunkBytes } : {}),
-          },
-          reporter,
-        ),
+      const loading = loadSource(
+        warehouse,
+        source,
+        file,
+        {
+          force: options.force,
+          location,
+          // With no budget configured at all, any bad row fails the load.
+          maxRejects: configuredCount ?? (maxRejectRatio === undefined ? 0 : undefined),
+          maxRejectRatio,
+          ...(options.chunkBytes ? { chunkBytes: options.chunkBytes } : {}),
+        },
+        reporter,
       );
+      // Whatever the load's fate, the raw copy is finished before the next source (or the exit).
+      await Promise.allSettled([loading, file.archived]);
+      outcomes.push(await loading);
     } catch (error) {
       if (!(error instanceof DemaError)) throw error;
       outcomes.push({ status: 'failed', source: source.name, error });

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { basename } from 'node:path';
 import type { SourceConfig } from '../config/dema-config.ts';
 import { DemaError, errorMessage } from '../errors.ts';
 import type { Reporter } from '../events.ts';
@@ -8,7 +7,6 @@ import { qualified } from '../warehouse/sql.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import { loadCleanFile } from './clean-file.ts';
 import { CsvRecordScanner, type Reject } from './csv-scanner.ts';
-import type { ArchivedFile } from './fetch-source.ts';
 import {
   attachStageSql,
   createLandingSql,
@@ -21,6 +19,7 @@ import {
   stageTableName,
 } from './landing-sql.ts';
 import { failAbandonedLoads, type LoadRecord, listLoads, newLoadRecord, writeLoadRecord } from './ledger.ts';
+import type { SourceFile } from './open-source.ts';
 import { checkHeader, readHeader } from './read-header.ts';
 import { writeRejects } from './rejects.ts';
 
@@ -80,7 +79,7 @@ function describeBudget(options: LoadOptions): string {
 const REJECT_FLUSH = 10_000;
 
 /**
- * Loads one archived file into its landing table, exactly once: rows go to a per-load stage table
+ * Loads one source file into its landing table, exactly once: rows go to a per-load stage table
  * and become visible in one ATTACH PARTITION, so a failed or killed load leaves nothing half
  * visible; a re-run starts over; the same file twice adds nothing. Every row read is either loaded
  * or in the rejects table with its line and reason, and the staged count is checked against it.
@@ -88,7 +87,7 @@ const REJECT_FLUSH = 10_000;
 export async function loadSource(
   warehouse: Warehouse,
   source: SourceConfig,
-  file: ArchivedFile,
+  file: SourceFile,
   options: LoadOptions,
   reporter: Reporter,
 ): Promise<LoadResult> {
@@ -104,15 +103,18 @@ export async function loadSource(
     reporter.emit({ type: 'load.recovered', source: source.name, loadId: abandoned.load_id });
   }
   if (!options.force) {
-    const previous = (
+    // Only a file of a size loaded before can be a repeat: its hash is awaited for those alone.
+    const sameSize = (
       await listLoads(warehouse, { source: source.name, merchant: source.merchant, status: 'success' })
-    ).find((load) => load.sha256 === file.sha256);
-    if (previous) {
+    ).filter((load) => Number(load.bytes) === file.bytes);
+    const sha256 = sameSize.length > 0 ? (await file.archived).sha256 : undefined;
+    const previous = sameSize.find((load) => load.sha256 === sha256);
+    if (previous && sha256) {
       reporter.emit({
         type: 'load.skipped',
         source: source.name,
         merchant: source.merchant,
-        sha256: file.sha256,
+        sha256,
         previousLoadId: previous.load_id,
       });
       return { status: 'skipped', source: source.name, previous };
@@ -131,8 +133,8 @@ export async function loadSource(
     merchant: source.merchant,
     landing_table: source.table,
     location: options.location,
-    archive_path: file.path,
-    sha256: file.sha256,
+    archive_path: '',
+    sha256: '',
     bytes: file.bytes,
     rows_read: 0,
     rows_loaded: 0,
@@ -157,7 +159,7 @@ export async function loadSource(
     loadId,
     source: source.name,
     merchant: source.merchant,
-    sourceFile: basename(file.path),
+    sourceFile: file.name,
   };
   const addRejects = async (found: readonly Reject[]) => {
     rejected += found.length;
@@ -174,7 +176,7 @@ export async function loadSource(
       createStageSql(spec, stage, {
         merchant: source.merchant,
         loadId,
-        sourceFile: basename(file.path),
+        sourceFile: file.name,
         loadedAt: Math.floor(started / 1000),
         version: BigInt(started) * 1000n + BigInt(Math.floor(Math.random() * 1000)),
       }),
@@ -265,6 +267,8 @@ export async function loadSource(
         },
       );
     }
+    const archived = await file.settled();
+    record = { ...record, archive_path: archived.path, sha256: archived.sha256 };
     if (good > 0) await warehouse.command(attachStageSql(spec, stage, source.merchant));
     await dropStage(warehouse, stage);
     record = {
@@ -290,8 +294,12 @@ export async function loadSource(
   } catch (error) {
     // Best effort: the warehouse may be the thing that failed. A later run marks the load failed
     // (its process is gone) and drops the stage table if these do not get through.
+    // The raw copy is kept even when the load fails (and the process must not exit mid-copy).
+    const archived = await file.archived.catch(() => undefined);
     const failed: LoadRecord = {
       ...record,
+      archive_path: archived?.path ?? '',
+      sha256: archived?.sha256 ?? '',
       status: 'failed',
       rows_read: good + rejected,
       rows_rejected: rejected,

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import type { DemaConfig } from '../../src/config/dema-config.ts';
+import type { DemaError } from '../../src/errors.ts';
 import type { DemaEvent } from '../../src/events.ts';
 import { GENERATE_DEFAULTS, generate } from '../../src/generate/generate.ts';
 import { ingest } from '../../src/ingest/ingest.ts';
 import { listLoads } from '../../src/ingest/ledger.ts';
+import { openSource } from '../../src/ingest/open-source.ts';
 import { listRejects } from '../../src/ingest/rejects.ts';
 import type { Warehouse } from '../../src/warehouse/warehouse.ts';
 import {
@@ -141,6 +143,25 @@ for (const transport of transports) {
       assert.equal(await count(warehouse, "SELECT count() AS n FROM orders FINAL WHERE amount = '1.5'"), 100);
     });
 
+    test('a file of the same size with other bytes is loaded again: the hash decides, not the size', async (t) => {
+      const { config, warehouse, dir } = await setUp(t, transport, 500);
+      await run(config, warehouse, { only: ['orders'] });
+      const path = join(dir, 'orders.csv');
+      const before = readFileSync(path, 'utf8');
+      // One amount restated with the same number of characters.
+      const [header, first, ...rest] = before.split('\n');
+      const fields = first!.split(',');
+      fields[5] = fields[5]!.replace(/\d/, (d) => String((Number(d) + 1) % 10));
+      writeFileSync(path, [header, fields.join(','), ...rest].join('\n'));
+      assert.equal(readFileSync(path).length, Buffer.byteLength(before));
+      const outcomes = await run(config, warehouse, { only: ['orders'] });
+      assert.equal(outcomes[0]!.status, 'success');
+      const loads = await listLoads(warehouse, { source: 'orders', status: 'success' });
+      assert.equal(loads.length, 2);
+      assert.notEqual(loads[0]!.sha256, loads[1]!.sha256);
+      assert.ok(loads.every((load) => load.sha256.length === 64 && load.archive_path.endsWith('orders.csv')));
+    });
+
     test('a dirty file: every bad row is in rejects with its line and reason; good rows load', async (t) => {
       const { config, warehouse, dir } = await setUp(t, transport, 4000, 0.02);
       const outcomes = await run({ ...config, max_reject_ratio: 0.1 }, warehouse, { only: ['orders'] });
@@ -210,3 +231,23 @@ for (const transport of transports) {
     });
   });
 }
+
+test('a local file that changes while it is read is refused, naming the file', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'orders.csv');
+  writeFileSync(path, 'a,b\n1,2\n');
+  const file = await openSource({
+    source: 'orders',
+    merchant: 'default',
+    location: path,
+    archiveDir: join(dir, 'archive'),
+    reporter: collector().reporter,
+  });
+  await file.archived;
+  appendFileSync(path, '3,4\n');
+  await assert.rejects(file.settled(), (error: DemaError) => {
+    assert.equal(error.code, 'INGEST_SOURCE_CHANGED');
+    assert.match(error.message, /orders\.csv changed while it was being loaded/);
+    return true;
+  });
+});
