@@ -1,14 +1,18 @@
 import type { TargetConfig } from '../config/dema-config.ts';
-import { ChdbWarehouse } from './embedded/chdb-warehouse.ts';
-import { ServerWarehouse } from './server/server-warehouse.ts';
 import type { Warehouse } from './warehouse.ts';
 
-/** Opens the warehouse a resolved target describes. The only place that picks a transport. */
-export function connectWarehouse(target: TargetConfig): Promise<Warehouse> {
+/**
+ * Opens the warehouse a resolved target describes. The only place that picks a transport; each
+ * transport's module (and its client library) is loaded only when a target uses it.
+ */
+export async function connectWarehouse(target: TargetConfig): Promise<Warehouse> {
   switch (target.type) {
-    case 'chdb':
+    case 'chdb': {
+      const { ChdbWarehouse } = await import('./embedded/chdb-warehouse.ts');
       return ChdbWarehouse.open({ path: target.path, database: target.schema });
-    case 'clickhouse':
+    }
+    case 'clickhouse': {
+      const { ServerWarehouse } = await import('./server/server-warehouse.ts');
       return ServerWarehouse.connect({
         host: target.host,
         port: target.port,
@@ -19,5 +23,6 @@ export function connectWarehouse(target: TargetConfig): Promise<Warehouse> {
         requestTimeoutMs: target.request_timeout_ms,
         settings: target.settings,
       });
+    }
   }
 }
