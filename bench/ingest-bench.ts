@@ -65,13 +65,15 @@ function writeConfig(dir: string, ordersPath: string, target: Record<string, unk
 
 // The engine's own best path: INSERT … SELECT FROM file() into the same landing table, with
 // optimize_on_insert=0 (2.5× faster than the default, perf-baseline.md), the file-load settings
-// dema found best (FILE_LOAD_SETTINGS) and line numbers computed by ClickHouse. Run in a fresh
-// process so its peak RSS is its own.
+// dema found best (FILE_LOAD_SETTINGS), line numbers from the reader's _row_number (exact without
+// parallel parsing) and merges held off in the stage. Run in a fresh process so its peak RSS is
+// its own.
 const NATIVE_SETTINGS = settingsClause({
   optimize_on_insert: 0,
   format_csv_allow_single_quotes: 0,
   input_format_csv_trim_whitespaces: 0,
   ...FILE_LOAD_SETTINGS,
+  input_format_parallel_parsing: 0,
 });
 const NATIVE_EMBEDDED = `
 import { Session } from 'chdb';
@@ -80,8 +82,9 @@ const s = new Session(dir);
 s.query('CREATE DATABASE IF NOT EXISTS dema');
 s.query(landingSql);
 s.query(stageSql);
+s.query('SYSTEM STOP MERGES dema.stage');
 const structure = ${JSON.stringify(ORDER_COLUMNS.map((c) => `${c} String`).join(', '))};
-s.query(\`INSERT INTO dema.stage (_line, ${ORDER_COLUMNS.join(', ')}) SELECT rowNumberInAllBlocks() + 2, * FROM file('\${file}', 'CSVWithNames', '\${structure}')${NATIVE_SETTINGS}\`);
+s.query(\`INSERT INTO dema.stage (_line, ${ORDER_COLUMNS.join(', ')}) SELECT _row_number + 2, * FROM file('\${file}', 'CSVWithNames', '\${structure}')${NATIVE_SETTINGS}\`);
 s.query("ALTER TABLE dema.orders ATTACH PARTITION 'default' FROM dema.stage");
 s.close();
 `;

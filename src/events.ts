@@ -7,6 +7,8 @@ import type { NodeStatus } from './dbt/run/results.ts';
 export type DemaEvent =
   | { type: 'fetch.start'; source: string; location: string }
   | { type: 'fetch.retry'; source: string; attempt: number; delayMs: number; reason: string }
+  /** bytesTotal is 0 when a download did not say its length. */
+  | { type: 'fetch.progress'; source: string; bytesDone: number; bytesTotal: number }
   | { type: 'fetch.done'; source: string; path: string; sha256: string; bytes: number }
   | { type: 'load.skipped'; source: string; merchant: string; sha256: string; previousLoadId: string }
   | { type: 'load.start'; source: string; merchant: string; loadId: string; bytes: number }

@@ -33,7 +33,8 @@ class ProgressLine {
   private active = false;
   constructor(private readonly stream: NodeJS.WriteStream) {}
 
-  draw(label: string, done: number, total: number, rows: number, rejected: number): void {
+  /** rows is undefined while only bytes are known (a fetch, or a file ClickHouse is parsing). */
+  draw(label: string, done: number, total: number, rows: number | undefined, rejected: number): void {
     const now = Date.now();
     if (now - this.lastDraw < 100 && done < total) return;
     this.lastDraw = now;
@@ -41,9 +42,12 @@ class ProgressLine {
     const width = 24;
     const filled = Math.round(fraction * width);
     const seconds = (now - this.started) / 1000;
-    const rate = seconds > 0 ? rows / seconds : 0;
     const eta = fraction > 0 && fraction < 1 ? Math.round((seconds / fraction) * (1 - fraction)) : 0;
-    const text = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${humanBytes(done)}/${humanBytes(total)} ${formatCount(rows)} rows ${formatCount(Math.round(rate))} rows/s${rejected ? ` ${formatCount(rejected)} rejected` : ''}${eta ? ` ETA ${eta}s` : ''}`;
+    const counts =
+      rows === undefined
+        ? `${humanBytes(seconds > 0 ? done / seconds : 0)}/s`
+        : `${formatCount(rows)} rows ${formatCount(Math.round(seconds > 0 ? rows / seconds : 0))} rows/s`;
+    const text = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${humanBytes(done)}/${total > 0 ? humanBytes(total) : '?'} ${counts}${rejected ? ` ${formatCount(rejected)} rejected` : ''}${eta ? ` ETA ${eta}s` : ''}`;
     this.stream.write(`\r\u001b[2K${text}`);
     this.active = true;
   }
@@ -111,6 +115,7 @@ function describe(event: DemaEvent, color: boolean): string | undefined {
       return `${c.yellow('note')}  ${event.source}: load ${event.loadId} had been interrupted; marked failed and cleaned up`;
     case 'load.start':
     case 'load.progress':
+    case 'fetch.progress':
       return undefined;
     case 'load.done':
       return `${c.green('loaded')} ${event.source} (${event.merchant}): ${formatCount(event.rowsRead)} read = ${formatCount(event.rowsLoaded)} loaded + ${formatCount(event.rowsRejected)} rejected in ${(event.elapsedMs / 1000).toFixed(1)}s (load ${event.loadId})`;
@@ -153,6 +158,10 @@ export function createOutput(options: { json: boolean; quiet: boolean }): Output
       }
       if (event.type === 'load.progress') {
         progress?.draw(event.source, event.bytesDone, event.bytesTotal, event.rows, event.rejected);
+        return;
+      }
+      if (event.type === 'fetch.progress') {
+        progress?.draw(event.source, event.bytesDone, event.bytesTotal, undefined, 0);
         return;
       }
       const text = describe(event, color);

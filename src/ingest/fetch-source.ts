@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
 import {
   constants,
-  createReadStream,
   createWriteStream,
   existsSync,
   mkdirSync,
@@ -17,11 +15,11 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DemaError, errorMessage } from '../errors.ts';
 import type { Reporter } from '../events.ts';
+import { type ByteFacts, ByteInspector, inspectFile } from './inspect-bytes.ts';
 
-export interface ArchivedFile {
+/** An archived copy, with what one pass over its bytes found (sha256, line feeds, UTF-8). */
+export interface ArchivedFile extends ByteFacts {
   readonly path: string;
-  readonly sha256: string;
-  readonly bytes: number;
 }
 
 export interface FetchOptions {
@@ -63,12 +61,17 @@ function stamp(date: Date): string {
     .replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Passes bytes through while hashing and counting them. */
-function hashing(hash: ReturnType<typeof createHash>, counter: { bytes: number }): Transform {
+/** Passes bytes through while inspecting (hashing, counting) them. */
+function inspecting(
+  inspector: ByteInspector,
+  counter: { bytes: number },
+  onProgress: (bytesDone: number) => void,
+): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
+      inspector.update(chunk);
       counter.bytes += chunk.length;
+      onProgress(counter.bytes);
       done(null, chunk);
     },
   });
@@ -78,7 +81,8 @@ async function downloadOnce(
   url: string,
   target: string,
   idleTimeoutMs: number,
-  hash: ReturnType<typeof createHash>,
+  inspector: ByteInspector,
+  onProgress: (bytesDone: number, bytesTotal: number) => void,
 ) {
   const controller = new AbortController();
   let idle = setTimeout(
@@ -114,7 +118,11 @@ async function downloadOnce(
     const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
     body.on('data', resetIdle);
     try {
-      await pipeline(body, hashing(hash, counter), createWriteStream(target));
+      await pipeline(
+        body,
+        inspecting(inspector, counter, (done) => onProgress(done, Number.isFinite(expected) ? expected : 0)),
+        createWriteStream(target),
+      );
     } catch (error) {
       throw new RetryableError(`transfer broke after ${counter.bytes} bytes: ${errorMessage(error)}`);
     }
@@ -138,15 +146,22 @@ export async function fetchToArchive(options: FetchOptions): Promise<ArchivedFil
   const name = basename(isHttp(location) ? new URL(location).pathname : location) || `${source}.csv`;
   const partial = join(dir, `.${process.pid}-${Date.now()}-${name}.part`);
   reporter.emit({ type: 'fetch.start', source, location });
-  let hash = createHash('sha256');
-  let bytes = 0;
+  let facts: ByteFacts;
   try {
     if (isHttp(location)) {
       const maxAttempts = options.maxAttempts ?? 5;
       for (let attempt = 1; ; attempt++) {
-        hash = createHash('sha256');
+        const inspector = new ByteInspector();
         try {
-          bytes = await downloadOnce(location, partial, options.idleTimeoutMs ?? 30_000, hash);
+          await downloadOnce(
+            location,
+            partial,
+            options.idleTimeoutMs ?? 30_000,
+            inspector,
+            (bytesDone, bytesTotal) =>
+              reporter.emit({ type: 'fetch.progress', source, bytesDone, bytesTotal }),
+          );
+          facts = inspector.digest();
           break;
         } catch (error) {
           const reason = error instanceof RetryableError ? error.message : undefined;
@@ -164,19 +179,15 @@ export async function fetchToArchive(options: FetchOptions): Promise<ArchivedFil
       }
     } else {
       const path = localPath(location);
-      statSource(path, source);
       // The kernel copies (copy_file_range; a reflink where the filesystem has them), then the
-      // archived copy — not the source, which could change meanwhile — is hashed from the page
-      // cache: 2× faster than streaming through JavaScript (measured on 1.2 GB).
+      // archived copy — what is kept — is inspected from the page cache.
+      const { size } = statSource(path, source);
       await copyFile(path, partial, constants.COPYFILE_FICLONE);
-      for await (const chunk of createReadStream(partial, {
-        highWaterMark: 4 << 20,
-      }) as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        bytes += chunk.length;
-      }
+      facts = await inspectFile(partial, (bytesDone) =>
+        reporter.emit({ type: 'fetch.progress', source, bytesDone, bytesTotal: size }),
+      );
     }
-    const sha256 = hash.digest('hex');
+    const { sha256, bytes } = facts;
     // The same bytes are archived once: a re-fetch of an unchanged file reuses the earlier copy.
     const earlier = readdirSync(dir).find(
       (entry) => entry.includes(`-${sha256.slice(0, 12)}-`) && statSync(join(dir, entry)).size === bytes,
@@ -184,14 +195,14 @@ export async function fetchToArchive(options: FetchOptions): Promise<ArchivedFil
     if (earlier) {
       const path = join(dir, earlier);
       reporter.emit({ type: 'fetch.done', source, path, sha256, bytes });
-      return { path, sha256, bytes };
+      return { ...facts, path };
     }
     let final = join(dir, `${stamp(new Date())}-${sha256.slice(0, 12)}-${name}`);
     for (let n = 2; existsSync(final); n++)
       final = join(dir, `${stamp(new Date())}-${sha256.slice(0, 12)}-${n}-${name}`);
     renameSync(partial, final);
     reporter.emit({ type: 'fetch.done', source, path: final, sha256, bytes });
-    return { path: final, sha256, bytes };
+    return { ...facts, path: final };
   } finally {
     rmSync(partial, { force: true });
   }

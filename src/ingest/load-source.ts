@@ -186,12 +186,10 @@ export async function loadSource(
       warehouse,
       path: file.path,
       dataOffset: header.dataOffset,
-      bytes: file.bytes,
       stage,
-      source: source.name,
       columns: source.columns,
       settings: csvInsertSettings(warehouse.capabilities),
-      reporter,
+      facts: file.archived,
     });
     if (direct !== undefined) good = direct;
     else {

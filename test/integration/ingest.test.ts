@@ -85,6 +85,25 @@ for (const transport of transports) {
       assert.equal((await listLoads(warehouse, { source: 'orders' })).length, 1);
     });
 
+    test('every row of a file of many blocks carries its own line number', async (t) => {
+      // 150k lines: several insert blocks, sorted and written by parallel insert threads.
+      const { config, warehouse, dir } = await setUp(t, transport, 150_000);
+      await run(config, warehouse, { only: ['orders'] });
+      const lines = readFileSync(join(dir, 'orders.csv'), 'utf8').trimEnd().split('\n');
+      const { rows } = await warehouse.query<{
+        l: string;
+        orderId: string;
+        productId: string;
+        amount: string;
+      }>('SELECT toString(_line) AS l, orderId, productId, amount FROM orders');
+      assert.equal(rows.length, lines.length - 1);
+      const wrong = rows.filter((row) => {
+        const fields = lines[Number(row.l) - 1]!.split(',');
+        return fields[0] !== row.orderId || fields[1] !== row.productId || fields[5] !== row.amount;
+      });
+      assert.deepEqual(wrong.slice(0, 3), []);
+    });
+
     test('a quoted field spanning lines keeps every row on its physical line', async (t) => {
       const { config, warehouse, dir } = await setUp(t, transport, 10);
       const header = readFileSync(join(dir, 'orders.csv'), 'utf8').split('\n')[0];

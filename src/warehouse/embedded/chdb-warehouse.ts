@@ -179,8 +179,9 @@ export class ChdbWarehouse implements Warehouse {
     const database = insert.database ?? this.database;
     const structure = await this.structureOf(database, insert.table, insert.columns);
     const target = [insert.rowNumberColumn, ...insert.columns].map(quoteIdent).join(', ');
-    // Parallel parsing keeps rows in file order, so rowNumberInAllBlocks() is the record's position.
-    const sql = `INSERT INTO ${qualified(database, insert.table)} (${target}) SELECT rowNumberInAllBlocks() + ${Math.trunc(insert.firstRowNumber)}, * FROM file(${quoteString(insert.path)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause(insert.settings)}`;
+    // _row_number is the record's index as the format reader counts it, whatever order the insert
+    // threads take blocks in; parallel parsing is off because with it chDB 26.7 skips numbers.
+    const sql = `INSERT INTO ${qualified(database, insert.table)} (${target}) SELECT _row_number + ${Math.trunc(insert.firstRowNumber)}, * FROM file(${quoteString(insert.path)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause({ ...insert.settings, input_format_parallel_parsing: 0 })}`;
     const started = performance.now();
     await this.run(sql, 'TSV');
     return { rowsRead: 0, bytesRead: 0, rowsWritten: 0, elapsedMs: performance.now() - started };

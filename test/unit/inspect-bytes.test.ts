@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+import { ByteInspector, dataLines } from '../../src/ingest/inspect-bytes.ts';
+
+/** Feeds `bytes` in chunks of every size from 1 to `max`, and checks every split gives one answer. */
+function inspectSplits(bytes: Buffer, max = 7) {
+  const answers = [];
+  for (let size = 1; size <= max; size++) {
+    const inspector = new ByteInspector();
+    const reused = Buffer.alloc(size);
+    for (let at = 0; at < bytes.length; at += size) {
+      // The caller may reuse its buffer: the inspector must not keep references to it.
+      const n = bytes.copy(reused, 0, at, Math.min(at + size, bytes.length));
+      inspector.update(reused.subarray(0, n));
+    }
+    answers.push(inspector.digest());
+  }
+  for (const answer of answers) assert.deepEqual(answer, answers[0]);
+  return answers[0]!;
+}
+
+test('ByteInspector: hash, line feeds and UTF-8 are the same however the bytes are split', () => {
+  const text = Buffer.from('id,name\n1,Å café\n2,日本\n3,ok', 'utf8');
+  const facts = inspectSplits(text);
+  assert.equal(facts.sha256, createHash('sha256').update(text).digest('hex'));
+  assert.deepEqual(
+    {
+      bytes: facts.bytes,
+      lineFeeds: facts.lineFeeds,
+      endsWithLineFeed: facts.endsWithLineFeed,
+      utf8: facts.utf8,
+    },
+    { bytes: text.length, lineFeeds: 3, endsWithLineFeed: false, utf8: true },
+  );
+  assert.equal(dataLines(facts), 3);
+});
+
+test('ByteInspector: invalid UTF-8 on any line is found, wherever the chunks end', () => {
+  const bad = Buffer.concat([
+    Buffer.from('id\n1\n'),
+    Buffer.from([0x32, 0xc3, 0x28, 0x0a]),
+    Buffer.from('4\n'),
+  ]);
+  const facts = inspectSplits(bad);
+  assert.equal(facts.utf8, false);
+  assert.equal(dataLines(facts), 3);
+  const truncatedAtEnd = Buffer.concat([Buffer.from('id\n1\n'), Buffer.from([0xe6, 0x97])]);
+  assert.equal(inspectSplits(truncatedAtEnd).utf8, false);
+});
+
+test('ByteInspector: a line longer than it checks is not proven UTF-8; a header alone has no data lines', () => {
+  const inspector = new ByteInspector();
+  const long = Buffer.alloc(1 << 19, 0x61);
+  for (let i = 0; i < 3; i++) inspector.update(long);
+  assert.equal(inspector.digest().utf8, false);
+  assert.equal(dataLines(inspectSplits(Buffer.from('a,b\n'))), 0);
+  assert.equal(dataLines(inspectSplits(Buffer.from('a,b'))), 0);
+  assert.equal(dataLines(inspectSplits(Buffer.from('a,b\n1,2\n'))), 1);
+});
