@@ -61,17 +61,23 @@ function stamp(date: Date): string {
     .replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Passes bytes through while inspecting (hashing, counting) them. */
+const PROGRESS_EVERY_BYTES = 4 << 20;
+
+/** Passes bytes through while inspecting (hashing, counting) them; reports progress every 4 MB. */
 function inspecting(
   inspector: ByteInspector,
   counter: { bytes: number },
   onProgress: (bytesDone: number) => void,
 ): Transform {
+  let reported = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       inspector.update(chunk);
       counter.bytes += chunk.length;
-      onProgress(counter.bytes);
+      if (counter.bytes - reported >= PROGRESS_EVERY_BYTES) {
+        reported = counter.bytes;
+        onProgress(counter.bytes);
+      }
       done(null, chunk);
     },
   });
