@@ -39,9 +39,7 @@ function table(rows: readonly Row[]): string {
     Math.round(r.peakRssMb).toLocaleString('en-US'),
     r.ratio === undefined ? '1.00 (native)' : `${r.ratio.toFixed(2)}×`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+  return simpleTable(header, body);
 }
 
 function simpleTable(header: string[], body: string[][]): string {

@@ -63,11 +63,15 @@ export async function loadCleanFile(load: CleanFileLoad): Promise<number | undef
   const lines = facts?.utf8 ? dataLines(facts) : undefined;
   const failure = await inserted;
   if (lines !== undefined && failure === undefined) {
-    const { rows } = await warehouse.query<{ n: string }>(
-      `SELECT count() AS n FROM ${qualified(warehouse.database, load.stage)}`,
-    );
-    if (Number(rows[0]?.n) === lines) return lines;
+    if ((await countStaged(warehouse, load.stage)) === lines) return lines;
   }
   await warehouse.command(`TRUNCATE TABLE ${qualified(warehouse.database, load.stage)}`);
   return undefined;
+}
+
+export async function countStaged(warehouse: Warehouse, stage: string): Promise<number> {
+  const { rows } = await warehouse.query<{ n: string }>(
+    `SELECT count() AS n FROM ${qualified(warehouse.database, stage)}`,
+  );
+  return Number(rows[0]?.n ?? 0);
 }

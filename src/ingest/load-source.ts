@@ -5,7 +5,7 @@ import { DemaError, errorMessage } from '../errors.ts';
 import type { Reporter } from '../events.ts';
 import { qualified } from '../warehouse/sql.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
-import { loadCleanFile } from './clean-file.ts';
+import { countStaged, loadCleanFile } from './clean-file.ts';
 import { CsvRecordScanner, type Reject } from './csv-scanner.ts';
 import {
   attachStageSql,
@@ -252,10 +252,8 @@ export async function loadSource(
         },
       );
     }
-    const staged = await warehouse.query<{ n: string }>(
-      `SELECT count() AS n FROM ${qualified(warehouse.database, stage)}`,
-    );
-    const stagedRows = Number(staged.rows[0]?.n ?? 0);
+    // The clean-file path has already matched the staged count against the file's lines.
+    const stagedRows = direct === undefined ? await countStaged(warehouse, stage) : good;
     if (stagedRows !== good) {
       throw new DemaError(
         'INGEST_LOAD',
