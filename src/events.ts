@@ -45,6 +45,8 @@ export type DemaEvent =
       seconds: number;
       code?: string;
       hint?: string;
+      /** Where the node's compiled SQL is written, relative to the project (for the closing summary). */
+      path?: string;
     }
   | {
       type: 'dbt.done';

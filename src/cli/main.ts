@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { DemaError } from '../errors.ts';
 import { registerDbt } from './commands/dbt.ts';
@@ -19,7 +20,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-c, --config <file>', 'dema.yml to use (default: nearest one at or above the current directory)')
     .option('-t, --target <name>', 'warehouse target from dema.yml (default: its `target`, or DEMA_TARGET)')
     .option('--json', 'machine output: one JSON object per line', false)
-    .option('-q, --quiet', 'only errors and results', false)
+    .option('-q, --quiet', 'only errors, results and the closing summary', false)
+    .version(packageVersion(), '-V, --version', 'print the version of dema')
     .exitOverride()
     .showHelpAfterError();
 
@@ -58,7 +60,14 @@ const EXIT_2_CODES: ReadonlySet<string> = new Set([
   'GRAPH_CYCLE',
   'SELECT_INVALID',
   'PROFILE_INVALID',
+  'INGEST_SOURCE_UNKNOWN',
 ]);
+
+/** The version in package.json (two levels up from both src/cli and dist/cli). */
+function packageVersion(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
 
 function reportError(error: unknown, output: Output): number {
   if (error instanceof DemaError) {

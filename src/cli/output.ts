@@ -5,6 +5,8 @@ export interface Output {
   readonly json: boolean;
   readonly color: boolean;
   line(text: string): void;
+  /** Raw text to stdout (no newline added), e.g. a query result in CSV. */
+  write(text: string): void;
   error(text: string): void;
   reporter: Reporter;
 }
@@ -100,8 +102,10 @@ function statusLabel(status: string, message: string, c: Painter): string {
   }
 }
 
-function describe(event: DemaEvent, color: boolean): string | undefined {
-  const c = color ? colors : { green: String, red: String, yellow: String, dim: String, bold: String };
+function describe(event: DemaEvent, color: boolean, failures: readonly NodeDone[] = []): string | undefined {
+  const c: Painter = color
+    ? colors
+    : { green: String, red: String, yellow: String, dim: String, bold: String };
   switch (event.type) {
     case 'fetch.start':
       return `${c.dim('fetch')} ${event.source} ← ${event.location}`;
@@ -140,20 +144,70 @@ function describe(event: DemaEvent, color: boolean): string | undefined {
     case 'dbt.done': {
       const totals = `PASS=${event.pass} WARN=${event.warn} ERROR=${event.error} SKIP=${event.skip} TOTAL=${event.total}`;
       const ok = event.error === 0 && event.skip === 0;
-      return `\nFinished running ${event.total} node${event.total === 1 ? '' : 's'} in ${event.seconds.toFixed(2)}s.\n${ok ? c.green('Completed successfully') : c.red('Completed with errors')}\nDone. ${totals}`;
+      const closing = ok
+        ? c.green('Completed successfully')
+        : c.red(
+            `Completed with ${event.error} error${event.error === 1 ? '' : 's'}${event.skip ? ` and ${event.skip} skipped` : ''}${event.warn ? ` (${event.warn} warning${event.warn === 1 ? '' : 's'})` : ''}:`,
+          );
+      return `\nFinished running ${event.total} node${event.total === 1 ? '' : 's'} in ${event.seconds.toFixed(2)}s.\n${closing}${failures.map((f) => `\n\n${describeFailure(f, c)}`).join('')}\n\nDone. ${totals}`;
     }
   }
+}
+
+type NodeDone = Extract<DemaEvent, { type: 'dbt.node.done' }>;
+
+/** As dbt's closing summary: each failure again, with its message and where its compiled SQL is. */
+function describeFailure(event: NodeDone, c: Painter): string {
+  const kind = event.status === 'fail' ? 'Failure in' : 'Error in';
+  const lines = [c.red(`${kind} ${event.uniqueId}`), `  ${event.message.split('\n').join('\n  ')}`];
+  if (event.hint) lines.push(`  hint: ${event.hint}`);
+  if (event.path) lines.push(`  compiled code at ${event.path}`);
+  return lines.join('\n');
+}
+
+/**
+ * A reader that goes away (`dema build | head -1`) closes the pipe: writing then fails with EPIPE.
+ * That ends the output, quietly, and never the work: the build goes on and writes its artifacts.
+ */
+const closedStreams = new WeakSet<NodeJS.WritableStream>();
+
+function guard(stream: NodeJS.WritableStream): void {
+  if ((stream as { demaGuarded?: boolean }).demaGuarded) return;
+  (stream as { demaGuarded?: boolean }).demaGuarded = true;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') closedStreams.add(stream);
+    else throw error;
+  });
+}
+
+function writeTo(stream: NodeJS.WritableStream, text: string): void {
+  if (closedStreams.has(stream)) return;
+  try {
+    stream.write(text);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+    closedStreams.add(stream);
+  }
+}
+
+/** Shown even with --quiet: what failed, and the closing summary. */
+function showWhenQuiet(event: DemaEvent): boolean {
+  if (event.type === 'dbt.done') return true;
+  return event.type === 'dbt.node.done' && (event.status === 'error' || event.status === 'fail');
 }
 
 export function createOutput(options: { json: boolean; quiet: boolean }): Output {
   const stdout = process.stdout;
   const stderr = process.stderr;
+  guard(stdout);
+  guard(stderr);
   const color = !options.json && stdout.isTTY === true && !process.env.NO_COLOR;
   const progress = stderr.isTTY && !options.json && !options.quiet ? new ProgressLine(stderr) : undefined;
+  let failures: NodeDone[] = [];
   const reporter: Reporter = {
     emit(event) {
       if (options.json) {
-        stdout.write(`${JSON.stringify({ ...event, time: new Date().toISOString() })}\n`);
+        writeTo(stdout, `${JSON.stringify({ ...event, time: new Date().toISOString() })}\n`);
         return;
       }
       if (event.type === 'load.progress') {
@@ -164,10 +218,13 @@ export function createOutput(options: { json: boolean; quiet: boolean }): Output
         progress?.draw(event.source, event.bytesDone, event.bytesTotal, undefined, 0);
         return;
       }
-      const text = describe(event, color);
-      if (text === undefined || options.quiet) return;
+      if (event.type === 'dbt.start') failures = [];
+      if (event.type === 'dbt.node.done' && (event.status === 'error' || event.status === 'fail'))
+        failures.push(event);
+      const text = describe(event, color, failures);
+      if (text === undefined || (options.quiet && !showWhenQuiet(event))) return;
       progress?.clear();
-      stdout.write(`${text}\n`);
+      writeTo(stdout, `${text}\n`);
     },
   };
   return {
@@ -175,11 +232,15 @@ export function createOutput(options: { json: boolean; quiet: boolean }): Output
     color,
     line: (text) => {
       progress?.clear();
-      stdout.write(`${text}\n`);
+      writeTo(stdout, `${text}\n`);
+    },
+    write: (text) => {
+      progress?.clear();
+      writeTo(stdout, text);
     },
     error: (text) => {
       progress?.clear();
-      stderr.write(`${text}\n`);
+      writeTo(stderr, `${text}\n`);
     },
     reporter,
   };

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DemaError } from '../errors.ts';
 
@@ -88,6 +88,35 @@ function lineOf(text: string, offset: number | undefined): number | undefined {
   return text.slice(0, offset).split('\n').length;
 }
 
+type Ranged = { range?: [number, ...number[]] | null };
+
+/**
+ * Where in the text an issue is: an unknown key's own line; else the value at the path; else (a
+ * missing key) the nearest mapping that exists on the path, i.e. the one the key belongs in.
+ */
+function issueOffset(
+  document: Document,
+  path: (string | number)[],
+  unknownKeys: string[],
+): number | undefined {
+  if (unknownKeys.length > 0) {
+    const parent = path.length === 0 ? document.contents : document.getIn(path, true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === unknownKeys[0]);
+      const offset = (pair?.key as Ranged | undefined)?.range?.[0];
+      if (offset !== undefined) return offset;
+    }
+  }
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = (depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true)) as
+      | Ranged
+      | null
+      | undefined;
+    if (node?.range) return node.range[0];
+  }
+  return undefined;
+}
+
 /** Parses and validates dema.yml; every problem names the file, line and key. */
 export function parseConfig(text: string, file: string): DemaConfig {
   const document = parseDocument(text, { prettyErrors: true });
@@ -100,11 +129,13 @@ export function parseConfig(text: string, file: string): DemaConfig {
   const parsed = configSchema.safeParse(document.toJS() ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
-      const node = document.getIn(issue.path as (string | number)[], true) as
-        | { range?: [number] }
-        | undefined;
-      const line = lineOf(text, node?.range?.[0]);
-      return `${file}${line ? `:${line}` : ''}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`;
+      const path = issue.path as (string | number)[];
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+      const line = lineOf(text, issueOffset(document, path, keys));
+      const where = [...path, ...(keys.length === 1 ? keys : [])].join('.') || '(top level)';
+      const missing = issue.code === 'invalid_type' && path.length > 0 && !document.hasIn(path);
+      const message = missing ? `required key "${String(path.at(-1))}" is missing` : issue.message;
+      return `${file}${line ? `:${line}` : ''}: ${where}: ${message}`;
     });
     throw new DemaError('CONFIG_INVALID', `Invalid configuration:\n  ${problems.join('\n  ')}`, {
       hint: 'See the README section "Configuration" for every key and its accepted values.',

@@ -3,6 +3,7 @@ import type { DemaConfig, SourceConfig } from '../config/dema-config.ts';
 import { DemaError } from '../errors.ts';
 import type { Reporter } from '../events.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
+import { resolveBudget } from './error-budget.ts';
 import { type LoadResult, loadSource } from './load-source.ts';
 import { openSource } from './open-source.ts';
 
@@ -41,8 +42,7 @@ export async function ingest(
   const outcomes: SourceOutcome[] = [];
   for (const source of selectSources(config, options)) {
     const location = options.locations[source.name] ?? source.location;
-    const maxRejectRatio = source.max_reject_ratio ?? config.max_reject_ratio;
-    const configuredCount = source.max_rejects ?? config.max_rejects;
+    const budget = resolveBudget(source, config);
     try {
       const file = await openSource({
         source: source.name,
@@ -59,9 +59,7 @@ export async function ingest(
         {
           force: options.force,
           location,
-          // With no budget configured at all, any bad row fails the load.
-          maxRejects: configuredCount ?? (maxRejectRatio === undefined ? 0 : undefined),
-          maxRejectRatio,
+          ...budget,
           ...(options.chunkBytes ? { chunkBytes: options.chunkBytes } : {}),
         },
         reporter,

@@ -7,6 +7,7 @@ import { qualified } from '../warehouse/sql.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import { countStaged, loadCleanFile } from './clean-file.ts';
 import { CsvRecordScanner, type Reject } from './csv-scanner.ts';
+import { countExceeded, describeBudget, type ErrorBudget, overBudget } from './error-budget.ts';
 import {
   attachStageSql,
   createLandingSql,
@@ -23,12 +24,8 @@ import type { SourceFile } from './open-source.ts';
 import { checkHeader, readHeader } from './read-header.ts';
 import { writeRejects } from './rejects.ts';
 
-export interface LoadOptions {
+export interface LoadOptions extends ErrorBudget {
   readonly force: boolean;
-  /** At most this many rejected rows (undefined: no count limit). */
-  readonly maxRejects: number | undefined;
-  /** At most this share of rows read rejected (undefined: no ratio limit). */
-  readonly maxRejectRatio: number | undefined;
   readonly location: string;
   readonly chunkBytes?: number;
 }
@@ -56,24 +53,6 @@ async function ensureTables(warehouse: Warehouse, spec: LandingSpec): Promise<vo
 
 async function dropStage(warehouse: Warehouse, table: string): Promise<void> {
   await warehouse.command(`DROP TABLE IF EXISTS ${qualified(warehouse.database, table)}`);
-}
-
-function overBudget(
-  rejected: number,
-  read: number,
-  options: Pick<LoadOptions, 'maxRejects' | 'maxRejectRatio'>,
-): boolean {
-  if (options.maxRejects !== undefined && rejected > options.maxRejects) return true;
-  return options.maxRejectRatio !== undefined && read > 0 && rejected / read > options.maxRejectRatio;
-}
-
-function describeBudget(options: LoadOptions): string {
-  return [
-    options.maxRejects !== undefined ? `max_rejects ${options.maxRejects}` : '',
-    options.maxRejectRatio !== undefined ? `max_reject_ratio ${options.maxRejectRatio}` : '',
-  ]
-    .filter(Boolean)
-    .join(', ');
 }
 
 const REJECT_FLUSH = 10_000;
@@ -155,6 +134,7 @@ export async function loadSource(
   const firstRejects: Reject[] = [];
   let rejected = 0;
   let good = 0;
+  let stoppedEarly = false;
   const rejectContext = {
     loadId,
     source: source.name,
@@ -214,13 +194,10 @@ export async function loadSource(
             rejected,
           });
           // A count budget already blown cannot recover: stop reading (nothing will land).
-          if (
-            overBudget(rejected, good + rejected, {
-              maxRejects: options.maxRejects,
-              maxRejectRatio: undefined,
-            })
-          )
+          if (countExceeded(rejected, options)) {
+            stoppedEarly = true;
             return;
+          }
           yield* output.chunks;
         }
         const output = scanner.end();
@@ -244,11 +221,12 @@ export async function loadSource(
     pending = [];
     if (overBudget(rejected, read, options)) {
       const first = firstRejects.map((r) => `line ${r.line}: ${r.reason}`).join('; ');
+      // Says what was read and rejected, and that nothing landed (the good rows were not loaded).
       throw new DemaError(
         'INGEST_ERROR_BUDGET',
-        `Source "${source.name}": ${rejected} bad rows in ${read} read exceed the error budget (${describeBudget(options)}). First: ${first}.`,
+        `Source "${source.name}": ${rejected} of ${read} rows read were rejected${stoppedEarly ? ' (reading stopped once the count was exceeded)' : ''}, over the error budget (${describeBudget(options)}); nothing was loaded. First: ${first}.`,
         {
-          hint: `Nothing was loaded. See them with: dema rejects --load ${loadId}; raise max_rejects / max_reject_ratio in dema.yml to accept them.`,
+          hint: `See them with: dema rejects --load ${loadId}; fix the file, or raise max_rejects / max_reject_ratio in dema.yml to accept them.`,
         },
       );
     }

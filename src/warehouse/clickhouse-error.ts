@@ -43,6 +43,7 @@ const KNOWN_TYPES: Readonly<Record<number, string>> = {
   241: 'MEMORY_LIMIT_EXCEEDED',
   252: 'TOO_MANY_PARTS',
   394: 'QUERY_WAS_CANCELLED',
+  499: 'S3_ERROR',
   516: 'AUTHENTICATION_FAILED',
 };
 

@@ -20,6 +20,10 @@ export function runCli(
   options: {
     cwd?: string;
     env?: NodeJS.ProcessEnv;
+    /** Written to the child's stdin, which is then closed (else stdin is empty). */
+    input?: string;
+    /** Called with each stdout chunk and the child, e.g. to close the pipe like `| head -1`. */
+    onStdout?: (chunk: string, child: ChildProcess) => void;
     onEvent?: (event: Record<string, unknown>, child: ChildProcess) => void;
   } = {},
 ): Promise<CliResult> {
@@ -27,14 +31,16 @@ export function runCli(
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (options.input !== undefined) child.stdin?.end(options.input);
     let stdout = '';
     let stderr = '';
     let partial = '';
     const events: Record<string, unknown>[] = [];
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk;
+      options.onStdout?.(String(chunk), child);
       partial += chunk;
       let newline = partial.indexOf('\n');
       while (newline >= 0) {
@@ -47,7 +53,7 @@ export function runCli(
         options.onEvent?.(event, child);
       }
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk;
     });
     child.on('error', reject);

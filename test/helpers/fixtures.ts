@@ -30,6 +30,14 @@ export async function serverAvailable(): Promise<boolean> {
   }
 }
 
+/**
+ * Why a server test cannot run here, for `t.skip(…)` / `{ skip }`: the test then shows as skipped
+ * (never silently absent). False when the server answers; under CI a missing server throws instead.
+ */
+export async function serverSkipReason(): Promise<string | false> {
+  return (await serverAvailable()) ? false : `no ClickHouse server on 127.0.0.1:${SERVER_PORT}`;
+}
+
 export type Transport = 'embedded' | 'server';
 
 /** A target with its own data directory or database, so test runs never share state. */

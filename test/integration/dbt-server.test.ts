@@ -2,14 +2,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
-import { SERVER_PORT, serverAvailable, tempDir, writeFiles } from '../helpers/fixtures.ts';
+import { SERVER_PORT, serverSkipReason, tempDir, writeFiles } from '../helpers/fixtures.ts';
 
 /**
  * The dbt engine over the server transport, on whatever server CI starts (Debian's 18.16: no
  * EXCHANGE, no CREATE OR REPLACE VIEW, no EMPTY AS, no WITH subqueries — the fallbacks run).
  */
 test('a dbt project builds, re-builds and tests on a ClickHouse server', async (t) => {
-  if (!(await serverAvailable())) return t.skip('no ClickHouse server on this machine');
+  const noServer = await serverSkipReason();
+  if (noServer) return t.skip(noServer);
   const dir = tempDir(t);
   const schema = `dbt_test_${randomBytes(4).toString('hex')}`;
   writeFiles(dir, {

@@ -16,7 +16,7 @@ import { connectWarehouse } from '../../src/warehouse/connect.ts';
 import { runCli } from '../helpers/cli.ts';
 import {
   openTestWarehouse,
-  serverAvailable,
+  serverSkipReason,
   tempDir,
   testTarget,
   writeProjectConfig,
@@ -153,7 +153,9 @@ test('a second process on the embedded store gets a clear error naming the owner
   const dir = tempDir(t);
   const config = writeProjectConfig(dir, testTarget('embedded', dir));
   const warehouse = await openTestWarehouse(t, config.targets.test!);
-  assert.ok(warehouse);
+  // The first process really holds the store open (and can use it) while the second tries.
+  assert.equal(warehouse.transport, 'embedded');
+  assert.deepEqual((await warehouse.query<{ n: number }>('SELECT 1 AS n')).rows, [{ n: 1 }]);
   const second = await runCli(['--config', config.file, 'query', 'SELECT 1']);
   assert.equal(second.code, 1);
   assert.match(second.stderr, /WAREHOUSE_LOCKED/);
@@ -164,7 +166,8 @@ test('a second process on the embedded store gets a clear error naming the owner
 const SERVER_SCRIPT = fileURLToPath(new URL('../../scripts/clickhouse-server.sh', import.meta.url));
 
 test('the server stopped mid-load: clear error, ledger failed, re-run completes', async (t) => {
-  if (!(await serverAvailable())) return t.skip('no ClickHouse server installed/running');
+  const noServer = await serverSkipReason();
+  if (noServer) return t.skip(noServer);
   // A private server on other ports, so stopping it disturbs no other test.
   const dir = tempDir(t);
   // Its own folder, removed only after the server is stopped (after-hooks run in order).

@@ -36,7 +36,7 @@ test('the README quick start: pipeline --sample generates, ingests, builds, and 
   });
   assert.equal(query.stdout, '"n"\n20000\n');
   const bad = await runCli(['ingest', 'nope'], { cwd: dir });
-  assert.equal(bad.code, 1);
+  assert.equal(bad.code, 2);
   assert.match(
     bad.stderr,
     /INGEST_SOURCE_UNKNOWN[\s\S]*hint: Sources declared in .*dema\.yml: inventory, orders/,

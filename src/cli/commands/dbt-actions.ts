@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { writeArtifacts, writeSourcesJson } from '../../dbt/artifacts/artifacts.ts';
 import { newInvocationId } from '../../dbt/compile/context.ts';
-import { selectNodes } from '../../dbt/graph/select.ts';
+import { selectNodes, unmatchedSelectors } from '../../dbt/graph/select.ts';
 import { type ParsedProject, parseProject } from '../../dbt/parser/parse-project.ts';
 import { loadProjectFile } from '../../dbt/project/project-file.ts';
 import { checkFreshness, type FreshnessResult } from '../../dbt/run/freshness.ts';
@@ -16,6 +16,12 @@ import type { GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
 
 /** What dbt's commands do; loaded only when one of them runs (the engine is not needed for ingest). */
+
+/** A path as the user can use it from where they are (project/target, not target). */
+function fromCwd(path: string): string {
+  const shown = relative(process.cwd(), path);
+  return shown === '' ? '.' : shown;
+}
 
 export interface DbtFlags {
   readonly projectDir?: string;
@@ -69,6 +75,23 @@ export function prepareProject(
   return { parsed, target, invocationId, startedAt };
 }
 
+/**
+ * As dbt: a selector term that matches nothing is a warning ("does not match any enabled nodes"),
+ * with the nearest names. On stderr, so `dema ls` output stays a clean list.
+ */
+export function warnUnmatched(
+  parsed: ParsedProject,
+  flags: DbtFlags & { models?: string[] },
+  output: Output,
+): void {
+  const specs = [...(flags.select ?? []), ...(flags.models ?? []), ...(flags.exclude ?? [])];
+  for (const { spec, suggestions } of unmatchedSelectors(parsed.graph, specs)) {
+    const message = `The selection criterion '${spec}' does not match any enabled nodes${suggestions.length ? `; did you mean: ${suggestions.join(', ')}?` : '.'}`;
+    if (output.json) output.reporter.emit({ type: 'log', level: 'warn', message });
+    else output.error(`warn  ${message}`);
+  }
+}
+
 /** Runs a dbt command on an open warehouse (the pipeline passes its own) and writes the artifacts. */
 export async function runDbtCommand(
   prepared: PreparedProject,
@@ -81,6 +104,7 @@ export async function runDbtCommand(
   const threads = flags.threads ? Number(flags.threads) : prepared.target.threads;
   if (!Number.isInteger(threads) || threads < 1)
     throw new DemaError('USAGE', `--threads ${flags.threads} is not a positive whole number.`);
+  warnUnmatched(parsed, flags, output);
   const result = await executeRun(parsed, warehouse, {
     command,
     select: [...(flags.select ?? []), ...(flags.models ?? [])],
@@ -133,6 +157,7 @@ export async function listAction(
   output: Output,
 ): Promise<number> {
   const { parsed, invocationId, startedAt } = prepareProject(global, flags, 'list', output);
+  warnUnmatched(parsed, flags, output);
   const chosen = selectNodes(parsed.graph, {
     select: [...(flags.select ?? []), ...(flags.models ?? [])],
     exclude: flags.exclude ?? [],
@@ -173,7 +198,7 @@ export async function parseAction(global: GlobalOptions, flags: DbtFlags, output
   const { parsed, invocationId, startedAt } = prepareProject(global, flags, 'parse', output);
   writeArtifacts({ parsed, invocationId, startedAt, args: { which: 'parse' } });
   output.line(
-    `Parsed ${parsed.manifest.nodes.size} nodes in ${((performance.now() - started) / 1000).toFixed(2)}s → ${join(parsed.project.targetPath, 'manifest.json')}`,
+    `Parsed ${parsed.manifest.nodes.size} nodes in ${((performance.now() - started) / 1000).toFixed(2)}s → ${fromCwd(join(parsed.project.dir, parsed.project.targetPath, 'manifest.json'))}`,
   );
   return 0;
 }
@@ -207,6 +232,7 @@ export async function freshnessAction(
     'source-freshness',
     output,
   );
+  warnUnmatched(parsed, flags, output);
   const chosen = selectNodes(parsed.graph, {
     select: [...(flags.select ?? []), ...(flags.models ?? [])],
     exclude: flags.exclude ?? [],
@@ -267,7 +293,7 @@ export async function cleanAction(flags: { projectDir?: string }, output: Output
       );
     if (existsSync(absolute)) {
       rmSync(absolute, { recursive: true, force: true });
-      output.line(`Cleaned ${inside}/`);
+      output.line(`Cleaned ${fromCwd(absolute)}/`);
     }
   }
   return 0;

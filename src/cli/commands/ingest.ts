@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DemaError } from '../../errors.ts';
-import { ingest, type SourceOutcome } from '../../ingest/ingest.ts';
-import { type GlobalOptions, withWarehouse } from '../context.ts';
+import type { SourceOutcome } from '../../ingest/ingest.ts';
+import type { GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
 
 export function parseLocations(values: readonly string[]): Record<string, string> {
@@ -62,8 +62,13 @@ export function registerIngest(
     )
     .option('-f, --force', 'load even if the same file (same sha256) was already loaded')
     .action((sources: string[], flags: IngestFlags) =>
-      run((global, output) =>
-        withWarehouse(global, async ({ config, warehouse }) => {
+      run(async (global, output) => {
+        // Loaded only when the command runs, so `dema --help` stays quick.
+        const [{ withWarehouse }, { ingest }] = await Promise.all([
+          import('../context.ts'),
+          import('../../ingest/ingest.ts'),
+        ]);
+        return withWarehouse(global, async ({ config, warehouse }) => {
           const outcomes = await ingest(
             config,
             warehouse,
@@ -71,7 +76,7 @@ export function registerIngest(
             output.reporter,
           );
           return reportOutcomes(outcomes, output);
-        }),
-      ),
+        });
+      }),
     );
 }

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { listLoads } from '../../ingest/ledger.ts';
-import { listRejects } from '../../ingest/rejects.ts';
-import { type GlobalOptions, withWarehouse } from '../context.ts';
+import type { GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
 import { renderTable } from '../table.ts';
 
@@ -20,8 +18,12 @@ export function registerLoads(
     .option('-s, --source <name>', 'only this source')
     .option('-n, --limit <n>', 'most recent N loads', '20')
     .action((flags: { source?: string; limit: string }) =>
-      run((global, output) =>
-        withWarehouse(global, async ({ warehouse }) => {
+      run(async (global, output) => {
+        const [{ withWarehouse }, { listLoads }] = await Promise.all([
+          import('../context.ts'),
+          import('../../ingest/ledger.ts'),
+        ]);
+        return withWarehouse(global, async ({ warehouse }) => {
           const loads = await listLoads(
             warehouse,
             flags.source ? { source: flags.source } : {},
@@ -45,8 +47,8 @@ export function registerLoads(
             'error',
           ]);
           return 0;
-        }),
-      ),
+        });
+      }),
     );
   program
     .command('rejects')
@@ -54,8 +56,12 @@ export function registerLoads(
     .option('--load <id>', 'only this load')
     .option('-n, --limit <n>', 'at most N rows', '50')
     .action((flags: { load?: string; limit: string }) =>
-      run((global, output) =>
-        withWarehouse(global, async ({ warehouse }) => {
+      run(async (global, output) => {
+        const [{ withWarehouse }, { listRejects }] = await Promise.all([
+          import('../context.ts'),
+          import('../../ingest/rejects.ts'),
+        ]);
+        return withWarehouse(global, async ({ warehouse }) => {
           const rows = await listRejects(warehouse, flags.load, Number(flags.limit));
           print(output, rows as unknown as Record<string, unknown>[], [
             'source',
@@ -66,7 +72,7 @@ export function registerLoads(
             'load_id',
           ]);
           return 0;
-        }),
-      ),
+        });
+      }),
     );
 }

@@ -1,13 +1,18 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { GENERATE_DEFAULTS, generate } from '../../generate/generate.ts';
-import { ingest } from '../../ingest/ingest.ts';
-import { type GlobalOptions, withWarehouse } from '../context.ts';
+import type { GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
-import { reportOutcomes } from './ingest.ts';
+import { parseLocations, reportOutcomes } from './ingest.ts';
 
 const SAMPLE_DIR = 'data/sample';
+
+interface PipelineFlags {
+  readonly sample?: boolean;
+  readonly ingestOnly?: boolean;
+  readonly fullRefresh?: boolean;
+  readonly location: string[];
+}
 
 export function registerPipeline(
   program: Command,
@@ -20,11 +25,25 @@ export function registerPipeline(
       '--sample',
       `use generated sample data (written to ${SAMPLE_DIR}/ if absent) instead of the declared locations`,
     )
+    .option(
+      '-l, --location <source=url_or_path>',
+      'read a source from another URL or local file for this run (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
     .option('--ingest-only', 'load the sources but do not build the project')
     .option('-f, --full-refresh', 'rebuild incremental models from scratch')
-    .action((flags: { sample?: boolean; ingestOnly?: boolean; fullRefresh?: boolean }) =>
-      run((global, output) =>
-        withWarehouse(global, async ({ config, warehouse }) => {
+    .action((flags: PipelineFlags) =>
+      run(async (global, output) => {
+        // Checked before anything opens, so a typo costs nothing.
+        const overrides = parseLocations(flags.location);
+        // Loaded only when the command runs, so `dema --help` stays quick.
+        const [{ withWarehouse }, { ingest }, { GENERATE_DEFAULTS, generate }] = await Promise.all([
+          import('../context.ts'),
+          import('../../ingest/ingest.ts'),
+          import('../../generate/generate.ts'),
+        ]);
+        return withWarehouse(global, async ({ config, warehouse }) => {
           const locations: Record<string, string> = {};
           if (flags.sample) {
             const dir = resolve(config.root, SAMPLE_DIR);
@@ -41,6 +60,8 @@ export function registerPipeline(
               if (existsSync(file)) locations[source.name] = file;
             }
           }
+          // An explicit --location wins over the sample copy.
+          Object.assign(locations, overrides);
           const outcomes = await ingest(
             config,
             warehouse,
@@ -60,7 +81,7 @@ export function registerPipeline(
             { fullRefresh: flags.fullRefresh === true },
             output,
           );
-        }),
-      ),
+        });
+      }),
     );
 }

@@ -131,7 +131,7 @@ export function buildManifest(
   };
 }
 
-function compiledPath(parsed: ParsedProject, uniqueId: string): string {
+export function compiledPath(parsed: ParsedProject, uniqueId: string): string {
   const node = parsed.manifest.nodes.get(uniqueId)!;
   const file =
     node.testType === 'generic' ? `${node.originalFilePath}/${node.alias}.sql` : node.originalFilePath;

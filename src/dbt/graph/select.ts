@@ -127,3 +127,49 @@ export function selectNodes<N extends GraphNode>(graph: Graph<N>, selection: Sel
   for (const id of excluded) chosen.delete(id);
   return chosen;
 }
+
+/** Levenshtein distance, for "did you mean" suggestions. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+function candidates<N extends GraphNode>(graph: Graph<N>, method: string): string[] {
+  const nodes = [...graph.nodes.values()];
+  if (method === 'tag') return nodes.flatMap((node) => node.tags);
+  if (method === 'path' || method === 'file') return nodes.map((node) => node.originalFilePath);
+  return nodes.filter((node) => node.resourceType !== 'test').map((node) => node.name);
+}
+
+/**
+ * The selector terms that match no node, with the nearest names (at most 3, by edit distance), so
+ * the CLI can warn as dbt does ("does not match any enabled nodes") instead of silently running nothing.
+ */
+export function unmatchedSelectors<N extends GraphNode>(
+  graph: Graph<N>,
+  specs: readonly string[],
+): { spec: string; suggestions: string[] }[] {
+  const unmatched: { spec: string; suggestions: string[] }[] = [];
+  for (const term of specs.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean)) {
+    if (selectOne(graph, term).size > 0) continue;
+    const [, , , method, value] = SPEC.exec(term)!;
+    const wanted = value!.toLowerCase();
+    const limit = Math.max(2, Math.floor(wanted.length / 3));
+    const near = [...new Set(candidates(graph, method ?? defaultMethod(value!)))]
+      .map((name) => ({ name, distance: editDistance(wanted, name.toLowerCase()) }))
+      .filter((c) => c.distance <= limit)
+      .sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name));
+    unmatched.push({ spec: term, suggestions: near.slice(0, 3).map((c) => c.name) });
+  }
+  return unmatched;
+}

@@ -1,6 +1,7 @@
 import { DemaError } from '../../errors.ts';
 import type { Reporter } from '../../events.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
+import { compiledPath } from '../artifacts/artifacts.ts';
 import type { ProjectContext } from '../compile/context.ts';
 import { RelationCache } from '../compile/relation-cache.ts';
 import { selectNodes } from '../graph/select.ts';
@@ -125,6 +126,9 @@ export async function executeRun(
       seconds: result.executionTime,
       ...(result.errorCode ? { code: result.errorCode } : {}),
       ...(result.hint ? { hint: result.hint } : {}),
+      ...(result.status === 'error' || result.status === 'fail'
+        ? { path: compiledPath(parsed, result.uniqueId) }
+        : {}),
     });
 
   const runOne = async (node: DbtNode): Promise<NodeResult> => {

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { constants, createWriteStream, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -38,6 +37,20 @@ function parseJsonLines<Row>(text: string): Row[] {
 }
 
 /** ClickHouse inside this process (chDB), with a persistent data directory owned by one process. */
+/**
+ * Resolves on the first of `events`, then removes every listener it added: racing `once()` calls
+ * leaves the loser's listener behind, one per wait, until Node warns of a leak (MaxListeners).
+ */
+function firstOf(emitter: NodeJS.EventEmitter, events: readonly string[]): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      for (const event of events) emitter.off(event, done);
+      resolve();
+    };
+    for (const event of events) emitter.on(event, done);
+  });
+}
+
 export class ChdbWarehouse implements Warehouse {
   readonly transport = 'embedded' as const;
   readonly database: string;
@@ -138,6 +151,10 @@ export class ChdbWarehouse implements Warehouse {
     const started = performance.now();
     const writer = createWriteStream(fifo);
     let failed: unknown;
+    // One listener for the whole insert (a write error also closes the stream, which ends a wait).
+    writer.on('error', (error) => {
+      failed ??= error;
+    });
     const running = this.session.queryAsync(sql, { format: 'TSV' }).catch((error: unknown) => {
       failed = toWarehouseError(error, sql);
       // Unblock a writer still waiting for a reader, so the loop below sees the failure.
@@ -150,11 +167,11 @@ export class ChdbWarehouse implements Warehouse {
     try {
       for await (const chunk of insert.chunks) {
         if (failed) break;
-        if (!writer.write(chunk)) await Promise.race([once(writer, 'drain'), once(writer, 'close')]);
+        if (!writer.write(chunk) && !writer.closed) await firstOf(writer, ['drain', 'close']);
       }
       if (!failed) {
         writer.end();
-        await Promise.race([once(writer, 'finish'), once(writer, 'close')]);
+        if (!writer.closed) await firstOf(writer, ['finish', 'close']);
       }
     } catch (error) {
       if (!failed) failed = error;
