@@ -15,6 +15,7 @@ import { builtinMacros } from './builtin-macros.ts';
 import { listFiles } from './files.ts';
 import { genericTestNode } from './generic-test-node.ts';
 import { below, escapeRegExp, fqnFor, lineOfText, stem, suggestion } from './names.ts';
+import { nodeDict } from './node-dict.ts';
 import { createLookup } from './node-lookup.ts';
 import { checkPackages } from './packages.ts';
 import { type NodePatch, readPropertyFiles } from './schema-yaml.ts';
@@ -141,13 +142,13 @@ export function parseProject(options: ParseOptions): ParsedProject {
     });
     node.config = config;
     node.schema = targetSchema;
-    const captured = render({ ...identityOf(node), node: undefined }, rawCode);
+    const captured = render({ ...identityOf(node), node: undefined, draft: node }, rawCode);
     node.refs = captured.refs;
     node.sourceRefs = captured.sources;
     return { node, captured };
   };
 
-  const nameFor = (macro: string, custom: unknown, identity: NodeIdentity): string => {
+  const nameFor = (macro: string, custom: unknown, identity: NodeIdentity, node: DbtNode): string => {
     // dbt's default naming, without a render, unless the project overrides the macro.
     if (registry.find(macro)?.packageName === BUILTIN_PACKAGE) {
       const given = custom === undefined || custom === null ? undefined : String(custom).trim();
@@ -157,7 +158,8 @@ export function parseProject(options: ParseOptions): ParsedProject {
     const fn = registry.lookup(macro)!;
     const state = newRenderState(identity, false);
     const value = withScope(createScope(context, state), () =>
-      fn(custom ?? null, { ...identity, name: identity.name }),
+      // dbt passes the parsed node (resource_type, unique_id, fqn, config…), before schema/alias are set.
+      fn(custom ?? null, nodeDict(node)),
     );
     return String(value).trim();
   };
@@ -304,8 +306,8 @@ export function parseProject(options: ParseOptions): ParsedProject {
       alias: node.name,
       config: node.config,
     };
-    node.schema = nameFor('generate_schema_name', node.config.schema, identity);
-    node.alias = nameFor('generate_alias_name', node.config.alias, identity);
+    node.schema = nameFor('generate_schema_name', node.config.schema, identity, node);
+    node.alias = nameFor('generate_alias_name', node.config.alias, identity, node);
     if (node.config.materialized !== 'ephemeral') node.relationName = `\`${node.schema}\`.\`${node.alias}\``;
   }
 
