@@ -18,7 +18,9 @@ import { below, escapeRegExp, fqnFor, lineOfText, stem, suggestion } from './nam
 import { nodeDict } from './node-dict.ts';
 import { createLookup } from './node-lookup.ts';
 import { checkPackages } from './packages.ts';
+import { renderProjectTrees } from './render-project.ts';
 import { type NodePatch, readPropertyFiles } from './schema-yaml.ts';
+import { checkUnsupportedFiles, checkUnsupportedYaml } from './unsupported.ts';
 
 /**
  * Reads a dbt project into a manifest: every model, seed, source, test and hook with its final
@@ -45,7 +47,11 @@ export interface ParsedProject {
 }
 
 export function parseProject(options: ParseOptions): ParsedProject {
-  const project = loadProjectFile(options.projectDir);
+  const project = renderProjectTrees(loadProjectFile(options.projectDir), {
+    target: options.target,
+    cliVars: options.cliVars ?? {},
+    env: options.env ?? process.env,
+  });
   checkPackages(project.dir);
   const packageName = project.name;
 
@@ -170,6 +176,8 @@ export function parseProject(options: ParseOptions): ParsedProject {
     [...project.modelPaths, ...project.seedPaths, ...project.testPaths, ...project.macroPaths],
     ['.yml', '.yaml'],
   ).map((file) => readYamlFile(file.absolute, file.relative));
+  checkUnsupportedYaml(yamlFiles);
+  checkUnsupportedFiles(project);
   const properties = readPropertyFiles(yamlFiles);
   const docText = (text: string, where: string) =>
     text.replace(/\{\{\s*doc\(\s*['"]([\w]+)['"]\s*\)\s*\}\}/g, (_, name: string) => {
@@ -202,11 +210,6 @@ export function parseProject(options: ParseOptions): ParsedProject {
 
   // Models.
   const modelFiles = project.modelPaths.flatMap((root) => listFiles(project.dir, [root], ['.sql']));
-  const pythonModels = listFiles(project.dir, project.modelPaths, ['.py']);
-  if (pythonModels[0])
-    throw new DemaError('PARSE_PROJECT', `${pythonModels[0].relative}: Python models are not supported.`, {
-      hint: 'dema runs SQL models only; rewrite it in SQL.',
-    });
   for (const file of modelFiles) {
     const name = stem(file.relative);
     const fqn = fqnFor(packageName, below(file.root, file.relative));
@@ -354,13 +357,20 @@ export function parseProject(options: ParseOptions): ParsedProject {
     }
   }
   const modelStems = new Set(modelFiles.map((file) => stem(file.relative)));
-  for (const [name, patch] of properties.models)
-    if (!nodes.has(`model.${packageName}.${name}`) && !modelStems.has(name))
-      throw new DemaError(
-        'PARSE_PROJECT',
-        `${patch.file}:${patch.lineOf() ?? 1}: model "${name}" is described but there is no ${name}.sql.`,
-        { hint: 'Fix the name in the YAML or create the model file.' },
-      );
+  // As dbt: a YAML entry without its node is a warning, and the rest of the project still runs.
+  const seedStems = new Set(
+    listFiles(project.dir, project.seedPaths, ['.csv']).map((file) => stem(file.relative)),
+  );
+  for (const [kind, patches, stems, extension] of [
+    ['model', properties.models, modelStems, 'sql'],
+    ['seed', properties.seeds, seedStems, 'csv'],
+  ] as const)
+    for (const [name, patch] of patches)
+      if (!stems.has(name))
+        context.log(
+          'warn',
+          `${patch.file}:${patch.lineOf() ?? 1}: ${kind} "${name}" is described but there is no ${name}.${extension}; the entry is ignored.`,
+        );
 
   // Singular tests.
   for (const file of listFiles(project.dir, project.testPaths, ['.sql'])) {

@@ -76,6 +76,7 @@ export async function executeRun(
       WHICH: options.command,
       STORE_FAILURES: options.storeFailures,
     },
+    selectedResources: [...chosen],
     runtime: { warehouse, cache },
   };
   const env: MaterializeEnv & { storeFailures: boolean } = {
