@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'JINJA_SYNTAX'
   | 'JINJA_RENDER'
   | 'JINJA_UNSUPPORTED'
+  | 'DBT_UNSUPPORTED'
   | 'REF_NOT_FOUND'
   | 'PROFILE_INVALID'
   | 'EXEC_MODEL'

@@ -56,6 +56,7 @@ const EXIT_2_CODES: ReadonlySet<string> = new Set([
   'JINJA_SYNTAX',
   'JINJA_RENDER',
   'JINJA_UNSUPPORTED',
+  'DBT_UNSUPPORTED',
   'REF_NOT_FOUND',
   'GRAPH_CYCLE',
   'SELECT_INVALID',

@@ -33,6 +33,7 @@ const chdbTarget = z
     type: z.literal('chdb'),
     path: z.string().default('.dema/warehouse'),
     schema: identifier.default('dema'),
+    settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   })
   .strict();
 

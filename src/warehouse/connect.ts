@@ -9,7 +9,11 @@ export async function connectWarehouse(target: TargetConfig): Promise<Warehouse>
   switch (target.type) {
     case 'chdb': {
       const { ChdbWarehouse } = await import('./embedded/chdb-warehouse.ts');
-      return ChdbWarehouse.open({ path: target.path, database: target.schema });
+      return ChdbWarehouse.open({
+        path: target.path,
+        database: target.schema,
+        settings: target.settings ?? {},
+      });
     }
     case 'clickhouse': {
       const { ServerWarehouse } = await import('./server/server-warehouse.ts');

@@ -95,7 +95,17 @@ test('seed CSV parsing and dbt-clickhouse type inference', () => {
   assert.deepEqual(rows[1]![1], 'say "hi"');
   assert.deepEqual(
     inferSeedTypes(rows, header!, { flag: 'UInt8' }).map((c) => c.type),
-    ['Int32', 'String', 'Date', 'Float32', 'UInt8', 'DateTime'],
+    ['Int32', 'String', 'Date', 'Nullable(Float32)', 'UInt8', 'DateTime'],
+    'an empty cell makes its column Nullable',
+  );
+  assert.deepEqual(
+    inferSeedTypes(rows, header!, {}, false).map((c) => c.type),
+    ['Int32', 'String', 'Date', 'Float32', 'Bool', 'DateTime'],
+    'infer_nullable: false keeps dbt-clickhouse types',
+  );
+  assert.deepEqual(
+    inferSeedTypes([['', '1']], ['empty', 'n'], {}).map((c) => c.type),
+    ['Nullable(String)', 'Int32'],
   );
   assert.deepEqual(inferSeedTypes([['3000000000']], ['big'], {}), [{ name: 'big', type: 'Int64' }]);
 });

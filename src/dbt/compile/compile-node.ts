@@ -127,12 +127,15 @@ function renderGenericTest(
 
 type JinjaFunction = (...args: unknown[]) => unknown;
 
-/** `get_where_subquery(ref(...))` of the node a generic test is attached to, without a template. */
+/**
+ * `get_where_subquery(ref(...))` of the node a generic test is attached to, without a template: the
+ * Relation itself (as dbt passes it) unless a `where` makes it a subquery string.
+ */
 function attachedRelation(
   context: ProjectContext,
   node: DbtNode,
   scope: ReturnType<typeof createScope>,
-): string {
+): unknown {
   const attached = context.lookup.node(node.test!.attachedNode!);
   if (!attached)
     throw new DemaError(
@@ -144,6 +147,7 @@ function attachedRelation(
       attached.resourceType === 'source'
         ? (scope.get('source') as JinjaFunction)(attached.sourceName, attached.name)
         : (scope.get('ref') as JinjaFunction)(attached.name);
-    return String((scope.get('get_where_subquery') as JinjaFunction)(relation)).trim();
+    const value = (scope.get('get_where_subquery') as JinjaFunction)(relation);
+    return typeof value === 'string' ? value.trim() : value;
   });
 }

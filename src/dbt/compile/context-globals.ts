@@ -3,6 +3,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { splitArgs } from '../jinja/environment.ts';
 import { Relation } from '../jinja/relation.ts';
 import type { ProjectContext } from './context.ts';
+import { buildAdapter } from './context-adapter.ts';
 import { modulesContext, pyDate } from './modules.ts';
 
 /**
@@ -21,59 +22,25 @@ export function projectGlobals(project: ProjectContext): Record<string, unknown>
   return globals;
 }
 
-function columnObject(column: { name: string; type: string }) {
-  return {
-    name: column.name,
-    column: column.name,
-    data_type: column.type,
-    dtype: column.type,
-    quoted: `\`${column.name}\``,
-    is_string: () => /String/.test(column.type),
-    is_number: () => /Int|Float|Decimal/.test(column.type),
-  };
-}
-
-const relationOf = (value: unknown): { schema: string; identifier: string } => {
-  const relation = value as Relation;
-  return { schema: relation.schema, identifier: relation.identifier };
-};
-
 function buildGlobals(project: ProjectContext): Record<string, unknown> {
-  const columnsOf = (relation: unknown) => {
-    if (!project.runtime) return [];
-    const { schema, identifier } = relationOf(relation);
-    return project.runtime.cache.columns(schema, identifier);
-  };
-  const adapter = {
-    dispatch: (name: string, namespace?: string) => project.registry.dispatch(name, namespace),
-    type: () => 'clickhouse',
-    quote: (identifier: string) => `\`${String(identifier).replace(/`/g, '\\`')}\``,
-    get_relation: (...args: unknown[]) => {
-      const { positional, kwargs } = splitArgs(args);
-      const schema = String(kwargs.schema ?? positional[1] ?? '');
-      const identifier = String(kwargs.identifier ?? positional[2] ?? '');
-      return project.runtime?.cache.get(schema, identifier) ?? null;
-    },
-    get_columns_in_relation: (relation: unknown) => columnsOf(relation).map(columnObject),
-    check_schema_exists: (_database: unknown, schema: unknown) =>
-      project.runtime?.cache.databaseEngine(String(schema)) !== undefined,
-    get_missing_columns: (from: unknown, to: unknown) => {
-      const have = new Set(columnsOf(to).map((column) => column.name));
-      return columnsOf(from)
-        .filter((column) => !have.has(column.name))
-        .map(columnObject);
-    },
-    commit: () => '',
-  };
+  const adapter = buildAdapter(project);
   return {
     target: project.target,
     project_name: project.project.name,
     dbt_version: '1.10.0',
     invocation_id: project.invocationId,
     run_started_at: pyDate(new Date(project.runStartedAt)),
-    flags: project.flags,
+    flags: {
+      EMPTY: false,
+      FAIL_FAST: false,
+      USE_COLORS: false,
+      DEBUG: false,
+      LOG_FORMAT: 'default',
+      INTROSPECT: true,
+      ...project.flags,
+    },
     database: '',
-    selected_resources: [],
+    selected_resources: [...(project.selectedResources ?? [])],
     noop_statement: () => '',
     adapter,
     api: {
@@ -98,13 +65,47 @@ function buildGlobals(project: ProjectContext): Record<string, unknown> {
         return fallback ?? null;
       }
     },
-    tojson: (value: unknown) => JSON.stringify(value),
-    fromyaml: (text: string) => parseYaml(text),
+    tojson: (value: unknown, ...rest: unknown[]) => {
+      const { kwargs } = splitArgs(rest);
+      return JSON.stringify(value, null, kwargs.indent === undefined ? undefined : Number(kwargs.indent));
+    },
+    fromyaml: (text: string, fallback?: unknown) => {
+      try {
+        return parseYaml(String(text)) ?? null;
+      } catch {
+        return fallback ?? null;
+      }
+    },
     toyaml: (value: unknown) => stringifyYaml(value),
     local_md5: (text: string) => createHash('md5').update(String(text)).digest('hex'),
-    zip: (...lists: unknown[][]) => lists[0]!.map((_, i) => lists.map((list) => list[i])),
-    set: (items: unknown[]) => [...new Set(items)],
+    // Python's zip stops at the shortest list; set() of nothing is empty; dict(**kw) is its kwargs.
+    zip: (...lists: unknown[]) => zipLists(lists),
+    zip_strict: (...lists: unknown[]) => zipLists(lists),
+    set: (items?: unknown) => [...new Set(iterable(items))],
+    set_strict: (items?: unknown) => [...new Set(iterable(items))],
+    dict: (...args: unknown[]) => {
+      const { positional, kwargs } = splitArgs(args);
+      const base = positional[0];
+      const entries = Array.isArray(base) ? (base as [string, unknown][]) : Object.entries(base ?? {});
+      return { ...Object.fromEntries(entries), ...kwargs };
+    },
+    load_relation: adapter.load_relation,
+    load_cached_relation: adapter.load_relation,
     doc: (name: string) => `{{ doc('${name}') }}`,
     thread_id: 'Thread-1',
   };
+}
+
+function iterable(value: unknown): unknown[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value === 'string') return [...value];
+  if (Array.isArray(value)) return value;
+  if (typeof value === 'object' && Symbol.iterator in value) return [...(value as Iterable<unknown>)];
+  return Object.keys(value as object);
+}
+
+function zipLists(lists: unknown[]): unknown[][] {
+  const arrays = lists.map(iterable);
+  const length = arrays.length === 0 ? 0 : Math.min(...arrays.map((list) => list.length));
+  return Array.from({ length }, (_, i) => arrays.map((list) => list[i]));
 }

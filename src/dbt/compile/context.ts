@@ -27,6 +27,8 @@ export interface ProjectContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly log: (level: 'info' | 'debug' | 'warn', message: string) => void;
   readonly lookup: NodeLookup;
+  /** The unique ids the invocation selected (dbt's `selected_resources`); empty at parse time. */
+  readonly selectedResources?: readonly string[];
   /** Present when rendering to execute: the warehouse and what exists in it. */
   readonly runtime?: { readonly warehouse: Warehouse; readonly cache: RelationCache };
 }
@@ -50,6 +52,8 @@ export interface NodeIdentity {
   readonly alias: string;
   readonly config: NodeConfig;
   readonly node?: DbtNode;
+  /** At parse time: the node being built, for `model` (its refs and config are not final yet). */
+  readonly draft?: DbtNode;
 }
 
 /** What a parse-time render discovers. */
@@ -315,11 +319,25 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
   // Built only if a template asks: the node as a dict, and the whole graph.
   Object.defineProperty(context, 'model', {
     enumerable: true,
-    get: () =>
-      identity.node
-        ? project.lookup.nodeDict(identity.node)
-        : { name: identity.name, unique_id: identity.uniqueId, config: identity.config },
+    get: () => {
+      const node = identity.node ?? identity.draft;
+      return node
+        ? project.lookup.nodeDict(node)
+        : {
+            name: identity.name,
+            unique_id: identity.uniqueId,
+            resource_type: identity.resourceType,
+            package_name: identity.packageName,
+            original_file_path: identity.originalFilePath,
+            schema: identity.schema,
+            alias: identity.alias,
+            database: '',
+            config: identity.config,
+          };
+    },
   });
+  // dbt's `builtins`: the context's own ref/source/config, for projects that override ref().
+  context.builtins = { ref, source, config };
   Object.defineProperty(context, 'graph', {
     enumerable: true,
     get: () => (execute ? project.lookup.graph() : { nodes: {}, sources: {} }),

@@ -64,6 +64,11 @@ export class RelationCache {
     this.relations.set(key, { relation: new Relation(schema, name, relationType(rows[0].engine)), columns });
   }
 
+  /** A relation a template created or renamed synchronously (its columns are read on the next refresh). */
+  put(relation: Relation): void {
+    this.relations.set(RelationCache.key(relation.schema, relation.identifier), { relation, columns: [] });
+  }
+
   forget(schema: string, name: string): void {
     this.relations.delete(RelationCache.key(schema, name));
   }

@@ -3,6 +3,7 @@ import { quoteIdent, quoteString } from '../../warehouse/sql.ts';
 import type { ColumnInfo, StatementStats, Warehouse } from '../../warehouse/warehouse.ts';
 import type { RelationCache } from '../compile/relation-cache.ts';
 import type { DbtNode } from '../manifest/types.ts';
+import { withStandardColumnNames } from './column-names.ts';
 import {
   appendInsert,
   createTableAs,
@@ -82,7 +83,12 @@ function canExchange(env: MaterializeEnv, schema: string): boolean {
 
 const ddlOptions = (env: MaterializeEnv) => ({ createEmptyAs: env.warehouse.capabilities.createEmptyAs });
 
-export async function materializeModel(node: DbtNode, sql: string, env: MaterializeEnv): Promise<Outcome> {
+export async function materializeModel(
+  node: DbtNode,
+  compiledSql: string,
+  env: MaterializeEnv,
+): Promise<Outcome> {
+  const sql = await withStandardColumnNames(node, compiledSql, env.warehouse);
   const exec = new Executor(env.warehouse);
   const target: TableRef = { schema: node.schema, name: node.alias };
   const materialized = String(node.config.materialized);

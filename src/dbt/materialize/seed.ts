@@ -22,25 +22,34 @@ const TESTERS: [string, RegExp][] = [
   ['Bool', /^(true|false)$/i],
 ];
 
+/**
+ * With `nullable` (the default, seed config `infer_nullable`), a column with an empty cell is
+ * Nullable, so the cell loads as NULL as dbt's seeds do on other adapters; off, it loads as the
+ * type's default ('' / 0), as dbt-clickhouse does.
+ */
 export function inferSeedTypes(
   rows: readonly string[][],
   header: readonly string[],
   overrides: Record<string, string>,
+  nullable = true,
 ): { name: string; type: string }[] {
   return header.map((name, index) => {
     if (overrides[name]) return { name, type: overrides[name]! };
-    const values = rows
-      .map((row) => row[index] ?? '')
-      .filter((value) => value !== '' && value.toLowerCase() !== 'null');
-    if (values.length === 0) return { name, type: 'String' };
-    for (const [type, pattern] of TESTERS) {
-      if (!values.every((value) => pattern.test(value))) continue;
-      if (type === 'Int32' && values.some((value) => Math.abs(Number(value)) > 2_147_483_647))
-        return { name, type: 'Int64' };
-      return { name, type };
-    }
-    return { name, type: 'String' };
+    const cells = rows.filter((row) => !(row.length === 1 && row[0] === '')).map((row) => row[index] ?? '');
+    const values = cells.filter((value) => value !== '' && value.toLowerCase() !== 'null');
+    const type = inferType(values);
+    return { name, type: nullable && values.length < cells.length ? `Nullable(${type})` : type };
   });
+}
+
+function inferType(values: readonly string[]): string {
+  if (values.length === 0) return 'String';
+  for (const [type, pattern] of TESTERS) {
+    if (!values.every((value) => pattern.test(value))) continue;
+    if (type === 'Int32' && values.some((value) => Math.abs(Number(value)) > 2_147_483_647)) return 'Int64';
+    return type;
+  }
+  return 'String';
 }
 
 export async function loadSeed(node: DbtNode, projectDir: string, env: MaterializeEnv): Promise<Outcome> {
@@ -59,7 +68,12 @@ export async function loadSeed(node: DbtNode, projectDir: string, env: Materiali
         { hint: 'Fix that line of the seed CSV.' },
       );
   });
-  const columns = inferSeedTypes(rows, header, (node.config.column_types as Record<string, string>) ?? {});
+  const columns = inferSeedTypes(
+    rows,
+    header,
+    (node.config.column_types as Record<string, string>) ?? {},
+    node.config.infer_nullable !== false,
+  );
   const target: TableRef = { schema: node.schema, name: node.alias };
   const existing = env.cache.get(target.schema, target.name);
   const statements: string[] = [];

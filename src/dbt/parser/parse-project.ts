@@ -15,9 +15,12 @@ import { builtinMacros } from './builtin-macros.ts';
 import { listFiles } from './files.ts';
 import { genericTestNode } from './generic-test-node.ts';
 import { below, escapeRegExp, fqnFor, lineOfText, stem, suggestion } from './names.ts';
+import { nodeDict } from './node-dict.ts';
 import { createLookup } from './node-lookup.ts';
 import { checkPackages } from './packages.ts';
+import { renderProjectTrees } from './render-project.ts';
 import { type NodePatch, readPropertyFiles } from './schema-yaml.ts';
+import { checkUnsupportedFiles, checkUnsupportedYaml } from './unsupported.ts';
 
 /**
  * Reads a dbt project into a manifest: every model, seed, source, test and hook with its final
@@ -44,7 +47,11 @@ export interface ParsedProject {
 }
 
 export function parseProject(options: ParseOptions): ParsedProject {
-  const project = loadProjectFile(options.projectDir);
+  const project = renderProjectTrees(loadProjectFile(options.projectDir), {
+    target: options.target,
+    cliVars: options.cliVars ?? {},
+    env: options.env ?? process.env,
+  });
   checkPackages(project.dir);
   const packageName = project.name;
 
@@ -141,13 +148,13 @@ export function parseProject(options: ParseOptions): ParsedProject {
     });
     node.config = config;
     node.schema = targetSchema;
-    const captured = render({ ...identityOf(node), node: undefined }, rawCode);
+    const captured = render({ ...identityOf(node), node: undefined, draft: node }, rawCode);
     node.refs = captured.refs;
     node.sourceRefs = captured.sources;
     return { node, captured };
   };
 
-  const nameFor = (macro: string, custom: unknown, identity: NodeIdentity): string => {
+  const nameFor = (macro: string, custom: unknown, identity: NodeIdentity, node: DbtNode): string => {
     // dbt's default naming, without a render, unless the project overrides the macro.
     if (registry.find(macro)?.packageName === BUILTIN_PACKAGE) {
       const given = custom === undefined || custom === null ? undefined : String(custom).trim();
@@ -157,7 +164,8 @@ export function parseProject(options: ParseOptions): ParsedProject {
     const fn = registry.lookup(macro)!;
     const state = newRenderState(identity, false);
     const value = withScope(createScope(context, state), () =>
-      fn(custom ?? null, { ...identity, name: identity.name }),
+      // dbt passes the parsed node (resource_type, unique_id, fqn, config…), before schema/alias are set.
+      fn(custom ?? null, nodeDict(node)),
     );
     return String(value).trim();
   };
@@ -168,6 +176,8 @@ export function parseProject(options: ParseOptions): ParsedProject {
     [...project.modelPaths, ...project.seedPaths, ...project.testPaths, ...project.macroPaths],
     ['.yml', '.yaml'],
   ).map((file) => readYamlFile(file.absolute, file.relative));
+  checkUnsupportedYaml(yamlFiles);
+  checkUnsupportedFiles(project);
   const properties = readPropertyFiles(yamlFiles);
   const docText = (text: string, where: string) =>
     text.replace(/\{\{\s*doc\(\s*['"]([\w]+)['"]\s*\)\s*\}\}/g, (_, name: string) => {
@@ -200,11 +210,6 @@ export function parseProject(options: ParseOptions): ParsedProject {
 
   // Models.
   const modelFiles = project.modelPaths.flatMap((root) => listFiles(project.dir, [root], ['.sql']));
-  const pythonModels = listFiles(project.dir, project.modelPaths, ['.py']);
-  if (pythonModels[0])
-    throw new DemaError('PARSE_PROJECT', `${pythonModels[0].relative}: Python models are not supported.`, {
-      hint: 'dema runs SQL models only; rewrite it in SQL.',
-    });
   for (const file of modelFiles) {
     const name = stem(file.relative);
     const fqn = fqnFor(packageName, below(file.root, file.relative));
@@ -304,8 +309,8 @@ export function parseProject(options: ParseOptions): ParsedProject {
       alias: node.name,
       config: node.config,
     };
-    node.schema = nameFor('generate_schema_name', node.config.schema, identity);
-    node.alias = nameFor('generate_alias_name', node.config.alias, identity);
+    node.schema = nameFor('generate_schema_name', node.config.schema, identity, node);
+    node.alias = nameFor('generate_alias_name', node.config.alias, identity, node);
     if (node.config.materialized !== 'ephemeral') node.relationName = `\`${node.schema}\`.\`${node.alias}\``;
   }
 
@@ -352,13 +357,20 @@ export function parseProject(options: ParseOptions): ParsedProject {
     }
   }
   const modelStems = new Set(modelFiles.map((file) => stem(file.relative)));
-  for (const [name, patch] of properties.models)
-    if (!nodes.has(`model.${packageName}.${name}`) && !modelStems.has(name))
-      throw new DemaError(
-        'PARSE_PROJECT',
-        `${patch.file}:${patch.lineOf() ?? 1}: model "${name}" is described but there is no ${name}.sql.`,
-        { hint: 'Fix the name in the YAML or create the model file.' },
-      );
+  // As dbt: a YAML entry without its node is a warning, and the rest of the project still runs.
+  const seedStems = new Set(
+    listFiles(project.dir, project.seedPaths, ['.csv']).map((file) => stem(file.relative)),
+  );
+  for (const [kind, patches, stems, extension] of [
+    ['model', properties.models, modelStems, 'sql'],
+    ['seed', properties.seeds, seedStems, 'csv'],
+  ] as const)
+    for (const [name, patch] of patches)
+      if (!stems.has(name))
+        context.log(
+          'warn',
+          `${patch.file}:${patch.lineOf() ?? 1}: ${kind} "${name}" is described but there is no ${name}.${extension}; the entry is ignored.`,
+        );
 
   // Singular tests.
   for (const file of listFiles(project.dir, project.testPaths, ['.sql'])) {

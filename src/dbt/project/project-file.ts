@@ -61,6 +61,7 @@ export interface DbtProjectFile {
   readonly seedPaths: string[];
   readonly testPaths: string[];
   readonly macroPaths: string[];
+  readonly snapshotPaths: string[];
   readonly docsPaths: string[];
   readonly targetPath: string;
   readonly logPath: string;
@@ -109,6 +110,7 @@ export function loadProjectFile(projectDir: string): DbtProjectFile {
     seedPaths,
     testPaths,
     macroPaths,
+    snapshotPaths: project['snapshot-paths'],
     docsPaths: project['docs-paths'] ?? [...modelPaths, ...seedPaths, ...testPaths, ...macroPaths],
     targetPath,
     logPath: project['log-path'],

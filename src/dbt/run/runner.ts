@@ -77,6 +77,7 @@ export async function executeRun(
       WHICH: options.command,
       STORE_FAILURES: options.storeFailures,
     },
+    selectedResources: [...chosen],
     runtime: { warehouse, cache },
   };
   const env: MaterializeEnv & { storeFailures: boolean } = {

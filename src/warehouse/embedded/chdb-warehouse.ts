@@ -28,6 +28,8 @@ type ChdbSession = InstanceType<ChdbModule['Session']>;
 export interface EmbeddedOptions {
   readonly path: string;
   readonly database: string;
+  /** Session settings (a profile's custom_settings), applied once with SET for every later query. */
+  readonly settings?: Settings;
 }
 
 function parseJsonLines<Row>(text: string): Row[] {
@@ -91,6 +93,8 @@ export class ChdbWarehouse implements Warehouse {
     await warehouse.command(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(options.database)}`);
     // The session keeps this as the current database for unqualified names.
     await warehouse.command(`USE ${quoteIdent(options.database)}`);
+    for (const [name, value] of Object.entries(options.settings ?? {}))
+      await warehouse.command(`SET ${settingsClause({ [name]: value }).replace(/^ SETTINGS /, '')}`);
     return warehouse;
   }
 

@@ -1,5 +1,7 @@
 {# dbt's built-in generic tests, with dbt-clickhouse's relationships override (join_use_nulls).
-   Written with subqueries instead of CTEs, so they also run on servers without WITH subqueries. #}
+   Written with subqueries instead of CTEs, so they also run on servers without WITH subqueries.
+   relationships tests a non-key marker for NULL: before 19.x a JOIN ON fills the right key column
+   with the left key's value, so `to_field is null` never held and an orphan passed. #}
 
 {% test unique(model, column_name) %}
 select
@@ -41,11 +43,11 @@ from (
     where {{ column_name }} is not null
 ) child
 left join (
-    select {{ field }} as to_field
+    select {{ field }} as to_field, 1 as dbt_matched
     from {{ to }}
 ) parent
     on child.from_field = parent.to_field
-where parent.to_field is null
+where parent.dbt_matched is null
 -- end_of_sql
 settings join_use_nulls = 1
 {% endtest %}

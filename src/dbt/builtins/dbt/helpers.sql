@@ -29,33 +29,14 @@
 {% macro generate_database_name(custom_database_name=none, node=none) -%}
 {%- endmacro %}
 
+{# Returns the relation itself when there is no `where`, so a generic test's `model` is a Relation
+   (model.schema, model.identifier, adapter.get_columns_in_relation(model)), as in dbt. #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where -%}
-        (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- set filtered -%}(select * from {{ relation }} where {{ where }}) dbt_subquery{%- endset -%}
+        {{ return(filtered) }}
     {%- else -%}
-        {{ relation }}
+        {{ return(relation) }}
     {%- endif -%}
 {%- endmacro %}
-
-{% macro current_timestamp() -%}now(){%- endmacro %}
-{% macro type_string() -%}String{%- endmacro %}
-{% macro type_timestamp() -%}DateTime{%- endmacro %}
-{% macro type_int() -%}Int32{%- endmacro %}
-{% macro type_bigint() -%}Int64{%- endmacro %}
-{% macro type_float() -%}Float32{%- endmacro %}
-{% macro type_numeric() -%}Decimal(28, 6){%- endmacro %}
-{% macro type_boolean() -%}Bool{%- endmacro %}
-{% macro any_value(expression) -%}any({{ expression }}){%- endmacro %}
-{% macro bool_or(expression) -%}max({{ expression }}) > 0{%- endmacro %}
-{% macro hash(field) -%}lower(hex(MD5(toString({{ field }})))){%- endmacro %}
-{% macro concat(fields) -%}concat({{ fields | join(', ') }}){%- endmacro %}
-{% macro cast(field, type) -%}CAST({{ field }} AS {{ type }}){%- endmacro %}
-{% macro safe_cast(field, type) -%}accurateCastOrNull({{ field }}, '{{ type }}'){%- endmacro %}
-{% macro split_part(string_text, delimiter_text, part_number) -%}splitByString({{ delimiter_text }}, {{ string_text }})[{{ part_number }}]{%- endmacro %}
-{% macro date_trunc(datepart, date) -%}date_trunc('{{ datepart }}', {{ date }}){%- endmacro %}
-{% macro dateadd(datepart, interval, from_date_or_timestamp) -%}date_add({{ datepart }}, {{ interval }}, {{ from_date_or_timestamp }}){%- endmacro %}
-{% macro datediff(first_date, second_date, datepart) -%}dateDiff('{{ datepart }}', {{ first_date }}, {{ second_date }}){%- endmacro %}
-{% macro last_day(date, datepart) -%}toLastDayOfMonth({{ date }}){%- endmacro %}
-{% macro string_literal(value) -%}'{{ value }}'{%- endmacro %}
-{% macro escape_single_quotes(expression) -%}{{ expression | replace("'", "\\'") }}{%- endmacro %}

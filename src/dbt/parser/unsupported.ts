@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { DemaError } from '../../errors.ts';
+import type { DbtProjectFile } from '../project/project-file.ts';
+import { readYamlFile, type YamlFile } from '../project/yaml-file.ts';
+import { listFiles } from './files.ts';
+import { lineOfText } from './names.ts';
+
+/**
+ * The dbt features dema does not run yet. Each is a coded error naming the file and line where the
+ * project uses it: skipping one in silence would report a build green that dbt could fail (a wrong
+ * unit test expectation, a snapshot never taken, a model version never built).
+ */
+
+const ISSUES = 'dema runs models, seeds, sources, data tests and hooks';
+
+function unsupported(where: string, what: string, hint: string): DemaError {
+  return new DemaError('DBT_UNSUPPORTED', `${where}: ${what} is not supported by dema yet.`, {
+    hint: `${ISSUES}; ${hint}`,
+  });
+}
+
+/** Property YAML entries dema would otherwise ignore: unit_tests, snapshots, model versions. */
+export function checkUnsupportedYaml(files: readonly YamlFile[]): void {
+  for (const file of files) {
+    const data = (file.data ?? {}) as Record<string, unknown>;
+    const at = (path: (string | number)[]) => `${file.path}:${file.lineOf(path) ?? 1}`;
+    const list = (key: string) => (Array.isArray(data[key]) ? (data[key] as Record<string, unknown>[]) : []);
+    const unitTest = list('unit_tests')[0];
+    if (unitTest)
+      throw unsupported(
+        at(['unit_tests', 0]),
+        `unit test "${String(unitTest.name)}" (unit_tests:)`,
+        'run it with dbt, or remove it (its expectation is not checked by dema).',
+      );
+    const snapshot = list('snapshots')[0];
+    if (snapshot)
+      throw unsupported(
+        at(['snapshots', 0]),
+        `snapshot "${String(snapshot.name)}"`,
+        'build the history table with an incremental model instead.',
+      );
+    list('models').forEach((model, index) => {
+      if (model?.versions !== undefined || model?.latest_version !== undefined)
+        throw unsupported(
+          at(['models', index, model.versions !== undefined ? 'versions' : 'latest_version']),
+          `model versions (versions: of "${String(model.name)}")`,
+          'give each version its own model name.',
+        );
+    });
+  }
+}
+
+/** Snapshot files and their YAML, and Python models: files dema would otherwise never read. */
+export function checkUnsupportedFiles(project: DbtProjectFile): void {
+  const python = listFiles(project.dir, project.modelPaths, ['.py'])[0];
+  if (python) throw unsupported(`${python.relative}:1`, 'a Python model', 'rewrite it as a SQL model.');
+  for (const file of listFiles(project.dir, project.snapshotPaths, ['.sql'])) {
+    const text = readFileSync(file.absolute, 'utf8');
+    const line = lineOfText(text, /\{%-?\s*snapshot\b/);
+    if (line !== undefined || text.trim())
+      throw unsupported(
+        `${file.relative}:${line ?? 1}`,
+        'a snapshot',
+        'build the history table with an incremental model instead.',
+      );
+  }
+  checkUnsupportedYaml(
+    listFiles(project.dir, project.snapshotPaths, ['.yml', '.yaml']).map((file) =>
+      readYamlFile(file.absolute, file.relative),
+    ),
+  );
+}
