@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { DemaError } from '../errors.ts';
+import { killOnEvents } from '../kill-point.ts';
 import { registerDbt } from './commands/dbt.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerIngest } from './commands/ingest.ts';
@@ -20,12 +21,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-t, --target <name>', 'warehouse target from dema.yml (default: its `target`, or DEMA_TARGET)')
     .option('--json', 'machine output: one JSON object per line', false)
     .option('-q, --quiet', 'only errors and results', false)
+    .option(
+      '--wait [seconds]',
+      'if another dema command holds the warehouse, wait for it (for ever without SECONDS) instead of failing',
+    )
     .exitOverride()
     .showHelpAfterError();
 
   const run = (work: (global: GlobalOptions, output: Output) => Promise<number>) => {
     const global = program.opts<GlobalOptions>();
     const output = createOutput({ json: global.json, quiet: global.quiet });
+    output.reporter = killOnEvents(output.reporter);
     pending = work(global, output).catch((error: unknown) => reportError(error, output));
   };
   registerPipeline(program, run);
