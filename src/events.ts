@@ -20,7 +20,8 @@ export type DemaEvent =
       rows: number;
       rejected: number;
     }
-  | { type: 'load.recovered'; source: string; loadId: string }
+  /** A load of a dead process, completed (`published`) or undone (`failed`) by the recovery. */
+  | { type: 'load.recovered'; source: string; loadId: string; outcome?: 'published' | 'failed' }
   | {
       type: 'load.done';
       source: string;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { DemaError } from '../errors.ts';
+import { killOnEvents } from '../kill-point.ts';
 import { registerDbt } from './commands/dbt.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerIngest } from './commands/ingest.ts';
@@ -22,12 +23,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--json', 'machine output: one JSON object per line', false)
     .option('-q, --quiet', 'only errors, results and the closing summary', false)
     .version(packageVersion(), '-V, --version', 'print the version of dema')
+    .option(
+      '--wait [seconds]',
+      'if another dema command holds the warehouse, wait for it (for ever without SECONDS) instead of failing',
+    )
     .exitOverride()
     .showHelpAfterError();
 
   const run = (work: (global: GlobalOptions, output: Output) => Promise<number>) => {
     const global = program.opts<GlobalOptions>();
     const output = createOutput({ json: global.json, quiet: global.quiet });
+    output.reporter = killOnEvents(output.reporter);
     pending = work(global, output).catch((error: unknown) => reportError(error, output));
   };
   registerPipeline(program, run);

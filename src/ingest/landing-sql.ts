@@ -78,7 +78,11 @@ export function stageTableName(table: string, loadId: string): string {
   return `${STAGE_PREFIX}${table}_${loadId.replace(/-/g, '')}`;
 }
 
-export function attachStageSql(spec: LandingSpec, stageTable: string, merchant: string): string {
+export function attachStageSql(
+  spec: Pick<LandingSpec, 'database' | 'table'>,
+  stageTable: string,
+  merchant: string,
+): string {
   return `ALTER TABLE ${qualified(spec.database, spec.table)} ATTACH PARTITION ${quoteString(merchant)} FROM ${qualified(spec.database, stageTable)}`;
 }
 

@@ -1,10 +1,13 @@
 import { hostname } from 'node:os';
-import { processAlive } from '../process-alive.ts';
 import { literal, qualified, quoteString } from '../warehouse/sql.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import { LEDGER_TABLE } from './landing-sql.ts';
 
-export type LoadStatus = 'running' | 'success' | 'failed';
+/**
+ * running → publishing → success, or running → failed. `publishing` is the publish's commit point
+ * (see publish.ts): from there on the load is rolled forward, never back.
+ */
+export type LoadStatus = 'running' | 'publishing' | 'success' | 'failed';
 
 export interface LoadRecord {
   readonly load_id: string;
@@ -94,41 +97,22 @@ function normalize(row: LoadRecord): LoadRecord {
 
 export async function listLoads(
   warehouse: Warehouse,
-  filter: { source?: string; merchant?: string; status?: LoadStatus } = {},
+  filter: { source?: string; merchant?: string; status?: LoadStatus | readonly LoadStatus[] } = {},
   limit = 1000,
 ): Promise<LoadRecord[]> {
   const conditions = [
     filter.source ? `source = ${quoteString(filter.source)}` : '',
     filter.merchant ? `merchant = ${quoteString(filter.merchant)}` : '',
-    filter.status ? `status = ${quoteString(filter.status)}` : '',
+    filter.status
+      ? `status IN (${(typeof filter.status === 'string' ? [filter.status] : filter.status).map(quoteString).join(', ')})`
+      : '',
   ].filter(Boolean);
-  const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+  const ledger = qualified(warehouse.database, LEDGER_TABLE);
+  // Each load's newest row, picked explicitly: with FINAL, old servers may filter on status before
+  // merging the versions of a row, and report a finished load as still running.
+  const latest = `(load_id, revision) IN (SELECT load_id, max(revision) FROM ${ledger} GROUP BY load_id)`;
   const { rows } = await warehouse.query<LoadRecord>(
-    `${SELECT_RECORD} FROM ${qualified(warehouse.database, LEDGER_TABLE)} FINAL ${where} ORDER BY started_at DESC, load_id LIMIT ${limit}`,
+    `${SELECT_RECORD} FROM ${ledger} WHERE ${[latest, ...conditions].join(' AND ')} ORDER BY started_at DESC, load_id LIMIT 1 BY load_id LIMIT ${limit}`,
   );
   return rows.map(normalize);
-}
-
-/**
- * Loads still marked running whose process is gone (killed, crashed, lost its server) are marked
- * failed, so the ledger never claims a load is in progress when nothing is doing it.
- */
-export async function failAbandonedLoads(
-  warehouse: Warehouse,
-  source: string,
-  merchant: string,
-): Promise<LoadRecord[]> {
-  const running = await listLoads(warehouse, { source, merchant, status: 'running' });
-  const abandoned = running.filter(
-    (load) => load.host === hostname() && load.pid !== process.pid && !processAlive(load.pid),
-  );
-  for (const load of abandoned) {
-    await writeLoadRecord(warehouse, {
-      ...load,
-      status: 'failed',
-      finished_at: Date.now() / 1000,
-      error: load.error || 'interrupted: the loading process ended before the load finished',
-    });
-  }
-  return abandoned;
 }

@@ -3,13 +3,13 @@ import { createReadStream } from 'node:fs';
 import type { SourceConfig } from '../config/dema-config.ts';
 import { DemaError, errorMessage } from '../errors.ts';
 import type { Reporter } from '../events.ts';
+import { killPoint } from '../kill-point.ts';
 import { qualified } from '../warehouse/sql.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import { countStaged, loadCleanFile } from './clean-file.ts';
 import { CsvRecordScanner, type Reject } from './csv-scanner.ts';
 import { countExceeded, describeBudget, type ErrorBudget, overBudget } from './error-budget.ts';
 import {
-  attachStageSql,
   createLandingSql,
   createLedgerSql,
   createRejectsSql,
@@ -19,8 +19,9 @@ import {
   METADATA_COLUMNS,
   stageTableName,
 } from './landing-sql.ts';
-import { failAbandonedLoads, type LoadRecord, listLoads, newLoadRecord, writeLoadRecord } from './ledger.ts';
+import { type LoadRecord, listLoads, newLoadRecord, writeLoadRecord } from './ledger.ts';
 import type { SourceFile } from './open-source.ts';
+import { publishLoad } from './publish.ts';
 import { checkHeader, readHeader } from './read-header.ts';
 import { writeRejects } from './rejects.ts';
 
@@ -76,11 +77,8 @@ export async function loadSource(
     columns: source.columns,
     key: source.key,
   };
+  // Loads of dead processes were finished or undone when the command started (publish.ts).
   await ensureTables(warehouse, spec);
-  for (const abandoned of await failAbandonedLoads(warehouse, source.name, source.merchant)) {
-    await dropStage(warehouse, stageTableName(source.table, abandoned.load_id));
-    reporter.emit({ type: 'load.recovered', source: source.name, loadId: abandoned.load_id });
-  }
   if (!options.force) {
     // Only a file of a size loaded before can be a repeat: its hash is awaited for those alone.
     const sameSize = (
@@ -121,6 +119,7 @@ export async function loadSource(
     started_at: started / 1000,
   });
   await writeLoadRecord(warehouse, record);
+  killPoint('load.started');
   reporter.emit({
     type: 'load.start',
     source: source.name,
@@ -161,6 +160,7 @@ export async function loadSource(
         version: BigInt(started) * 1000n + BigInt(Math.floor(Math.random() * 1000)),
       }),
     );
+    killPoint('stage.created');
     // Embedded engine, clean file: loaded by ClickHouse's own parser while dema checks it.
     const direct = await loadCleanFile({
       warehouse,
@@ -216,6 +216,7 @@ export async function loadSource(
         settings: csvInsertSettings(warehouse.capabilities),
       });
     }
+    killPoint('stage.loaded');
     const read = good + rejected;
     await writeRejects(warehouse, pending, rejectContext);
     pending = [];
@@ -241,19 +242,16 @@ export async function loadSource(
         },
       );
     }
+    // Nothing is published from a file that changed while it was read.
     const archived = await file.settled();
-    record = { ...record, archive_path: archived.path, sha256: archived.sha256 };
-    if (good > 0) await warehouse.command(attachStageSql(spec, stage, source.merchant));
-    await dropStage(warehouse, stage);
-    record = {
+    record = await publishLoad(warehouse, {
       ...record,
-      status: 'success',
+      archive_path: archived.path,
+      sha256: archived.sha256,
       rows_read: read,
       rows_loaded: good,
       rows_rejected: rejected,
-      finished_at: Date.now() / 1000,
-    };
-    await writeLoadRecord(warehouse, record);
+    });
     reporter.emit({
       type: 'load.done',
       source: source.name,
@@ -266,6 +264,8 @@ export async function loadSource(
     });
     return { status: 'success', source: source.name, record };
   } catch (error) {
+    // Committed: the load is rolled forward, never failed (publish.ts), and its stage is kept.
+    if (error instanceof DemaError && error.code === 'INGEST_PUBLISH_PENDING') throw error;
     // Best effort: the warehouse may be the thing that failed. A later run marks the load failed
     // (its process is gone) and drops the stage table if these do not get through.
     // The raw copy is kept even when the load fails (and the process must not exit mid-copy).

@@ -3,9 +3,13 @@ import type { Warehouse } from './warehouse.ts';
 
 /**
  * Opens the warehouse a resolved target describes. The only place that picks a transport; each
- * transport's module (and its client library) is loaded only when a target uses it.
+ * transport's module (and its client library) is loaded only when a target uses it. With `lock`,
+ * the warehouse lock is held until close() (the embedded store is always locked).
  */
-export async function connectWarehouse(target: TargetConfig): Promise<Warehouse> {
+export async function connectWarehouse(
+  target: TargetConfig,
+  options: { readonly lock?: { readonly waitMs: number } } = {},
+): Promise<Warehouse> {
   switch (target.type) {
     case 'chdb': {
       const { ChdbWarehouse } = await import('./embedded/chdb-warehouse.ts');
@@ -13,6 +17,7 @@ export async function connectWarehouse(target: TargetConfig): Promise<Warehouse>
         path: target.path,
         database: target.schema,
         settings: target.settings ?? {},
+        ...(options.lock ? { lockWaitMs: options.lock.waitMs } : {}),
       });
     }
     case 'clickhouse': {
@@ -26,6 +31,7 @@ export async function connectWarehouse(target: TargetConfig): Promise<Warehouse>
         database: target.schema,
         requestTimeoutMs: target.request_timeout_ms,
         settings: target.settings,
+        ...(options.lock ? { lockWaitMs: options.lock.waitMs } : {}),
       });
     }
   }

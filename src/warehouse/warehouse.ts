@@ -81,6 +81,11 @@ export interface Warehouse {
    * its own parallel parser — the fastest load there is.
    */
   insertFile?(insert: FileInsert): Promise<StatementStats>;
+  /**
+   * Throws when this process no longer holds the warehouse lock it took (a server lock can expire
+   * and be broken); called before a publish commits. Transports whose lock cannot be lost omit it.
+   */
+  checkLock?(): Promise<void>;
   listTables(database: string): Promise<TableInfo[]>;
   listColumns(database: string, table: string): Promise<ColumnInfo[]>;
   close(): Promise<void>;

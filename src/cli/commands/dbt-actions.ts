@@ -10,9 +10,8 @@ import { exitCodeFor } from '../../dbt/run/results.ts';
 import { executeRun, type RunCommand } from '../../dbt/run/runner.ts';
 import { type DbtTarget, parseVars, resolveDbtTarget, resolveProjectDir } from '../../dbt/session.ts';
 import { DemaError } from '../../errors.ts';
-import { connectWarehouse } from '../../warehouse/connect.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
-import type { GlobalOptions } from '../context.ts';
+import { connectForCommand, type GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
 
 /** What dbt's commands do; loaded only when one of them runs (the engine is not needed for ingest). */
@@ -143,7 +142,7 @@ export async function runCommandAction(
   output: Output,
 ): Promise<number> {
   const prepared = prepareProject(global, flags, name, output);
-  const warehouse = await connectWarehouse(prepared.target.target);
+  const warehouse = await connectForCommand(prepared.target.target, global, output.reporter);
   try {
     return await runDbtCommand(prepared, warehouse, name, flags, output);
   } finally {
@@ -210,7 +209,7 @@ export async function debugAction(global: GlobalOptions, flags: DbtFlags, output
   output.line(
     `target: ${prepared.target.name} (profile ${prepared.target.profileName}, ${prepared.target.target.type}, schema ${prepared.target.target.schema})`,
   );
-  const warehouse = await connectWarehouse(prepared.target.target);
+  const warehouse = await connectForCommand(prepared.target.target, global, output.reporter);
   try {
     await warehouse.query('select 1');
     output.line(`connection: OK — ${warehouse.description}`);
@@ -247,7 +246,7 @@ export async function freshnessAction(
     total: sources.length,
     description: `${sources.length} source${sources.length === 1 ? '' : 's'} with freshness rules`,
   });
-  const warehouse = await connectWarehouse(target.target);
+  const warehouse = await connectForCommand(target.target, global, output.reporter);
   let results: FreshnessResult[];
   try {
     results = await checkFreshness(sources, warehouse, output.reporter);

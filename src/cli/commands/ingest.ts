@@ -68,15 +68,19 @@ export function registerIngest(
           import('../context.ts'),
           import('../../ingest/ingest.ts'),
         ]);
-        return withWarehouse(global, async ({ config, warehouse }) => {
-          const outcomes = await ingest(
-            config,
-            warehouse,
-            { only: sources, locations: parseLocations(flags.location), force: flags.force ?? false },
-            output.reporter,
-          );
-          return reportOutcomes(outcomes, output);
-        });
+        return withWarehouse(
+          global,
+          async ({ config, warehouse }) => {
+            const outcomes = await ingest(
+              config,
+              warehouse,
+              { only: sources, locations: parseLocations(flags.location), force: flags.force ?? false },
+              output.reporter,
+            );
+            return reportOutcomes(outcomes, output);
+          },
+          output.reporter,
+        );
       }),
     );
 }

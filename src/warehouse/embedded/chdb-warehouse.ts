@@ -30,6 +30,8 @@ export interface EmbeddedOptions {
   readonly database: string;
   /** Session settings (a profile's custom_settings), applied once with SET for every later query. */
   readonly settings?: Settings;
+  /** How long to wait for another process to release the store (default: not at all). */
+  readonly lockWaitMs?: number;
 }
 
 function parseJsonLines<Row>(text: string): Row[] {
@@ -71,22 +73,33 @@ export class ChdbWarehouse implements Warehouse {
 
   static async open(options: EmbeddedOptions): Promise<ChdbWarehouse> {
     const directory = resolve(options.path);
-    const release = acquireStoreLock(directory);
+    const waitMs = options.lockWaitMs ?? 0;
+    const started = Date.now();
+    const release = await acquireStoreLock(directory, waitMs);
     let session: ChdbSession;
-    try {
-      const { Session } = await import('chdb');
-      session = new Session(directory);
-    } catch (error) {
-      release();
-      const text = `${(error as Error).message} ${String((error as Error).cause ?? '')}`;
-      if (/Cannot lock file|Failed to create connection/.test(text)) throw lockedError(directory, undefined);
-      throw new DemaError(
-        'WAREHOUSE_CONNECT',
-        `Cannot open the embedded warehouse at ${directory}: ${text}`,
-        {
-          cause: error,
-        },
-      );
+    for (;;) {
+      try {
+        const { Session } = await import('chdb');
+        session = new Session(directory);
+        break;
+      } catch (error) {
+        const text = `${(error as Error).message} ${String((error as Error).cause ?? '')}`;
+        const locked = /Cannot lock file|Failed to create connection/.test(text);
+        // chDB's own lock is the last word: a process that skipped dema.lock still holds it.
+        if (locked && Date.now() - started < waitMs) {
+          await new Promise((done) => setTimeout(done, 200));
+          continue;
+        }
+        release();
+        if (locked) throw lockedError(directory, undefined);
+        throw new DemaError(
+          'WAREHOUSE_CONNECT',
+          `Cannot open the embedded warehouse at ${directory}: ${text}`,
+          {
+            cause: error,
+          },
+        );
+      }
     }
     const version = session.query('SELECT version()', 'TSV').trim();
     const warehouse = new ChdbWarehouse(session, release, { ...options, path: directory }, version);

@@ -1,15 +1,27 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DemaError } from '../../errors.ts';
-import { processAlive } from '../../process-alive.ts';
+import { currentProcess, identityAlive, type ProcessIdentity } from '../../process-alive.ts';
 
-interface LockOwner {
-  readonly pid: number;
+/**
+ * The embedded warehouse's lock: one process per data directory, for the whole command.
+ *
+ * Invariant: `dema.lock` exists while, and only while, a live process owns the store. The file is
+ * created whole (written under a private name, then hard-linked to `dema.lock`, which fails if it
+ * exists), so no reader ever sees a half-written owner. The owner is recorded as pid + process start
+ * time + boot id: a pid reused by an unrelated process after a crash does not look like the owner,
+ * so a stale lock is broken instead of blocking every command. chDB's own file lock on the directory
+ * stays the last word (two processes can never open one store); this lock comes first so a refusal
+ * names the owner, can wait, and says how to clear it.
+ */
+
+export interface LockOwner extends ProcessIdentity {
   readonly command: string;
   readonly since: string;
 }
 
 const LOCK_FILE = 'dema.lock';
+const POLL_MS = 200;
 
 function readOwner(path: string): LockOwner | undefined {
   try {
@@ -19,44 +31,76 @@ function readOwner(path: string): LockOwner | undefined {
   }
 }
 
-export function lockedError(directory: string, owner: LockOwner | undefined): DemaError {
+export function lockedError(directory: string, owner: LockOwner | undefined, waitedMs = 0): DemaError {
   const who = owner
     ? `process ${owner.pid} (${owner.command}), running since ${owner.since}`
     : 'another process';
-  return new DemaError('WAREHOUSE_LOCKED', `The embedded warehouse at ${directory} is in use by ${who}.`, {
-    hint: 'chDB allows one process per data directory: wait for that command to finish, stop it, or use --target server.',
-  });
+  const waited = waitedMs > 0 ? ` (waited ${Math.round(waitedMs / 1000)} s)` : '';
+  return new DemaError(
+    'WAREHOUSE_LOCKED',
+    `The embedded warehouse at ${directory} is in use by ${who}${waited}.`,
+    {
+      hint: `One command at a time per warehouse: wait for it with --wait [SECONDS], or stop it. If no dema command is running${owner ? ` as process ${owner.pid}` : ''}, delete ${join(directory, LOCK_FILE)}.`,
+    },
+  );
+}
+
+/** Tries once: true when this process now owns the lock. Breaks a lock whose owner is gone. */
+function tryTake(path: string, me: LockOwner): boolean {
+  const mine = `${path}.${me.pid}.new`;
+  writeFileSync(mine, JSON.stringify(me));
+  try {
+    linkSync(mine, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(mine, { force: true });
+  }
+  const owner = readOwner(path);
+  if (owner === undefined) return false; // being replaced right now: look again
+  if (owner.pid === me.pid && owner.start === me.start) return true;
+  if (identityAlive(owner)) return false;
+  // Stale: move it aside (one breaker wins the rename) and check it is the one judged stale.
+  const aside = `${path}.${me.pid}.stale`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return false;
+  }
+  const moved = readOwner(aside);
+  if (moved && identityAlive(moved)) {
+    // A live owner took the lock in between: put it back (fails only if a third took it since).
+    try {
+      linkSync(aside, path);
+    } catch {}
+  }
+  rmSync(aside, { force: true });
+  return false; // take it on the next attempt, through the normal path
 }
 
 /**
- * Takes the data directory for this process. chDB itself refuses a second opener with a bare
- * "Cannot lock file" error; this lock comes first so the refusal can name the owner.
- * Returns the release function.
+ * Takes the data directory for this process, waiting up to `waitMs` (Infinity: as long as it
+ * takes) for another command to finish. Returns the release function.
  */
-export function acquireStoreLock(directory: string): () => void {
+export async function acquireStoreLock(directory: string, waitMs = 0): Promise<() => void> {
   mkdirSync(directory, { recursive: true });
   const path = join(directory, LOCK_FILE);
   const me: LockOwner = {
-    pid: process.pid,
+    ...currentProcess(),
     command: process.argv.slice(1).join(' ').slice(0, 200),
     since: new Date().toISOString(),
   };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, JSON.stringify(me));
-      closeSync(fd);
-      return () => {
-        const owner = readOwner(path);
-        if (owner?.pid === process.pid) rmSync(path, { force: true });
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = readOwner(path);
-      if (owner && owner.pid !== process.pid && processAlive(owner.pid)) throw lockedError(directory, owner);
-      // The owner died without releasing: the lock is stale.
-      rmSync(path, { force: true });
-    }
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    if (tryTake(path, me)) break;
+    const waited = Date.now() - started;
+    // A stale lock is broken and taken on the very next attempt, waiting or not.
+    if (attempt >= 2 && waited >= waitMs) throw lockedError(directory, readOwner(path), waited);
+    if (attempt >= 2) await new Promise((done) => setTimeout(done, POLL_MS));
   }
-  throw lockedError(directory, readOwner(path));
+  return () => {
+    const owner = readOwner(path);
+    if (owner?.pid === me.pid && owner.start === me.start) rmSync(path, { force: true });
+  };
 }

@@ -15,6 +15,7 @@ import type {
   TableInfo,
   Warehouse,
 } from '../warehouse.ts';
+import { acquireServerLock, type ServerLock } from './server-lock.ts';
 
 const SYNC_QUERY_SCRIPT = `
 let input = '';
@@ -42,6 +43,8 @@ export interface ServerOptions {
   readonly database: string;
   readonly requestTimeoutMs: number;
   readonly settings: Settings;
+  /** Take the warehouse lock (server-lock.ts), waiting this long for it; undefined: no lock. */
+  readonly lockWaitMs?: number;
 }
 
 /** Replaces every occurrence of a secret in text, so no error or log line can carry it. */
@@ -86,6 +89,7 @@ export class ServerWarehouse implements Warehouse {
   private readonly client: ClickHouseClient;
   private readonly password: string;
   private readonly options: ServerOptions;
+  private lock: ServerLock | undefined;
 
   private constructor(client: ClickHouseClient, options: ServerOptions, version: string) {
     this.client = client;
@@ -130,7 +134,20 @@ export class ServerWarehouse implements Warehouse {
         hint: 'Is the server running? Check CLICKHOUSE_HOST / CLICKHOUSE_PORT (or the target in dema.yml).',
       });
     }
-    return new ServerWarehouse(client, options, version);
+    const warehouse = new ServerWarehouse(client, options, version);
+    if (options.lockWaitMs !== undefined) {
+      try {
+        warehouse.lock = await acquireServerLock(warehouse, { waitMs: options.lockWaitMs });
+      } catch (error) {
+        await client.close();
+        throw error;
+      }
+    }
+    return warehouse;
+  }
+
+  async checkLock(): Promise<void> {
+    await this.lock?.check();
   }
 
   private fail(error: unknown, sql: string): never {
@@ -274,6 +291,10 @@ export class ServerWarehouse implements Warehouse {
   }
 
   async close(): Promise<void> {
-    await this.client.close();
+    try {
+      await this.lock?.release();
+    } finally {
+      await this.client.close();
+    }
   }
 }
