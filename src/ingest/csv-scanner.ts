@@ -269,7 +269,7 @@ export class CsvRecordScanner {
       if (byte === QUOTE) {
         i++;
         for (;;) {
-          if (i >= length) return final ? this.lineError('unterminated quoted field') : INCOMPLETE;
+          if (i >= length) return final ? this.lineError('broken quoting: unterminated quoted field') : INCOMPLETE;
           if (i > limit)
             return this.lineError(`record longer than ${this.maxBytes} bytes (max_record_bytes)`);
           const b = buf[i]!;
@@ -301,8 +301,8 @@ export class CsvRecordScanner {
         if (j >= length || buf[j] === LF) return this.finish(start, i, j, lines, fields, requote);
         return this.lineError(
           byte === CR
-            ? `carriage return after the closing quote of field ${fields}`
-            : `text after the closing quote of field ${fields}`,
+            ? `broken quoting: carriage return after the closing quote of field ${fields}`
+            : `broken quoting: text after the closing quote of field ${fields}`,
         );
       }
       // Unquoted bytes up to the end of the field.
@@ -318,7 +318,7 @@ export class CsvRecordScanner {
         const at = buf.indexOf(CR, fieldStart);
         this.nextCr = at === -1 ? Number.POSITIVE_INFINITY : at;
       }
-      if (this.nextCr < fieldEnd) return this.lineError(`carriage return inside unquoted field ${fields}`);
+      if (this.nextCr < fieldEnd) return this.lineError(`broken quoting: carriage return inside unquoted field ${fields}`);
       if (!requote && needsQuoting(buf, fieldStart, fieldEnd)) requote = true;
       if (lastField) return this.finish(start, fieldEnd, i, lines, fields, requote);
       fields++;

@@ -95,11 +95,11 @@ test('the rule: which records load, and which lines each reject covers', () => {
   assert.deepEqual(
     result.rejects.map((r) => [r.line, r.lastLine, r.reason]),
     [
-      [4, 4, 'text after the closing quote of field 1'],
+      [4, 4, 'broken quoting: text after the closing quote of field 1'],
       [5, 5, 'record spans more than 3 lines (max_record_lines)'],
       [7, 7, 'empty line'],
       [8, 9, 'expected 3 fields, found 2'],
-      [10, 10, 'carriage return inside unquoted field 1'],
+      [10, 10, 'broken quoting: carriage return inside unquoted field 1'],
       [14, 14, 'invalid UTF-8'],
       [15, 15, 'record longer than 64 bytes (max_record_bytes)'],
       [16, 16, 'record longer than 64 bytes (max_record_bytes)'],
