@@ -15,7 +15,7 @@ export interface ByteFacts {
   readonly endsWithLineFeed: boolean;
   /** Every line is valid UTF-8 (false also when a line was too long to check here). */
   readonly utf8: boolean;
-  /** Every line is one record chDB reads as dema's rule does (plain-lines.ts; unchecked after a long line). */
+  /** Every line is one record chDB reads as dema's rule does (plain-lines.ts; checked only up to the first non-UTF-8 or over-long line, so meaningful only with utf8). */
   readonly plain: boolean;
   /** Bytes of the longest line, without its line feed. */
   readonly longestLine: number;
@@ -71,7 +71,7 @@ export class ByteInspector {
       lineFeeds: this.lineFeeds,
       endsWithLineFeed: this.last === LF,
       utf8: this.utf8 && isUtf8(this.carry),
-      plain: this.utf8 && this.plain && plainLines(this.carry),
+      plain: this.plain && plainLines(this.carry),
       longestLine: Math.max(this.longestLine, this.bytes - this.lineStart),
     };
   }
