@@ -8,6 +8,20 @@ const identifier = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier (letters, digits, _)');
 
+/**
+ * How far one CSV record may reach (a quoted field may span lines): a longer one is a stray quote
+ * or a runaway line, rejected as its first line (defaults: 1000 lines, 1 MiB; see csv-scanner.ts).
+ */
+const recordLimitKeys = {
+  max_record_lines: z.number().int().positive().optional(),
+  max_record_bytes: z
+    .number()
+    .int()
+    .positive()
+    .max(1 << 30, 'must be at most 1 GiB (1073741824)')
+    .optional(),
+};
+
 const sourceSchema = z
   .object({
     name: identifier,
@@ -21,6 +35,7 @@ const sourceSchema = z
     max_rejects: z.number().int().nonnegative().optional(),
     /** Rejected rows allowed per load as a share of rows read (0..1). */
     max_reject_ratio: z.number().min(0).max(1).optional(),
+    ...recordLimitKeys,
   })
   .strict()
   .refine((source) => source.key.every((column) => source.columns.includes(column)), {
@@ -62,6 +77,7 @@ const configSchema = z
     project_dir: z.string().default('project'),
     max_rejects: z.number().int().nonnegative().optional(),
     max_reject_ratio: z.number().min(0).max(1).optional(),
+    ...recordLimitKeys,
     sources: z.array(sourceSchema).default([]),
   })
   .strict();

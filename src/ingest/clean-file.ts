@@ -1,5 +1,6 @@
 import { qualified } from '../warehouse/sql.ts';
 import type { Settings, Warehouse } from '../warehouse/warehouse.ts';
+import type { RecordLimits } from './csv-scanner.ts';
 import { type ByteFacts, dataLines } from './inspect-bytes.ts';
 
 /**
@@ -21,8 +22,9 @@ export const FILE_LOAD_SETTINGS = {
  * The fast path for the common case on the embedded engine: a clean file (every record one good
  * line). ClickHouse loads it straight from the file with its own parser while the archive's pass
  * over the same bytes checks what the parser cannot; if anything is off — the insert fails on a
- * bad row, invalid UTF-8, a record spanning lines — the stage is emptied and the caller takes the
- * scanning path.
+ * bad row, invalid UTF-8, a line the parser would read otherwise than the scanner's rule (not
+ * plain: plain-lines.ts), a line over max_record_bytes — the stage is emptied and the caller takes
+ * the scanning path, which rejects or re-quotes what needs it. So a row lands the same either way.
  */
 
 export interface CleanFileLoad {
@@ -34,6 +36,7 @@ export interface CleanFileLoad {
   readonly settings: Settings;
   /** The file's sha256, line feeds and UTF-8 check, from the archive's pass over the same bytes. */
   readonly facts: Promise<ByteFacts>;
+  readonly limits: RecordLimits;
 }
 
 /** Resolves to the number of rows loaded, or undefined when the file is not clean (stage left empty). */
@@ -60,7 +63,8 @@ export async function loadCleanFile(load: CleanFileLoad): Promise<number | undef
       (error: unknown) => error,
     );
   const facts = await load.facts.catch(() => undefined);
-  const lines = facts?.utf8 ? dataLines(facts) : undefined;
+  const clean = facts?.utf8 && facts.plain && facts.longestLine <= load.limits.maxRecordBytes;
+  const lines = clean ? dataLines(facts) : undefined;
   const failure = await inserted;
   if (lines !== undefined && failure === undefined) {
     if ((await countStaged(warehouse, load.stage)) === lines) return lines;

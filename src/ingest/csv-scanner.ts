@@ -1,39 +1,62 @@
 import { isUtf8 } from 'node:buffer';
 import { parseCsv } from '../csv-text.ts';
+import { needsQuoting, writeReencoded } from './csv-reencode.ts';
 
 /**
- * Splits CSV bytes into records and checks each one's shape — field count, quoting, UTF-8 —
- * without building any values: ClickHouse parses the good bytes. Each good record is re-emitted
- * with its physical line number prepended as an extra first field, so every landed row keeps the
- * line it came from; each bad record becomes a Reject. Header handling is the caller's.
+ * Splits CSV bytes into records and checks each one's shape without building values: ClickHouse
+ * parses the good bytes. The rule (RFC 4180 as Python's csv reads it with strict=True, bounded):
+ * - a record starts on a new line and ends at a line feed (CRs right before it belong to the line
+ *   ending) or at the end of the file; a quoted field may span lines, `""` is a quote inside it;
+ * - a quoting error — text after a closing quote, a CR inside an unquoted field, a quote never
+ *   closed — or a record longer than the limits (max_record_lines / max_record_bytes) rejects
+ *   only the record's first line, and reading resumes on the next line: a stray quote costs one
+ *   line, not the lines up to the next quote in the file;
+ * - a well-quoted record with the wrong field count, invalid UTF-8 or nothing in it is rejected
+ *   whole, with its line range.
+ * So every physical line belongs to exactly one good or rejected record. Each good record is
+ * re-emitted with its first line number prepended as an extra field (unquoted fields ClickHouse
+ * would misread re-quoted, see csv-reencode.ts), so every landed row keeps the line it came from.
  */
 
 export interface Reject {
+  /** First and last physical line of the rejected record. */
   readonly line: number;
+  readonly lastLine: number;
+  /** Byte range of the record in the file (without its line ending). */
+  readonly offset: number;
+  readonly bytes: number;
   readonly reason: string;
+  /** The record's text, whole unless it is longer than max_record_bytes (then its start). */
   readonly raw: string;
 }
 
 export interface ScanOutput {
-  /** Good records as `<line>,<original bytes>\n`, ready for a ClickHouse CSV insert. */
+  /** Good records as `<line>,<record bytes>\n`, ready for a ClickHouse CSV insert. */
   readonly chunks: Buffer[];
   readonly goodRecords: number;
   readonly rejects: Reject[];
 }
 
+export interface RecordLimits {
+  readonly maxRecordLines: number;
+  readonly maxRecordBytes: number;
+}
+
+export const DEFAULT_RECORD_LIMITS: RecordLimits = { maxRecordLines: 1000, maxRecordBytes: 1 << 20 };
+
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const LF = 0x0a;
 const CR = 0x0d;
-const RAW_TEXT_LIMIT = 4096;
-/** A quoted field may span lines, but a record longer than this is an unterminated quote. */
-const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
 
 /** What checkRecord found; the record's bounds are left in the scanner's fields (no object per record). */
 const INCOMPLETE = 0;
 const GOOD = 1;
+/** Rejected whole: well quoted, wrong shape. */
 const BAD = 2;
-type RecordStatus = typeof INCOMPLETE | typeof GOOD | typeof BAD;
+/** Rejected as its first line only: quoting broken or record too long. */
+const LINE_ERROR = 3;
+type RecordStatus = typeof INCOMPLETE | typeof GOOD | typeof BAD | typeof LINE_ERROR;
 
 /** Writes a positive integer's decimal digits at `at`; returns the number of bytes written. */
 function writeDigits(out: Buffer, at: number, value: number): number {
@@ -47,35 +70,60 @@ function writeDigits(out: Buffer, at: number, value: number): number {
   return digits;
 }
 
+/** End of a line's content: before the CRs that precede its line feed. */
+function trimCr(buf: Buffer, start: number, end: number): number {
+  let at = end;
+  while (at > start && buf[at - 1] === CR) at--;
+  return at;
+}
+
+/** The rest of an over-long first line, being skipped without keeping it. */
+interface Skipping {
+  readonly line: number;
+  readonly offset: number;
+  readonly reason: string;
+  readonly raw: string;
+  bytes: number;
+  trailingCrs: number;
+}
+
 export class CsvRecordScanner {
   private readonly expectedFields: number;
-  private readonly maxRecordBytes: number;
+  private readonly maxLines: number;
+  private readonly maxBytes: number;
+  private readonly emit: boolean;
+  private readonly firstLine: number;
   private carry: Buffer = Buffer.alloc(0);
+  /** File offset of the carry's first byte. */
+  private carryOffset: number;
   private nextLine: number;
-  // The last record checked: where it ends (without the line terminator), where the next starts,
-  // how many physical lines it spans, and why it is bad.
+  private skipping: Skipping | undefined;
+  // The last record checked: where its content ends, where the next record starts, how many
+  // physical lines it spans, whether a field needs re-quoting, and why it is bad.
   private recordEnd = 0;
   private recordNext = 0;
   private recordLines = 1;
+  private recordRequote = false;
   private recordReason = '';
-
-  private readonly emit: boolean;
-  private readonly firstLine: number;
+  /** Position of the next CR at or after the field being read in the current buffer (cached search). */
+  private nextCr = -1;
 
   /**
-   * `firstLine` is the physical line number of the first byte pushed (2 after a header line).
-   * With `emit` false the scanner only checks (no output chunks): a validation pass.
+   * `firstLine` is the physical line number, `firstOffset` the file offset, of the first byte
+   * pushed (after the header). With `emit` false the scanner only checks: a validation pass.
    */
   constructor(
     expectedFields: number,
     firstLine: number,
-    options: { maxRecordBytes?: number; emit?: boolean } = {},
+    options: Partial<RecordLimits> & { emit?: boolean; firstOffset?: number } = {},
   ) {
     this.expectedFields = expectedFields;
     this.nextLine = firstLine;
     this.firstLine = firstLine;
-    this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    this.maxLines = options.maxRecordLines ?? DEFAULT_RECORD_LIMITS.maxRecordLines;
+    this.maxBytes = options.maxRecordBytes ?? DEFAULT_RECORD_LIMITS.maxRecordBytes;
     this.emit = options.emit ?? true;
+    this.carryOffset = options.firstOffset ?? 0;
   }
 
   /** Physical lines consumed so far (a record with quoted newlines spans several). */
@@ -97,134 +145,209 @@ export class CsvRecordScanner {
   private scan(input: Buffer, final: boolean): ScanOutput {
     const rejects: Reject[] = [];
     const chunks: Buffer[] = [];
+    const base = this.carryOffset;
+    let pos = this.skipping ? this.skipRest(input, final, rejects) : 0;
     // Most chunks are valid UTF-8 as a whole; only a failing chunk is checked record by record.
     const checkUtf8 = !isUtf8(input);
     let out = this.emit ? Buffer.allocUnsafe(Math.ceil(input.length * 1.25) + 1024) : Buffer.alloc(0);
     let outPos = 0;
     let goodRecords = 0;
-    let pos = 0;
+    this.nextCr = -1;
     while (pos < input.length) {
-      const status = this.checkRecord(input, pos, final);
-      if (status === INCOMPLETE) break;
+      let status = this.checkRecord(input, pos, final);
+      if (status === INCOMPLETE) {
+        if (input.length - pos <= this.maxBytes) break;
+        status = this.lineError(`record longer than ${this.maxBytes} bytes (max_record_bytes)`);
+      }
       const line = this.nextLine;
+      if (status === LINE_ERROR) {
+        const newline = input.indexOf(LF, pos);
+        if (newline === -1 && !final) {
+          if (input.length - pos <= this.maxBytes) break;
+          // An over-long first line: keep its start, skip the rest as it streams by.
+          this.skipping = {
+            line,
+            offset: base + pos,
+            reason: this.recordReason,
+            raw: input.toString('utf8', pos, pos + this.maxBytes),
+            bytes: input.length - pos,
+            trailingCrs: input.length - trimCr(input, pos, input.length),
+          };
+          pos = input.length;
+          break;
+        }
+        const lineEnd = newline === -1 ? input.length : newline;
+        const end = trimCr(input, pos, lineEnd);
+        rejects.push(this.reject(input, base, pos, end, line, line, this.recordReason));
+        this.nextLine++;
+        pos = lineEnd + 1;
+        continue;
+      }
       const end = this.recordEnd;
+      const lastLine = line + this.recordLines - 1;
       this.nextLine += this.recordLines;
       let reason = status === BAD ? this.recordReason : undefined;
       if (!reason && checkUtf8 && !isUtf8(input.subarray(pos, end))) reason = 'invalid UTF-8';
-      if (reason) {
-        rejects.push({ line, reason, raw: input.toString('utf8', pos, Math.min(end, pos + RAW_TEXT_LIMIT)) });
-      } else if (!this.emit) goodRecords++;
+      if (reason) rejects.push(this.reject(input, base, pos, end, line, lastLine, reason));
       else {
-        const need = end - pos + 22;
-        if (outPos + need > out.length) {
-          chunks.push(out.subarray(0, outPos));
-          out = Buffer.allocUnsafe(Math.max(need, Math.ceil(input.length * 0.25) + 1024));
-          outPos = 0;
-        }
-        outPos += writeDigits(out, outPos, line);
-        out[outPos++] = COMMA;
-        outPos += input.copy(out, outPos, pos, end);
-        out[outPos++] = LF;
         goodRecords++;
+        if (this.emit) {
+          const need = 2 * (end - pos) + 22;
+          if (outPos + need > out.length) {
+            chunks.push(out.subarray(0, outPos));
+            out = Buffer.allocUnsafe(Math.max(need, Math.ceil(input.length * 0.25) + 1024));
+            outPos = 0;
+          }
+          outPos += writeDigits(out, outPos, line);
+          out[outPos++] = COMMA;
+          if (this.recordRequote) outPos += writeReencoded(out, outPos, input, pos, end);
+          else outPos += input.copy(out, outPos, pos, end);
+          out[outPos++] = LF;
+        }
       }
       pos = this.recordNext;
     }
     if (outPos > 0) chunks.push(out.subarray(0, outPos));
-    this.carry = pos < input.length ? Buffer.from(input.subarray(pos)) : Buffer.alloc(0);
+    const rest = Math.min(pos, input.length);
+    this.carry = rest < input.length ? Buffer.from(input.subarray(rest)) : Buffer.alloc(0);
+    this.carryOffset = base + rest;
     return { chunks, goodRecords, rejects };
   }
 
+  private reject(
+    input: Buffer,
+    base: number,
+    start: number,
+    end: number,
+    line: number,
+    lastLine: number,
+    reason: string,
+  ): Reject {
+    const raw = input.toString('utf8', start, Math.min(end, start + this.maxBytes));
+    return { line, lastLine, offset: base + start, bytes: end - start, reason, raw };
+  }
+
+  /** Skips the rest of an over-long first line; returns where the next record starts. */
+  private skipRest(input: Buffer, final: boolean, rejects: Reject[]): number {
+    const skipping = this.skipping!;
+    const newline = input.indexOf(LF);
+    const lineEnd = newline === -1 ? input.length : newline;
+    const content = trimCr(input, 0, lineEnd);
+    skipping.bytes += lineEnd;
+    skipping.trailingCrs = content === 0 ? skipping.trailingCrs + lineEnd : lineEnd - content;
+    if (newline === -1 && !final) return input.length;
+    const { line, offset, reason, raw } = skipping;
+    const bytes = skipping.bytes - skipping.trailingCrs;
+    rejects.push({ line, lastLine: line, offset, bytes, reason, raw });
+    this.skipping = undefined;
+    this.nextLine++;
+    return lineEnd + 1;
+  }
+
+  private lineError(reason: string): RecordStatus {
+    this.recordReason = reason;
+    return LINE_ERROR;
+  }
+
   /**
-   * Reads one record starting at `start`: sets recordEnd (excluding the line terminator),
-   * recordNext (where the following record starts), recordLines (physical lines spanned) and, for
-   * a bad record, recordReason. The hot loop of ingest: no allocation per record.
+   * Reads one record starting at `start`: sets recordEnd, recordNext, recordLines, recordRequote
+   * and, for a bad record, recordReason. The hot loop of ingest: no allocation per record.
    */
   private checkRecord(buf: Buffer, start: number, final: boolean): RecordStatus {
     const length = buf.length;
+    const limit = start + this.maxBytes;
     let fields = 1;
     let lines = 1;
+    let requote = false;
     let i = start;
-    let broken = false;
-    let brokenField = 0;
-    while (i < length) {
+    for (;;) {
+      if (i >= length) {
+        if (!final) return INCOMPLETE;
+        return this.finish(start, i, i, lines, fields, requote);
+      }
       let byte = buf[i]!;
       if (byte === QUOTE) {
-        // Quoted field: runs to the next lone quote; "" is an escaped quote.
         i++;
         for (;;) {
-          if (i >= length) {
-            if (!final && i - start <= this.maxRecordBytes) return INCOMPLETE;
-            return this.unterminated(buf, start);
-          }
+          if (i >= length)
+            return final ? this.lineError('broken quoting: unterminated quoted field') : INCOMPLETE;
+          if (i > limit)
+            return this.lineError(`record longer than ${this.maxBytes} bytes (max_record_bytes)`);
           const b = buf[i]!;
           if (b === QUOTE) {
-            if (i + 1 < length && buf[i + 1] === QUOTE) {
-              i += 2;
-              continue;
-            }
             if (i + 1 >= length && !final) return INCOMPLETE;
-            i++;
-            break;
+            if (buf[i + 1] !== QUOTE) break;
+            i += 2;
+            continue;
           }
-          if (b === LF) {
-            lines++;
-            if (i - start > this.maxRecordBytes) return this.unterminated(buf, start);
-          }
+          if (b === LF && ++lines > this.maxLines)
+            return this.lineError(`record spans more than ${this.maxLines} lines (max_record_lines)`);
           i++;
         }
-        byte = i < length ? buf[i]! : LF;
-        if (byte !== COMMA && byte !== LF && byte !== CR && !broken) {
-          broken = true;
-          brokenField = fields;
+        i++;
+        // After the closing quote: a comma, or the line ending.
+        if (i >= length) {
+          if (!final) return INCOMPLETE;
+          return this.finish(start, i, i, lines, fields, requote);
         }
-        if (i >= length) break;
+        byte = buf[i]!;
+        if (byte === COMMA) {
+          fields++;
+          i++;
+          continue;
+        }
+        let j = i;
+        while (j < length && buf[j] === CR) j++;
+        if (j >= length && !final) return INCOMPLETE;
+        if (j >= length || buf[j] === LF) return this.finish(start, i, j, lines, fields, requote);
+        return this.lineError(
+          byte === CR
+            ? `broken quoting: carriage return after the closing quote of field ${fields}`
+            : `broken quoting: text after the closing quote of field ${fields}`,
+        );
       }
       // Unquoted bytes up to the end of the field.
+      const fieldStart = i;
       while (byte !== COMMA && byte !== LF) {
         if (++i >= length) break;
         byte = buf[i]!;
       }
-      if (i >= length) break;
-      if (byte === LF) {
-        const end = i > start && buf[i - 1] === CR ? i - 1 : i;
-        return this.finish(start, end, i + 1, lines, fields, broken, brokenField);
+      if (i >= length && !final) return INCOMPLETE;
+      const lastField = i >= length || byte === LF;
+      const fieldEnd = lastField ? trimCr(buf, fieldStart, i) : i;
+      if (this.nextCr < fieldStart) {
+        const at = buf.indexOf(CR, fieldStart);
+        this.nextCr = at === -1 ? Number.POSITIVE_INFINITY : at;
       }
+      if (this.nextCr < fieldEnd)
+        return this.lineError(`broken quoting: carriage return inside unquoted field ${fields}`);
+      if (!requote && needsQuoting(buf, fieldStart, fieldEnd)) requote = true;
+      if (lastField) return this.finish(start, fieldEnd, i, lines, fields, requote);
       fields++;
       i++;
     }
-    if (!final) return INCOMPLETE;
-    const end = i > start && buf[i - 1] === CR ? i - 1 : i;
-    return this.finish(start, end, i, lines, fields, broken, brokenField);
   }
 
+  /** `lineEnd` is the record's line feed (or the end of the file); `end` its content's end. */
   private finish(
     start: number,
     end: number,
-    next: number,
+    lineEnd: number,
     lines: number,
     fields: number,
-    broken: boolean,
-    brokenField: number,
+    requote: boolean,
   ): RecordStatus {
     this.recordEnd = end;
-    this.recordNext = next;
+    this.recordNext = lineEnd + 1;
     this.recordLines = lines;
-    if (broken) this.recordReason = `broken quoting: text after the closing quote of field ${brokenField}`;
-    else if (end === start) this.recordReason = 'empty line';
+    this.recordRequote = requote;
+    // The record's length counts everything before its line feed (or the end of the file).
+    if (lineEnd - start > this.maxBytes)
+      return this.lineError(`record longer than ${this.maxBytes} bytes (max_record_bytes)`);
+    if (end === start) this.recordReason = 'empty line';
     else if (fields !== this.expectedFields)
       this.recordReason = `expected ${this.expectedFields} fields, found ${fields}`;
     else return GOOD;
-    return BAD;
-  }
-
-  /** An opening quote that never closes: reject its first line only, and resume on the next line. */
-  private unterminated(buf: Buffer, start: number): RecordStatus {
-    const newline = buf.indexOf(LF, start);
-    this.recordNext = newline < 0 ? buf.length : newline + 1;
-    this.recordEnd =
-      newline < 0 ? buf.length : newline > start && buf[newline - 1] === CR ? newline - 1 : newline;
-    this.recordLines = 1;
-    this.recordReason = 'broken quoting: unterminated quoted field';
     return BAD;
   }
 }

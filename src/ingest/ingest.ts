@@ -3,6 +3,7 @@ import type { DemaConfig, SourceConfig } from '../config/dema-config.ts';
 import { DemaError } from '../errors.ts';
 import type { Reporter } from '../events.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
+import { DEFAULT_RECORD_LIMITS } from './csv-scanner.ts';
 import { resolveBudget } from './error-budget.ts';
 import { type LoadResult, loadSource } from './load-source.ts';
 import { openSource } from './open-source.ts';
@@ -60,6 +61,12 @@ export async function ingest(
           force: options.force,
           location,
           ...budget,
+          recordLimits: {
+            maxRecordLines:
+              source.max_record_lines ?? config.max_record_lines ?? DEFAULT_RECORD_LIMITS.maxRecordLines,
+            maxRecordBytes:
+              source.max_record_bytes ?? config.max_record_bytes ?? DEFAULT_RECORD_LIMITS.maxRecordBytes,
+          },
           ...(options.chunkBytes ? { chunkBytes: options.chunkBytes } : {}),
         },
         reporter,

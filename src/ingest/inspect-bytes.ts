@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { plainLines } from './plain-lines.ts';
 
 const LF = 0x0a;
 /** Longer lines are not checked for UTF-8 here (the carry would grow without bound): not proven. */
@@ -14,6 +15,10 @@ export interface ByteFacts {
   readonly endsWithLineFeed: boolean;
   /** Every line is valid UTF-8 (false also when a line was too long to check here). */
   readonly utf8: boolean;
+  /** Every line is one record chDB reads as dema's rule does (plain-lines.ts; checked only up to the first non-UTF-8 or over-long line, so meaningful only with utf8). */
+  readonly plain: boolean;
+  /** Bytes of the longest line, without its line feed. */
+  readonly longestLine: number;
 }
 
 /**
@@ -26,6 +31,9 @@ export class ByteInspector {
   private bytes = 0;
   private lineFeeds = 0;
   private utf8 = true;
+  private plain = true;
+  private lineStart = 0;
+  private longestLine = 0;
   private last = LF;
   private carry = Buffer.alloc(0);
 
@@ -33,9 +41,14 @@ export class ByteInspector {
   update(chunk: Buffer): void {
     if (chunk.length === 0) return;
     this.hash.update(chunk);
+    const offset = this.bytes;
     this.bytes += chunk.length;
     const first = chunk.indexOf(LF);
-    for (let at = first; at !== -1; at = chunk.indexOf(LF, at + 1)) this.lineFeeds++;
+    for (let at = first; at !== -1; at = chunk.indexOf(LF, at + 1)) {
+      this.lineFeeds++;
+      if (offset + at - this.lineStart > this.longestLine) this.longestLine = offset + at - this.lineStart;
+      this.lineStart = offset + at + 1;
+    }
     this.last = chunk[chunk.length - 1]!;
     if (!this.utf8) return;
     if (first === -1) {
@@ -44,9 +57,10 @@ export class ByteInspector {
       return;
     }
     const final = chunk.lastIndexOf(LF);
-    this.utf8 =
-      isUtf8(Buffer.concat([this.carry, chunk.subarray(0, first + 1)])) &&
-      isUtf8(chunk.subarray(first + 1, final + 1));
+    const firstLine = Buffer.concat([this.carry, chunk.subarray(0, first + 1)]);
+    const lines = chunk.subarray(first + 1, final + 1);
+    this.utf8 = isUtf8(firstLine) && isUtf8(lines);
+    this.plain = this.plain && plainLines(firstLine) && plainLines(lines);
     this.carry = Buffer.from(chunk.subarray(final + 1));
   }
 
@@ -57,6 +71,8 @@ export class ByteInspector {
       lineFeeds: this.lineFeeds,
       endsWithLineFeed: this.last === LF,
       utf8: this.utf8 && isUtf8(this.carry),
+      plain: this.plain && plainLines(this.carry),
+      longestLine: Math.max(this.longestLine, this.bytes - this.lineStart),
     };
   }
 }

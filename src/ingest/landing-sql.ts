@@ -98,7 +98,7 @@ export function createLedgerSql(database: string): string {
 export function createRejectsSql(database: string): string {
   return `CREATE TABLE IF NOT EXISTS ${qualified(database, REJECTS_TABLE)} (
   load_id String, source String, merchant String, source_file String, line UInt64, reason String, raw String,
-  rejected_at DateTime('UTC')
+  rejected_at DateTime('UTC'), last_line UInt64, byte_offset UInt64, byte_length UInt64
 ) ENGINE = MergeTree ORDER BY (source, merchant, load_id, line)`;
 }
 

@@ -7,12 +7,11 @@ import { killPoint } from '../kill-point.ts';
 import { qualified } from '../warehouse/sql.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import { countStaged, loadCleanFile } from './clean-file.ts';
-import { CsvRecordScanner, type Reject } from './csv-scanner.ts';
+import { CsvRecordScanner, DEFAULT_RECORD_LIMITS, type RecordLimits, type Reject } from './csv-scanner.ts';
 import { countExceeded, describeBudget, type ErrorBudget, overBudget } from './error-budget.ts';
 import {
   createLandingSql,
   createLedgerSql,
-  createRejectsSql,
   createStageSql,
   csvInsertSettings,
   type LandingSpec,
@@ -23,12 +22,14 @@ import { type LoadRecord, listLoads, newLoadRecord, writeLoadRecord } from './le
 import type { SourceFile } from './open-source.ts';
 import { publishLoad } from './publish.ts';
 import { checkHeader, readHeader } from './read-header.ts';
-import { writeRejects } from './rejects.ts';
+import { ensureRejectsTable, writeRejects } from './rejects.ts';
 
 export interface LoadOptions extends ErrorBudget {
   readonly force: boolean;
   readonly location: string;
   readonly chunkBytes?: number;
+  /** How far one record may reach (max_record_lines / max_record_bytes). */
+  readonly recordLimits?: RecordLimits;
 }
 
 export type LoadResult =
@@ -37,7 +38,7 @@ export type LoadResult =
 
 async function ensureTables(warehouse: Warehouse, spec: LandingSpec): Promise<void> {
   await warehouse.command(createLedgerSql(warehouse.database));
-  await warehouse.command(createRejectsSql(warehouse.database));
+  await ensureRejectsTable(warehouse);
   await warehouse.command(createLandingSql(spec));
   const existing = (await warehouse.listColumns(spec.database, spec.table)).map((column) => column.name);
   const wanted = [...spec.columns, ...METADATA_COLUMNS];
@@ -170,10 +171,14 @@ export async function loadSource(
       columns: source.columns,
       settings: csvInsertSettings(warehouse.capabilities),
       facts: file.archived,
+      limits: options.recordLimits ?? DEFAULT_RECORD_LIMITS,
     });
     if (direct !== undefined) good = direct;
     else {
-      const scanner = new CsvRecordScanner(source.columns.length, 2);
+      const scanner = new CsvRecordScanner(source.columns.length, 2, {
+        ...options.recordLimits,
+        firstOffset: header.dataOffset,
+      });
       let bytesDone = header.dataOffset;
       async function* scannedChunks(): AsyncGenerator<Buffer> {
         const stream = createReadStream(file.path, {

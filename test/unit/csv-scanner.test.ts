@@ -2,21 +2,43 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CsvRecordScanner, parseHeader, type ScanOutput } from '../../src/ingest/csv-scanner.ts';
 
-function scanAll(text: Buffer | string, fields: number, pieceSize?: number) {
-  const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text);
-  const scanner = new CsvRecordScanner(fields, 2, { maxRecordBytes: 64 });
+const LIMITS = { maxRecordBytes: 64, maxRecordLines: 3 };
+
+/** Scans `bytes` cut at the given positions (sorted, inside the buffer). */
+function scanCut(bytes: Buffer, fields: number, cuts: readonly number[]) {
+  const scanner = new CsvRecordScanner(fields, 2, { ...LIMITS, firstOffset: 10 });
   const outputs: ScanOutput[] = [];
-  const step = pieceSize ?? bytes.length;
-  for (let i = 0; i < bytes.length; i += step) outputs.push(scanner.push(bytes.subarray(i, i + step)));
+  let from = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    outputs.push(scanner.push(bytes.subarray(from, cut)));
+    from = cut;
+  }
   outputs.push(scanner.end());
   return {
     good: Buffer.concat(outputs.flatMap((o) => o.chunks)).toString(),
     count: outputs.reduce((n, o) => n + o.goodRecords, 0),
     rejects: outputs.flatMap((o) => o.rejects),
+    lines: scanner.linesScanned,
   };
 }
 
+function scanAll(text: Buffer | string, fields: number, pieceSize?: number) {
+  const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text);
+  const cuts: number[] = [];
+  if (pieceSize) for (let at = pieceSize; at < bytes.length; at += pieceSize) cuts.push(at);
+  return scanCut(bytes, fields, cuts);
+}
+
 const CLEAN = 'a,b,""\n"x, y","say ""hi""",3\n"multi\nline",q,r\n';
+
+/** Every kind of record and defect, to be cut everywhere. */
+const TRICKY = Buffer.concat([
+  Buffer.from(
+    'a,b,c\r\n\\N, x ,\t"q"\n"abc" ,x,y\n"open,1,2\nn,1,2\n\n"a\nb",1\nlo\rne,1,2\nok,2,3\r\r\n"m\r\nl",""""," "\n',
+  ),
+  Buffer.from([0x62, 0xff, 0x2c, 0x31, 0x2c, 0x32, 0x0a]),
+  Buffer.from(`${'x'.repeat(90)},1,2\n"${'y'.repeat(70)}",1,2\n27" monitor,1,2\nend,"x",z`),
+]);
 
 test('good records are re-emitted unchanged with their line number first', () => {
   const result = scanAll(CLEAN, 3);
@@ -25,43 +47,101 @@ test('good records are re-emitted unchanged with their line number first', () =>
   assert.equal(result.good, '2,a,b,""\n3,"x, y","say ""hi""",3\n4,"multi\nline",q,r\n');
 });
 
-test('the result does not depend on where chunks are cut', () => {
-  const whole = scanAll(CLEAN, 3);
-  for (const size of [1, 2, 3, 5, 7]) assert.deepEqual(scanAll(CLEAN, 3, size), whole, `piece size ${size}`);
+test('the result does not depend on where chunks are cut: every split position, every piece size', () => {
+  const whole = scanAll(TRICKY, 3);
+  for (let cut = 1; cut < TRICKY.length; cut++)
+    assert.deepEqual(scanCut(TRICKY, 3, [cut]), whole, `cut at ${cut}`);
+  for (let size = 1; size <= 9; size++)
+    assert.deepEqual(scanAll(TRICKY, 3, size), whole, `piece size ${size}`);
 });
 
-test('a last record without a newline and CRLF endings are handled', () => {
-  const result = scanAll('a,b,c\r\nd,e,f', 3);
-  assert.equal(result.good, '2,a,b,c\n3,d,e,f\n');
-});
-
-test('bad rows are rejected with their line and reason; good rows around them load', () => {
-  const input = Buffer.concat([
-    Buffer.from('ok,1,2\nmissing,1\ntoo,many,fields,here\n"x"y,1,2\n\n'),
-    Buffer.from([0x62, 0xff, 0x2c, 0x31, 0x2c, 0x32, 0x0a]),
-    Buffer.from('last,1,2\n'),
-  ]);
-  const result = scanAll(input, 3);
-  assert.equal(result.good, '2,ok,1,2\n8,last,1,2\n');
+test('every physical line belongs to exactly one good or rejected record', () => {
+  const result = scanAll(TRICKY, 3);
+  const starts = [...result.good.matchAll(/^(\d+),/gm)].map((m) => Number(m[1]));
+  const covered = new Map<number, string>();
+  for (const r of result.rejects)
+    for (let line = r.line; line <= r.lastLine; line++) covered.set(line, `reject ${r.line}`);
+  // A good record runs from its first line up to the line before the next record.
+  const firsts = [...starts, ...result.rejects.map((r) => r.line)].sort((a, b) => a - b);
+  for (const start of starts) {
+    const next = firsts.find((line) => line > start) ?? 2 + result.lines;
+    for (let line = start; line < next; line++) {
+      assert.ok(!covered.has(line), `line ${line} twice`);
+      covered.set(line, `good ${start}`);
+    }
+  }
   assert.deepEqual(
-    result.rejects.map((r) => [r.line, r.reason]),
+    [...covered.keys()].sort((a, b) => a - b),
+    Array.from({ length: result.lines }, (_, i) => i + 2),
+  );
+  assert.equal(result.lines, TRICKY.toString('latin1').split('\n').length);
+});
+
+test('the rule: which records load, and which lines each reject covers', () => {
+  const result = scanAll(TRICKY, 3);
+  assert.equal(
+    result.good,
     [
-      [3, 'expected 3 fields, found 2'],
-      [4, 'expected 3 fields, found 4'],
-      [5, 'broken quoting: text after the closing quote of field 1'],
-      [6, 'empty line'],
-      [7, 'invalid UTF-8'],
+      '2,a,b,c',
+      '3,"\\N"," x ","\t""q"""',
+      '6,n,1,2',
+      '11,ok,2,3',
+      '12,"m\r\nl",""""," "',
+      '17,27" monitor,1,2',
+      '18,end,"x",z',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    result.rejects.map((r) => [r.line, r.lastLine, r.reason]),
+    [
+      [4, 4, 'broken quoting: text after the closing quote of field 1'],
+      [5, 5, 'record spans more than 3 lines (max_record_lines)'],
+      [7, 7, 'empty line'],
+      [8, 9, 'expected 3 fields, found 2'],
+      [10, 10, 'broken quoting: carriage return inside unquoted field 1'],
+      [14, 14, 'invalid UTF-8'],
+      [15, 15, 'record longer than 64 bytes (max_record_bytes)'],
+      [16, 16, 'record longer than 64 bytes (max_record_bytes)'],
     ],
   );
-  assert.equal(result.rejects[0]?.raw, 'missing,1');
+  const multi = result.rejects[3]!;
+  assert.equal(multi.raw, '"a\nb",1');
+  assert.equal(TRICKY.toString('utf8', multi.offset - 10, multi.offset - 10 + multi.bytes), multi.raw);
 });
 
-test('an unterminated quote rejects one line and scanning resumes on the next', () => {
-  const long = 'x'.repeat(80);
-  const result = scanAll(`a,"open,${long}\nb,1,2\nc,3,4\n`, 3);
-  assert.equal(result.rejects[0]?.line, 2);
-  assert.equal(result.rejects[0]?.reason, 'broken quoting: unterminated quoted field');
-  assert.equal(result.good, '3,b,1,2\n4,c,3,4\n');
+test('an over-long line streamed in small pieces is one reject; the lines after it keep their numbers', () => {
+  const long = `"${'z'.repeat(1000)}\r\n`;
+  const input = `a,1,2\n${long}b,1,2\n"c\nd",1,2\n`;
+  for (const size of [1, 7, 64, 300, 5000]) {
+    const result = scanAll(input, 3, size);
+    assert.equal(result.good, '2,a,1,2\n4,b,1,2\n5,"c\nd",1,2\n', `piece size ${size}`);
+    assert.equal(result.rejects.length, 1);
+    const [reject] = result.rejects;
+    assert.deepEqual([reject!.line, reject!.lastLine, reject!.offset, reject!.bytes], [3, 3, 16, 1001]);
+    assert.equal(reject!.raw.length, 64);
+    assert.equal(result.lines, 5);
+  }
+});
+
+test('a stray quote costs one line, not the lines up to the next quote in the file', () => {
+  const lines = [
+    'ok,1,2',
+    'bad,"stray,1',
+    ...Array.from({ length: 20 }, (_, i) => `r${i},1,2`),
+    'x,27" tv,3',
+  ];
+  const result = scanAll(`${lines.join('\n')}\n`, 3);
+  assert.deepEqual(
+    result.rejects.map((r) => [r.line, r.lastLine]),
+    [[3, 3]],
+  );
+  assert.equal(result.count, lines.length - 1);
+});
+
+test('fields ClickHouse would misread unquoted are re-quoted; quoted fields are left alone', () => {
+  const result = scanAll('\\N,"\\N",\\N\\N\n a,b ,"c"\n\ta,x"y,\\N\r\n', 3);
+  assert.equal(result.good, '2,"\\N","\\N",\\N\\N\n3," a","b ","c"\n4,"\ta",x"y,"\\N"\n');
 });
 
 test('header names are split, unquoted, trimmed and stripped of a BOM', () => {

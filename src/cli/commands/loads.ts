@@ -68,15 +68,15 @@ export function registerLoads(
         return withWarehouse(
           global,
           async ({ warehouse }) => {
-            const rows = await listRejects(warehouse, flags.load, Number(flags.limit));
-            print(output, rows as unknown as Record<string, unknown>[], [
-              'source',
-              'source_file',
-              'line',
-              'reason',
-              'raw',
-              'load_id',
-            ]);
+            const rejects = await listRejects(warehouse, flags.load, Number(flags.limit));
+            // A record spanning lines shows its range; its bytes are at `offset+length` in the archived copy.
+            const rows = rejects.map((r) => ({
+              ...r,
+              lines: r.last_line > r.line ? `${r.line}-${r.last_line}` : String(r.line),
+              bytes: `${r.byte_offset}+${r.byte_length}`,
+              raw: output.json || r.raw.length <= 200 ? r.raw : `${r.raw.slice(0, 200)}…`,
+            }));
+            print(output, rows, ['source', 'source_file', 'lines', 'bytes', 'reason', 'raw', 'load_id']);
             return 0;
           },
           output.reporter,
