@@ -21,6 +21,7 @@ export async function connectWarehouse(target: TargetConfig): Promise<Warehouse>
         password: target.password,
         database: target.schema,
         requestTimeoutMs: target.request_timeout_ms,
+        ...(target.connect_timeout_ms ? { connectTimeoutMs: target.connect_timeout_ms } : {}),
         settings: target.settings,
       });
     }
