@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DemaError, type ErrorCode } from './errors.ts';
 
 /** What a filesystem failure means for the user, and what to do about it, by system error code. */
@@ -71,5 +73,21 @@ export function onPath<T>(code: ErrorCode, path: string, doing: string, work: ()
     return work();
   } catch (error) {
     throw fsError(code, error, path, doing);
+  }
+}
+
+/**
+ * `mkdir -p` whose failure names its real cause: Node's recursive mkdir reports some (a read-only
+ * file system) as ENOENT, so each missing level is made on its own.
+ */
+export function makeDirectories(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirectories(parent);
+  try {
+    mkdirSync(dir);
+  } catch (error) {
+    // Made meanwhile by another process: fine.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(dir).isDirectory()) throw error;
   }
 }

@@ -17,12 +17,18 @@ const merchantId = z
     `must match ${MERCHANT_PATTERN.source} (1-100 letters, digits, _ . -, starting with a letter or digit: it names a directory under archive_dir)`,
   );
 
+/** Source and table names also name directories and table files: kept short enough for any file system. */
+const pathIdentifier = identifier.max(
+  100,
+  'must be at most 100 characters (it names a directory or a table)',
+);
+
 const sourceSchema = z
   .object({
-    name: identifier,
+    name: pathIdentifier,
     location: z.string().min(1),
     format: z.literal('csv').default('csv'),
-    table: identifier,
+    table: pathIdentifier,
     columns: z.array(identifier).min(1),
     key: z.array(identifier).min(1),
     merchant: merchantId.default('default'),

@@ -1,19 +1,10 @@
-import {
-  constants,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  type Stats,
-  statSync,
-} from 'node:fs';
+import { constants, existsSync, readdirSync, renameSync, rmSync, type Stats, statSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { DemaError } from '../errors.ts';
 import type { Reporter } from '../events.ts';
-import { fsError, onPath } from '../fs-error.ts';
+import { fsError, makeDirectories, onPath } from '../fs-error.ts';
 import { downloadOnce, HTTP_DEFAULTS, RetryableError } from './http-download.ts';
 import { type ByteFacts, ByteInspector, inspectFile } from './inspect-bytes.ts';
 
@@ -116,7 +107,7 @@ function archiveName(location: string, source: string): string {
 export async function fetchToArchive(options: FetchOptions): Promise<ArchivedFile> {
   const { source, merchant, location, reporter } = options;
   const dir = sourceDir(options.archiveDir, merchant, source);
-  onPath('INGEST_ARCHIVE', dir, 'create the archive directory', () => mkdirSync(dir, { recursive: true }));
+  onPath('INGEST_ARCHIVE', dir, 'create the archive directory', () => makeDirectories(dir));
   const name = archiveName(location, source);
   const partial = join(dir, `.${process.pid}-${Date.now()}-${name}.part`);
   reporter.emit({ type: 'fetch.start', source, location });
