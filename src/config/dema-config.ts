@@ -22,15 +22,30 @@ const recordLimitKeys = {
     .optional(),
 };
 
+/** A merchant id names a directory under archive_dir and a landing-table partition. */
+export const MERCHANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+const merchantId = z
+  .string()
+  .regex(
+    MERCHANT_PATTERN,
+    `must match ${MERCHANT_PATTERN.source} (1-100 letters, digits, _ . -, starting with a letter or digit: it names a directory under archive_dir)`,
+  );
+
+/** Source and table names also name directories and table files: kept short enough for any file system. */
+const pathIdentifier = identifier.max(
+  100,
+  'must be at most 100 characters (it names a directory or a table)',
+);
+
 const sourceSchema = z
   .object({
-    name: identifier,
+    name: pathIdentifier,
     location: z.string().min(1),
     format: z.literal('csv').default('csv'),
-    table: identifier,
+    table: pathIdentifier,
     columns: z.array(identifier).min(1),
     key: z.array(identifier).min(1),
-    merchant: z.string().min(1).default('default'),
+    merchant: merchantId.default('default'),
     /** Rejected rows allowed per load (count); the load fails beyond it. */
     max_rejects: z.number().int().nonnegative().optional(),
     /** Rejected rows allowed per load as a share of rows read (0..1). */
@@ -62,11 +77,23 @@ const clickhouseTarget = z
     password: z.string().default(''),
     schema: identifier.default('default'),
     request_timeout_ms: z.number().int().positive().default(300_000),
+    /** A server that does not answer a ping within this long fails the connect (default 5000). */
+    connect_timeout_ms: z.number().int().positive().optional(),
     settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
   })
   .strict();
 
 export const targetSchema = z.discriminatedUnion('type', [chdbTarget, clickhouseTarget]);
+
+/** HTTP downloads: how long to wait, and how often to retry what a retry can fix. */
+const fetchSchema = z
+  .object({
+    connect_timeout_ms: z.number().int().positive().default(5_000),
+    idle_timeout_ms: z.number().int().positive().default(15_000),
+    retries: z.number().int().nonnegative().max(20).default(3),
+    max_redirects: z.number().int().nonnegative().max(20).default(5),
+  })
+  .strict();
 
 const configSchema = z
   .object({
@@ -79,6 +106,7 @@ const configSchema = z
     max_reject_ratio: z.number().min(0).max(1).optional(),
     ...recordLimitKeys,
     sources: z.array(sourceSchema).default([]),
+    fetch: fetchSchema.prefault({}),
   })
   .strict();
 

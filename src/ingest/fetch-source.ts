@@ -1,20 +1,11 @@
-import {
-  constants,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  type Stats,
-  statSync,
-} from 'node:fs';
+import { constants, existsSync, readdirSync, renameSync, rmSync, type Stats, statSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { DemaError, errorMessage } from '../errors.ts';
+import { basename, join, relative, resolve } from 'node:path';
+import { Transform } from 'node:stream';
+import { DemaError } from '../errors.ts';
 import type { Reporter } from '../events.ts';
+import { fsError, makeDirectories, onPath } from '../fs-error.ts';
+import { downloadOnce, HTTP_DEFAULTS, RetryableError } from './http-download.ts';
 import { type ByteFacts, ByteInspector, inspectFile } from './inspect-bytes.ts';
 
 /** An archived copy, with what one pass over its bytes found (sha256, line feeds, UTF-8). */
@@ -28,13 +19,15 @@ export interface FetchOptions {
   readonly location: string;
   readonly archiveDir: string;
   readonly reporter: Reporter;
+  /** HTTP attempts in all (the first and its retries). */
   readonly maxAttempts?: number;
   readonly baseDelayMs?: number;
+  /** Fail an HTTP attempt whose connection is not up within this long. */
+  readonly connectTimeoutMs?: number;
   /** Abort an HTTP transfer that sends nothing for this long. */
   readonly idleTimeoutMs?: number;
+  readonly maxRedirects?: number;
 }
-
-class RetryableError extends Error {}
 
 export function isHttp(location: string): boolean {
   return /^https?:\/\//i.test(location);
@@ -46,7 +39,9 @@ export function localPath(location: string): string {
 
 /** The file's stat, or a clear error when there is no file at `path`. */
 export function statSource(path: string, source: string): Stats {
-  const stat = statSync(path, { throwIfNoEntry: false });
+  const stat = onPath('INGEST_FETCH', path, `read source "${source}" at`, () =>
+    statSync(path, { throwIfNoEntry: false }),
+  );
   if (!stat?.isFile())
     throw new DemaError('INGEST_FETCH', `Source "${source}": no file at ${path}.`, {
       hint: 'Check the location in dema.yml, or pass --location SOURCE=PATH.',
@@ -64,80 +59,44 @@ function stamp(date: Date): string {
 const PROGRESS_EVERY_BYTES = 4 << 20;
 
 /** Passes bytes through while inspecting (hashing, counting) them; reports progress every 4 MB. */
-function inspecting(
-  inspector: ByteInspector,
-  counter: { bytes: number },
-  onProgress: (bytesDone: number) => void,
-): Transform {
+function inspecting(inspector: ByteInspector, onProgress: (bytesDone: number) => void): Transform {
   let reported = 0;
+  let bytes = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       inspector.update(chunk);
-      counter.bytes += chunk.length;
-      if (counter.bytes - reported >= PROGRESS_EVERY_BYTES) {
-        reported = counter.bytes;
-        onProgress(counter.bytes);
+      bytes += chunk.length;
+      if (bytes - reported >= PROGRESS_EVERY_BYTES) {
+        reported = bytes;
+        onProgress(bytes);
       }
       done(null, chunk);
     },
   });
 }
 
-async function downloadOnce(
-  url: string,
-  target: string,
-  idleTimeoutMs: number,
-  inspector: ByteInspector,
-  onProgress: (bytesDone: number, bytesTotal: number) => void,
-) {
-  const controller = new AbortController();
-  let idle = setTimeout(
-    () => controller.abort(new RetryableError('no data received for too long')),
-    idleTimeoutMs,
-  );
-  const resetIdle = () => {
-    clearTimeout(idle);
-    idle = setTimeout(
-      () => controller.abort(new RetryableError('no data received for too long')),
-      idleTimeoutMs,
+/** The archive directory of a merchant's source; ids that would leave `archiveDir` are refused. */
+function sourceDir(archiveDir: string, merchant: string, source: string): string {
+  const root = resolve(archiveDir);
+  const dir = resolve(root, merchant, source);
+  const inside = relative(root, dir);
+  if (inside.startsWith('..') || resolve(root, inside) !== dir || inside.split(/[\\/]/).length !== 2)
+    throw new DemaError(
+      'CONFIG_INVALID',
+      `Merchant "${merchant}" / source "${source}" would place the archive outside ${root}.`,
+      { hint: 'Merchant and source names are single path names: letters, digits, _ . - (see dema.yml).' },
     );
-  };
-  try {
-    let response: Response;
-    try {
-      response = await fetch(url, { signal: controller.signal, redirect: 'follow' });
-    } catch (error) {
-      throw new RetryableError(`connection failed: ${errorMessage((error as Error).cause ?? error)}`);
-    }
-    if (response.status >= 500 || response.status === 429 || response.status === 408)
-      throw new RetryableError(`HTTP ${response.status} ${response.statusText}`);
-    if (!response.ok || !response.body)
-      throw new DemaError(
-        'INGEST_FETCH',
-        `GET ${url} answered HTTP ${response.status} ${response.statusText}.`,
-        {
-          hint: 'Check the URL (or override it with --location SOURCE=URL_OR_PATH).',
-        },
-      );
-    const expected = Number(response.headers.get('content-length') ?? Number.NaN);
-    const counter = { bytes: 0 };
-    const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
-    body.on('data', resetIdle);
-    try {
-      await pipeline(
-        body,
-        inspecting(inspector, counter, (done) => onProgress(done, Number.isFinite(expected) ? expected : 0)),
-        createWriteStream(target),
-      );
-    } catch (error) {
-      throw new RetryableError(`transfer broke after ${counter.bytes} bytes: ${errorMessage(error)}`);
-    }
-    if (Number.isFinite(expected) && counter.bytes !== expected)
-      throw new RetryableError(`transfer ended after ${counter.bytes} of ${expected} bytes`);
-    return counter.bytes;
-  } finally {
-    clearTimeout(idle);
-  }
+  return dir;
+}
+
+/** The archived copy's name: the source file's own name, reduced to characters safe in any path. */
+function archiveName(location: string, source: string): string {
+  const raw = basename(isHttp(location) ? new URL(location).pathname : location);
+  const safe = raw
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .replace(/^\.+/, '')
+    .slice(-100);
+  return safe || `${source}.csv`;
 }
 
 /**
@@ -147,25 +106,30 @@ async function downloadOnce(
  */
 export async function fetchToArchive(options: FetchOptions): Promise<ArchivedFile> {
   const { source, merchant, location, reporter } = options;
-  const dir = resolve(options.archiveDir, merchant, source);
-  mkdirSync(dir, { recursive: true });
-  const name = basename(isHttp(location) ? new URL(location).pathname : location) || `${source}.csv`;
+  const dir = sourceDir(options.archiveDir, merchant, source);
+  onPath('INGEST_ARCHIVE', dir, 'create the archive directory', () => makeDirectories(dir));
+  const name = archiveName(location, source);
   const partial = join(dir, `.${process.pid}-${Date.now()}-${name}.part`);
   reporter.emit({ type: 'fetch.start', source, location });
   let facts: ByteFacts;
   try {
     if (isHttp(location)) {
-      const maxAttempts = options.maxAttempts ?? 5;
+      const maxAttempts = options.maxAttempts ?? 4;
+      const limits = {
+        connectTimeoutMs: options.connectTimeoutMs ?? HTTP_DEFAULTS.connectTimeoutMs,
+        idleTimeoutMs: options.idleTimeoutMs ?? HTTP_DEFAULTS.idleTimeoutMs,
+        maxRedirects: options.maxRedirects ?? HTTP_DEFAULTS.maxRedirects,
+      };
       for (let attempt = 1; ; attempt++) {
         const inspector = new ByteInspector();
         try {
           await downloadOnce(
             location,
             partial,
-            options.idleTimeoutMs ?? 30_000,
-            inspector,
-            (bytesDone, bytesTotal) =>
-              reporter.emit({ type: 'fetch.progress', source, bytesDone, bytesTotal }),
+            limits,
+            inspecting(inspector, (bytesDone) =>
+              reporter.emit({ type: 'fetch.progress', source, bytesDone, bytesTotal: 0 }),
+            ),
           );
           facts = inspector.digest();
           break;
@@ -188,7 +152,11 @@ export async function fetchToArchive(options: FetchOptions): Promise<ArchivedFil
       // The kernel copies (copy_file_range; a reflink where the filesystem has them), then the
       // archived copy — what is kept — is inspected from the page cache.
       const { size } = statSource(path, source);
-      await copyFile(path, partial, constants.COPYFILE_FICLONE);
+      try {
+        await copyFile(path, partial, constants.COPYFILE_FICLONE);
+      } catch (error) {
+        throw fsError('INGEST_ARCHIVE', error, partial, `copy ${path} to the archive as`);
+      }
       facts = await inspectFile(partial, (bytesDone) =>
         reporter.emit({ type: 'fetch.progress', source, bytesDone, bytesTotal: size }),
       );
@@ -206,10 +174,14 @@ export async function fetchToArchive(options: FetchOptions): Promise<ArchivedFil
     let final = join(dir, `${stamp(new Date())}-${sha256.slice(0, 12)}-${name}`);
     for (let n = 2; existsSync(final); n++)
       final = join(dir, `${stamp(new Date())}-${sha256.slice(0, 12)}-${n}-${name}`);
-    renameSync(partial, final);
+    onPath('INGEST_ARCHIVE', final, 'publish the archived copy as', () => renameSync(partial, final));
     reporter.emit({ type: 'fetch.done', source, path: final, sha256, bytes });
     return { ...facts, path: final };
   } finally {
-    rmSync(partial, { force: true });
+    try {
+      rmSync(partial, { force: true });
+    } catch {
+      // Nothing was written (e.g. the directory is gone or read-only): nothing to remove.
+    }
   }
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { DemaConfig, SourceConfig } from '../config/dema-config.ts';
 import { DemaError } from '../errors.ts';
 import type { Reporter } from '../events.ts';
+import { fsError } from '../fs-error.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import { DEFAULT_RECORD_LIMITS } from './csv-scanner.ts';
 import { resolveBudget } from './error-budget.ts';
@@ -15,7 +16,13 @@ export interface IngestOptions {
   readonly locations: Readonly<Record<string, string>>;
   readonly force: boolean;
   readonly chunkBytes?: number;
-  readonly fetch?: { maxAttempts?: number; baseDelayMs?: number; idleTimeoutMs?: number };
+  /** Overrides of dema.yml's `fetch` settings (tests shorten the waits). */
+  readonly fetch?: {
+    maxAttempts?: number;
+    baseDelayMs?: number;
+    connectTimeoutMs?: number;
+    idleTimeoutMs?: number;
+  };
 }
 
 export type SourceOutcome =
@@ -31,6 +38,15 @@ function selectSources(config: DemaConfig, options: IngestOptions): SourceConfig
       });
   }
   return config.sources.filter((source) => options.only.length === 0 || options.only.includes(source.name));
+}
+
+/** A source's failure as a coded error; a filesystem error the user can cause is one too. */
+function asSourceError(error: unknown): DemaError {
+  if (error instanceof DemaError) return error;
+  const path = (error as NodeJS.ErrnoException | undefined)?.path;
+  const coded = path === undefined ? error : fsError('INGEST_ARCHIVE', error, path, 'write');
+  if (coded instanceof DemaError) return coded;
+  throw error;
 }
 
 /** Fetches and loads each selected source; one source failing does not stop the others. */
@@ -51,6 +67,10 @@ export async function ingest(
         location,
         archiveDir: resolve(config.root, config.archive_dir),
         reporter,
+        maxAttempts: config.fetch.retries + 1,
+        connectTimeoutMs: config.fetch.connect_timeout_ms,
+        idleTimeoutMs: config.fetch.idle_timeout_ms,
+        maxRedirects: config.fetch.max_redirects,
         ...options.fetch,
       });
       const loading = loadSource(
@@ -75,8 +95,7 @@ export async function ingest(
       await Promise.allSettled([loading, file.archived]);
       outcomes.push(await loading);
     } catch (error) {
-      if (!(error instanceof DemaError)) throw error;
-      outcomes.push({ status: 'failed', source: source.name, error });
+      outcomes.push({ status: 'failed', source: source.name, error: asSourceError(error) });
     }
   }
   return outcomes;

@@ -30,6 +30,7 @@ export async function connectWarehouse(
         password: target.password,
         database: target.schema,
         requestTimeoutMs: target.request_timeout_ms,
+        ...(target.connect_timeout_ms ? { connectTimeoutMs: target.connect_timeout_ms } : {}),
         settings: target.settings,
         ...(options.lock ? { lockWaitMs: options.lock.waitMs } : {}),
       });

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants, createWriteStream, rmSync } from 'node:fs';
+import { constants, createWriteStream, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DemaError } from '../../errors.ts';
+import { fsError } from '../../fs-error.ts';
 import { type Capabilities, capabilitiesFor } from '../capabilities.ts';
 import { toWarehouseError } from '../clickhouse-error.ts';
 import { listColumns, listTables } from '../introspection.ts';
@@ -32,6 +33,29 @@ export interface EmbeddedOptions {
   readonly settings?: Settings;
   /** How long to wait for another process to release the store (default: not at all). */
   readonly lockWaitMs?: number;
+}
+
+/** Characters file() expands as a glob; ClickHouse has no way to escape them (checked on chDB 26.7). */
+const GLOB_CHARACTERS = /[*?{}[\]]/;
+
+/**
+ * A private directory for the files and pipes handed to file(), whose path holds no glob character.
+ * Returns it with its removal.
+ */
+function privateDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'dema-'));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  if (GLOB_CHARACTERS.test(dir)) {
+    remove();
+    throw new DemaError(
+      'WAREHOUSE_STORE',
+      `The temporary directory ${tmpdir()} has a glob character (* ? { } [ ]) in its path.`,
+      {
+        hint: 'ClickHouse would read it as a pattern: set TMPDIR to a directory without those characters.',
+      },
+    );
+  }
+  return { dir, remove };
 }
 
 function parseJsonLines<Row>(text: string): Row[] {
@@ -75,7 +99,12 @@ export class ChdbWarehouse implements Warehouse {
     const directory = resolve(options.path);
     const waitMs = options.lockWaitMs ?? 0;
     const started = Date.now();
-    const release = await acquireStoreLock(directory, waitMs);
+    let release: () => void;
+    try {
+      release = await acquireStoreLock(directory, waitMs);
+    } catch (error) {
+      throw fsError('WAREHOUSE_STORE', error, directory, 'open the embedded warehouse at');
+    }
     let session: ChdbSession;
     for (;;) {
       try {
@@ -162,8 +191,14 @@ export class ChdbWarehouse implements Warehouse {
   async insertBytes(insert: ByteInsert): Promise<StatementStats> {
     const database = insert.database ?? this.database;
     const structure = await this.structureOf(database, insert.table, insert.columns);
-    const fifo = join(tmpdir(), `dema-${process.pid}-${randomBytes(6).toString('hex')}.fifo`);
-    execFileSync('mkfifo', ['-m', '600', fifo]);
+    const scratch = privateDir();
+    const fifo = join(scratch.dir, `${randomBytes(6).toString('hex')}.fifo`);
+    try {
+      execFileSync('mkfifo', ['-m', '600', fifo]);
+    } catch (error) {
+      scratch.remove();
+      throw error;
+    }
     const sql = `INSERT INTO ${qualified(database, insert.table)} (${insert.columns.map(quoteIdent).join(', ')}) SELECT * FROM file(${quoteString(fifo)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause({ ...insert.settings, storage_file_read_method: 'read' })}`;
     const started = performance.now();
     const writer = createWriteStream(fifo);
@@ -195,7 +230,7 @@ export class ChdbWarehouse implements Warehouse {
     } finally {
       writer.destroy();
       await running;
-      rmSync(fifo, { force: true });
+      scratch.remove();
     }
     if (failed) throw failed;
     return { rowsRead: 0, bytesRead: 0, rowsWritten: 0, elapsedMs: performance.now() - started };
@@ -215,9 +250,18 @@ export class ChdbWarehouse implements Warehouse {
     const target = [insert.rowNumberColumn, ...insert.columns].map(quoteIdent).join(', ');
     // _row_number is the record's index as the format reader counts it, whatever order the insert
     // threads take blocks in; parallel parsing is off because with it chDB 26.7 skips numbers.
-    const sql = `INSERT INTO ${qualified(database, insert.table)} (${target}) SELECT _row_number + ${Math.trunc(insert.firstRowNumber)}, * FROM file(${quoteString(insert.path)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause({ ...insert.settings, input_format_parallel_parsing: 0 })}`;
+    // file() reads its path as a glob pattern, with no escape: `a{b}.csv` would load `ab.csv`. The
+    // engine reads the file through a symbolic link with a plain name instead, so a path is literal.
+    const scratch = privateDir();
+    const literal = join(scratch.dir, 'source');
+    const sql = `INSERT INTO ${qualified(database, insert.table)} (${target}) SELECT _row_number + ${Math.trunc(insert.firstRowNumber)}, * FROM file(${quoteString(literal)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause({ ...insert.settings, input_format_parallel_parsing: 0 })}`;
     const started = performance.now();
-    await this.run(sql, 'TSV');
+    try {
+      symlinkSync(resolve(insert.path), literal);
+      await this.run(sql, 'TSV');
+    } finally {
+      scratch.remove();
+    }
     return { rowsRead: 0, bytesRead: 0, rowsWritten: 0, elapsedMs: performance.now() - started };
   }
 

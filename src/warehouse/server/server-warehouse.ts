@@ -15,6 +15,7 @@ import type {
   TableInfo,
   Warehouse,
 } from '../warehouse.ts';
+import { pingServer } from './ping.ts';
 import { acquireServerLock, type ServerLock } from './server-lock.ts';
 
 const SYNC_QUERY_SCRIPT = `
@@ -42,6 +43,8 @@ export interface ServerOptions {
   readonly password: string;
   readonly database: string;
   readonly requestTimeoutMs: number;
+  /** How long a ping may take before the connect fails (default 5000). */
+  readonly connectTimeoutMs?: number;
   readonly settings: Settings;
   /** Take the warehouse lock (server-lock.ts), waiting this long for it; undefined: no lock. */
   readonly lockWaitMs?: number;
@@ -102,6 +105,7 @@ export class ServerWarehouse implements Warehouse {
 
   static async connect(options: ServerOptions): Promise<ServerWarehouse> {
     const url = `${options.secure ? 'https' : 'http'}://${options.host}:${options.port}`;
+    await pingServer(url, options.connectTimeoutMs ?? 5_000);
     const makeClient = (database: string) =>
       createClient({
         url,
