@@ -8,7 +8,8 @@ import { type Measurement, measure } from './measure.ts';
 
 /**
  * `dema build` of the dema project on N order lines, beside the same final SQL (every statement the
- * build ran, in order) executed directly in chDB; then an incremental build after appending 1% new lines.
+ * build ran, in order) executed directly in chDB; then an incremental build after appending 1% new lines,
+ * and one after appending +100% beside `--full-refresh` of the same data.
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -24,6 +25,23 @@ export interface BuildFigures {
   /** Models only (`dema run`): after another 1% append, and then with --full-refresh. */
   readonly runIncremental: Measurement;
   readonly runFull: Measurement;
+  /** `dema build` after appending as many new lines as the data had (+100%), then `--full-refresh` of the same data. */
+  readonly largeBatch: Measurement;
+  readonly largeBatchRefresh: Measurement;
+  /** The slowest nodes of each of those two builds (run_results.json), to see where the time goes. */
+  readonly largeBatchNodes: string;
+  readonly largeBatchRefreshNodes: string;
+}
+
+function slowestNodes(projectDir: string, count = 5): string {
+  const results = JSON.parse(readFileSync(join(projectDir, 'target/run_results.json'), 'utf8')) as {
+    results: { unique_id: string; execution_time: number }[];
+  };
+  return [...results.results]
+    .sort((a, b) => b.execution_time - a.execution_time)
+    .slice(0, count)
+    .map((r) => `${r.unique_id.split('.').at(-1)} ${r.execution_time.toFixed(2)}s`)
+    .join(', ');
 }
 
 // Runs the statements of a build, in order, in one chDB session: the engine's own path.
@@ -153,6 +171,12 @@ export async function benchBuild(dataDir: string, lines: number, work: string): 
   await ingest(appendLines(dataDir, appended, 'b'));
   const runIncremental = await dema('run');
   const runFull = await dema('run', '--full-refresh');
+  // A large batch: the incremental build must not be slower than rebuilding everything.
+  await ingest(appendLines(dataDir, lines, 'c'));
+  const largeBatch = await dema('build');
+  const largeBatchNodes = slowestNodes(projectDir);
+  const largeBatchRefresh = await dema('build', '--full-refresh');
+  const largeBatchRefreshNodes = slowestNodes(projectDir);
   rmSync(snapshot, { recursive: true, force: true });
   return {
     lines,
@@ -163,5 +187,9 @@ export async function benchBuild(dataDir: string, lines: number, work: string): 
     appended,
     runIncremental,
     runFull,
+    largeBatch,
+    largeBatchRefresh,
+    largeBatchNodes,
+    largeBatchRefreshNodes,
   };
 }

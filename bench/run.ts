@@ -144,7 +144,23 @@ if (only.includes('build')) {
           `${((b.runIncremental.seconds / b.runFull.seconds) * 100).toFixed(1)}% of full run`,
           '',
         ],
+        [
+          `dema build after appending ${b.lines.toLocaleString('en-US')} lines (+100%)`,
+          b.largeBatch.seconds.toFixed(2),
+          Math.round(b.largeBatch.peakRssMb).toLocaleString('en-US'),
+          `${(b.largeBatch.seconds / b.largeBatchRefresh.seconds).toFixed(2)}× full refresh`,
+          '≤ 1.0×',
+        ],
+        [
+          'dema build --full-refresh of the same data',
+          b.largeBatchRefresh.seconds.toFixed(2),
+          Math.round(b.largeBatchRefresh.peakRssMb).toLocaleString('en-US'),
+          '',
+          '',
+        ],
       ],
     ),
   );
+  console.log(`\nslowest nodes, build after +100%: ${b.largeBatchNodes}`);
+  console.log(`slowest nodes, build --full-refresh: ${b.largeBatchRefreshNodes}`);
 }

@@ -30,7 +30,8 @@ export type ErrorCode =
   | 'REF_NOT_FOUND'
   | 'PROFILE_INVALID'
   | 'EXEC_MODEL'
-  | 'USAGE';
+  | 'USAGE'
+  | 'INTERRUPTED';
 
 export class DemaError extends Error {
   readonly code: ErrorCode;

@@ -2,18 +2,22 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   appendInsert,
+  copyRows,
+  createLike,
   createTableAs,
   createView,
-  deleteInsert,
   diffColumns,
+  inPartitions,
   legacyRebuild,
+  movePartitions,
+  partitionsWhere,
   placeLimit,
-  replacePartitions,
+  replacedRows,
   schemaChangeStatements,
   swapIntoPlace,
   testWrapper,
 } from '../../src/dbt/materialize/ddl.ts';
-import { helperName } from '../../src/dbt/materialize/materialize.ts';
+import { helperName, isHelper, publishWhole } from '../../src/dbt/materialize/publish.ts';
 
 /** Golden SQL for every materialization × config (dbt-semantics.md §7). */
 
@@ -120,19 +124,59 @@ SETTINGS max_threads = 1
 select 1, 2`,
   ],
   [
-    'incremental delete+insert with incremental_predicates',
+    'incremental delete+insert: the replaced rows, with incremental_predicates',
+    () => replacedRows(newData, 'id, ts', { incremental_predicates: ["ts > '2023-01-01'"] }),
+    `(id, ts) in (select id, ts from \`dema\`.\`orders__dbt_new_data_abc\`)
+  and (ts > '2023-01-01')`,
+  ],
+  [
+    'incremental: the partitions holding replaced rows',
+    () => partitionsWhere(target, '(id) in (select id from `dema`.`n`)'),
+    `select distinct _partition_id as partition_id from \`dema\`.\`orders\`
+where (id) in (select id from \`dema\`.\`n\`)`,
+  ],
+  [
+    'incremental: the kept rows of the touched partitions into the helper, with query_settings',
     () =>
-      deleteInsert(target, newData, 'id, ts', ['id', 'ts', 'v'], {
-        incremental_predicates: ["ts > '2023-01-01'"],
+      copyRows(intermediate, target, ['id', 'v'], `${inPartitions(['202301', '202302'])}\n  and not (x)`, {
+        query_settings: { max_threads: 2 },
       }),
-    {
-      matching: `select count() as n from \`dema\`.\`orders\` where (id, ts) in (select id, ts from \`dema\`.\`orders__dbt_new_data_abc\`)
-  and (ts > '2023-01-01')`,
-      delete: `delete from \`dema\`.\`orders\` where (id, ts) in (select id, ts from \`dema\`.\`orders__dbt_new_data_abc\`)
-  and (ts > '2023-01-01')`,
-      insert: `insert into \`dema\`.\`orders\` (\`id\`, \`ts\`, \`v\`)
-select \`id\`, \`ts\`, \`v\` from \`dema\`.\`orders__dbt_new_data_abc\``,
-    },
+    `insert into \`dema\`.\`orders__dbt_tmp_abc\` (\`id\`, \`v\`)
+select \`id\`, \`v\` from \`dema\`.\`orders\`
+where _partition_id in ('202301', '202302')
+  and not (x)
+SETTINGS max_threads = 2`,
+  ],
+  [
+    'incremental: a helper shaped like the live table',
+    () => createLike(intermediate, target),
+    'create table `dema`.`orders__dbt_tmp_abc` as `dema`.`orders`',
+  ],
+  [
+    'publish: first build renames the complete helper into place',
+    () => publishWhole(target, intermediate, backup, 'absent', { exchange: true }),
+    ['rename table `dema`.`orders__dbt_tmp_abc` to `dema`.`orders`'],
+  ],
+  [
+    'publish: a view is replaced by the complete helper',
+    () => publishWhole(target, intermediate, backup, 'view', { exchange: true }),
+    ['drop view if exists `dema`.`orders`', 'rename table `dema`.`orders__dbt_tmp_abc` to `dema`.`orders`'],
+  ],
+  [
+    'publish: a live table is swapped (EXCHANGE where the engine has it)',
+    () => publishWhole(target, intermediate, backup, 'table', { exchange: true }),
+    [
+      'exchange tables `dema`.`orders__dbt_tmp_abc` and `dema`.`orders`',
+      'drop table if exists `dema`.`orders__dbt_tmp_abc`',
+    ],
+  ],
+  [
+    'publish: partitions attached (append, delete+insert of new keys only)',
+    () => movePartitions(target, intermediate, ['all'], 'attach'),
+    [
+      `alter table \`dema\`.\`orders\`
+  attach partition id 'all' from \`dema\`.\`orders__dbt_tmp_abc\``,
+    ],
   ],
   [
     'incremental legacy: rebuild beside the table',
@@ -147,8 +191,8 @@ select \`id\`, \`v\`, \`extra\` from \`dema\`.\`orders__dbt_new_data_abc\``,
     ],
   ],
   [
-    'incremental insert_overwrite: replace the partitions produced',
-    () => replacePartitions(target, newData, ['202301', '202302']),
+    'publish: partitions replaced (insert_overwrite, delete+insert)',
+    () => movePartitions(target, newData, ['202301', '202302'], 'replace'),
     [
       `alter table \`dema\`.\`orders\`
   replace partition id '202301' from \`dema\`.\`orders__dbt_new_data_abc\`,
@@ -219,11 +263,21 @@ test('test limit goes before -- end_of_sql when the test ends in SETTINGS, else 
   assert.throws(() => placeLimit('select 1 settings max_threads = 1', 3), { code: 'EXEC_MODEL' });
 });
 
-test('helper tables are named per invocation', () => {
-  assert.equal(
-    helperName('orders', 'tmp', '0a1b2c3d-4e5f-6789-abcd-ef0123456789'),
-    'orders__dbt_tmp_0a1b2c3d4e5f',
-  );
+test('helper tables are named per invocation, and recognised by name', () => {
+  const id = '0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+  assert.equal(helperName('orders', 'tmp', id), 'orders__dbt_tmp_0a1b2c3d4e5f');
+  for (const role of ['tmp', 'backup', 'new_data'] as const) {
+    assert.ok(isHelper(helperName('orders', role, id)));
+    assert.ok(isHelper(helperName('orders', role, id), id));
+    assert.ok(!isHelper(helperName('orders', role, id), 'ffffffff-4e5f-6789-abcd-ef0123456789'));
+  }
+  for (const name of [
+    'orders',
+    'orders__dbt_tmp',
+    'orders__dbt_tmp_0A1B2C3D4E5F',
+    'x__dbt_other_0a1b2c3d4e5f',
+  ])
+    assert.ok(!isHelper(name), name);
 });
 
 test("a test's trailing SETTINGS (after -- end_of_sql) moves to the wrapper", () => {

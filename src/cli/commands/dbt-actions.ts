@@ -104,6 +104,7 @@ export async function runDbtCommand(
   if (!Number.isInteger(threads) || threads < 1)
     throw new DemaError('USAGE', `--threads ${flags.threads} is not a positive whole number.`);
   warnUnmatched(parsed, flags, output);
+  const interrupt = interruptOnSignals(output);
   const result = await executeRun(parsed, warehouse, {
     command,
     select: [...(flags.select ?? []), ...(flags.models ?? [])],
@@ -114,7 +115,8 @@ export async function runDbtCommand(
     storeFailures: flags.storeFailures === true,
     invocationId,
     reporter: output.reporter,
-  });
+    signal: interrupt.signal,
+  }).finally(interrupt.release);
   writeArtifacts({
     parsed,
     invocationId,
@@ -132,7 +134,35 @@ export async function runDbtCommand(
       invocation_command: `dema ${process.argv.slice(2).join(' ')}`,
     },
   });
+  // As a shell reports a process stopped by a signal: 128 + its number (130 SIGINT, 143 SIGTERM).
+  if (result.interrupted) return interrupt.signal.reason === 'SIGTERM' ? 143 : 130;
   return exitCodeFor(result.summary);
+}
+
+/**
+ * SIGINT / SIGTERM during a run: the first asks the run to stop (it finishes the statement in
+ * flight, drops its helper tables and reports); a second one exits at once.
+ */
+function interruptOnSignals(output: Output): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(name === 'SIGTERM' ? 143 : 130);
+    output.reporter.emit({
+      type: 'log',
+      level: 'warn',
+      message: `${name}: stopping after the statement in flight, then dropping this run's helper tables (again to quit at once).`,
+    });
+    controller.abort(name);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 export async function runCommandAction(

@@ -93,7 +93,7 @@ export function createView(
 export const dropTable = (table: TableRef) => `drop table if exists ${rel(table)}`;
 export const dropView = (table: TableRef) => `drop view if exists ${rel(table)}`;
 
-/** Puts `replacement` in place of `live`: atomically with EXCHANGE where the engine allows, else a rename pair. */
+/** Puts `replacement` in place of `live`: atomically with EXCHANGE where the engine allows, else one two-way RENAME. */
 export function swapIntoPlace(
   live: TableRef,
   replacement: TableRef,
@@ -106,6 +106,24 @@ export function swapIntoPlace(
     dropTable(backup),
     `rename table ${rel(live)} to ${rel(backup)}, ${rel(replacement)} to ${rel(live)}`,
     dropTable(backup),
+  ];
+}
+
+export const renameInto = (helper: TableRef, live: TableRef) => `rename table ${rel(helper)} to ${rel(live)}`;
+
+/** An empty helper with the live table's columns, engine, sorting and partitioning. */
+export const createLike = (helper: TableRef, like: TableRef) => `create table ${rel(helper)} as ${rel(like)}`;
+
+/** `replace`: the live partitions become the helper's (emptied where the helper has none); `attach`: the helper's parts are added. */
+export function movePartitions(
+  live: TableRef,
+  helper: TableRef,
+  partitionIds: readonly string[],
+  mode: 'replace' | 'attach',
+): string[] {
+  if (partitionIds.length === 0) return [];
+  return [
+    `alter table ${rel(live)}\n${partitionIds.map((id) => `  ${mode} partition id ${quoteString(id)} from ${rel(helper)}`).join(',\n')}`,
   ];
 }
 
@@ -134,26 +152,33 @@ export function predicates(config: NodeConfig): string[] {
   return asList(config.incremental_predicates ?? config.predicates);
 }
 
-/** delete+insert: remove the target rows whose key is in the new data, then insert the new data. */
-export function deleteInsert(
-  target: TableRef,
-  newData: TableRef,
-  key: string,
-  columns: readonly string[],
-  config: NodeConfig,
-): { matching: string; delete: string; insert: string } {
-  const where = [
+/** The target rows delete+insert replaces: their key is in the new data and the incremental_predicates hold. */
+export function replacedRows(newData: TableRef, key: string, config: NodeConfig): string {
+  return [
     `(${key}) in (select ${key} from ${rel(newData)})`,
     ...predicates(config).map((p) => `(${p})`),
   ].join('\n  and ');
-  return {
-    // Run first: a lightweight DELETE reads every part even when nothing matches, while this count
-    // can skip granules by the sorting key; with no match the DELETE is not needed.
-    matching: `select count() as n from ${rel(target)} where ${where}`,
-    delete: `delete from ${rel(target)} where ${where}${querySettings(config)}`,
-    insert: `insert into ${rel(target)} (${columnList(columns)})\nselect ${columnList(columns)} from ${rel(newData)}${querySettings(config)}`,
-  };
 }
+
+/** INSERT … SELECT of the named columns from one table into another, optionally filtered. */
+export function copyRows(
+  into: TableRef,
+  from: TableRef,
+  columns: readonly string[],
+  where: string | undefined,
+  config: NodeConfig,
+): string {
+  const filter = where ? `\nwhere ${where}` : '';
+  return `insert into ${rel(into)} (${columnList(columns)})\nselect ${columnList(columns)} from ${rel(from)}${filter}${querySettings(config)}`;
+}
+
+/** The partitions of `table` holding rows that match `where` (MergeTree family). */
+export const partitionsWhere = (table: TableRef, where: string) =>
+  `select distinct _partition_id as partition_id from ${rel(table)}\nwhere ${where}`;
+
+/** A condition on a MergeTree row's partition. */
+export const inPartitions = (partitionIds: readonly string[]) =>
+  `_partition_id in (${partitionIds.map(quoteString).join(', ')})`;
 
 /**
  * The default ("legacy") strategy: a new table holding the old rows whose key is not in the new data
@@ -176,17 +201,6 @@ export function legacyRebuild(
     `create table ${rel(intermediate)} as ${rel(newData)}`,
     `insert into ${rel(intermediate)} (${columnList(keptColumns)})\nselect ${columnList(keptColumns)} from ${rel(target)}\nwhere ${notReplaced}${querySettings(config)}`,
     `insert into ${rel(intermediate)} (${columnList(newColumns)})\nselect ${columnList(newColumns)} from ${rel(newData)}${querySettings(config)}`,
-  ];
-}
-
-export function replacePartitions(
-  target: TableRef,
-  newData: TableRef,
-  partitionIds: readonly string[],
-): string[] {
-  if (partitionIds.length === 0) return [];
-  return [
-    `alter table ${rel(target)}\n${partitionIds.map((id) => `  replace partition id ${quoteString(id)} from ${rel(newData)}`).join(',\n')}`,
   ];
 }
 

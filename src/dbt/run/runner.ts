@@ -7,6 +7,7 @@ import { RelationCache } from '../compile/relation-cache.ts';
 import { selectNodes } from '../graph/select.ts';
 import type { DbtNode } from '../manifest/types.ts';
 import { createSchema, type MaterializeEnv } from '../materialize/materialize.ts';
+import { dropHelpers } from '../materialize/publish.ts';
 import type { ParsedProject } from '../parser/parse-project.ts';
 import { describeNode } from './describe.ts';
 import { executeNode } from './execute-node.ts';
@@ -30,6 +31,8 @@ export interface RunOptions {
   readonly storeFailures: boolean;
   readonly invocationId: string;
   readonly reporter: Reporter;
+  /** Aborted on SIGINT/SIGTERM: no node starts after it, the running ones stop at their next statement. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RunOutput {
@@ -37,6 +40,8 @@ export interface RunOutput {
   /** Compiled SQL per node, and the statements run per node (for target/compiled and target/run). */
   readonly compiled: Map<string, string>;
   readonly executed: Map<string, string[]>;
+  /** The run was interrupted (its signal aborted): its helpers are dropped, on-run-end did not run. */
+  readonly interrupted: boolean;
 }
 
 const RESOURCES: Record<RunCommand, readonly string[]> = {
@@ -86,13 +91,16 @@ export async function executeRun(
     invocationId: options.invocationId,
     fullRefresh: options.fullRefresh,
     storeFailures: options.storeFailures,
+    ...(options.signal ? { signal: options.signal } : {}),
   };
 
   const schemas = new Set<string>();
   for (const node of manifest.nodes.values()) if (node.schema) schemas.add(node.schema);
-  if (options.command !== 'compile')
+  if (options.command !== 'compile') {
     for (const node of runnable)
       if (node.resourceType !== 'test') await warehouse.command(createSchema(node.schema));
+    await dropDeadHelpers(warehouse, schemas, options.reporter);
+  }
   await cache.load(schemas);
 
   const compiled = new Map<string, string>();
@@ -136,12 +144,15 @@ export async function executeRun(
     const index = ++counter;
     const description = describeNode(node, options.command);
     const blocker = (parents.get(node.uniqueId) ?? []).find((parent) => skipCauses.has(status.get(parent)!));
-    if (blocker || cancelled) {
+    const interrupted = options.signal?.aborted === true;
+    if (blocker || cancelled || interrupted) {
       const result = skipped(
         node,
-        cancelled && !blocker
-          ? 'Skipping due to fail_fast'
-          : `Skipping due to ${status.get(blocker!)} of ${manifest.nodes.get(blocker!)?.name ?? blocker}`,
+        interrupted
+          ? `Skipping due to ${String(options.signal!.reason)}`
+          : cancelled && !blocker
+            ? 'Skipping due to fail_fast'
+            : `Skipping due to ${status.get(blocker!)} of ${manifest.nodes.get(blocker!)?.name ?? blocker}`,
       );
       reportDone(index, description, result);
       return result;
@@ -200,7 +211,10 @@ export async function executeRun(
       'The run could not make progress: a dependency cycle among the selected nodes.',
     );
 
-  if (options.command !== 'compile') await runHooks(parsed, context, 'on-run-end', results, executed);
+  const interrupted = options.signal?.aborted === true;
+  // Each node drops its helpers as it ends; this catches any an interruption left between two statements.
+  if (interrupted) await dropHelpers(warehouse, schemas, options.invocationId).catch(() => undefined);
+  else if (options.command !== 'compile') await runHooks(parsed, context, 'on-run-end', results, executed);
   const summary = summarise(results, (performance.now() - started) / 1000);
   options.reporter.emit({
     type: 'dbt.done',
@@ -208,7 +222,18 @@ export async function executeRun(
     seconds: summary.elapsedSeconds,
     ...summary.counts,
   });
-  return { summary, compiled, executed };
+  return { summary, compiled, executed, interrupted };
+}
+
+/** Helpers left by a dead invocation (the warehouse lock means no live one is working here). */
+async function dropDeadHelpers(warehouse: Warehouse, schemas: Set<string>, reporter: Reporter) {
+  const dropped = await dropHelpers(warehouse, schemas);
+  if (dropped.length > 0)
+    reporter.emit({
+      type: 'log',
+      level: 'info',
+      message: `Dropped ${dropped.length} helper table(s) left by an interrupted run: ${dropped.join(', ')}`,
+    });
 }
 
 function describeCounts(nodes: readonly DbtNode[]): string {
