@@ -61,6 +61,7 @@ const EXIT_2_CODES: ReadonlySet<string> = new Set([
   'SELECT_INVALID',
   'PROFILE_INVALID',
   'INGEST_SOURCE_UNKNOWN',
+  'GENERATE_INVALID',
 ]);
 
 /** The version in package.json (two levels up from both src/cli and dist/cli). */

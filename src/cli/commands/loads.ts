@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { wholeNumber } from '../args.ts';
 import type { GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
 import { renderTable } from '../table.ts';
@@ -19,16 +20,13 @@ export function registerLoads(
     .option('-n, --limit <n>', 'most recent N loads', '20')
     .action((flags: { source?: string; limit: string }) =>
       run(async (global, output) => {
+        const limit = wholeNumber('--limit', flags.limit);
         const [{ withWarehouse }, { listLoads }] = await Promise.all([
           import('../context.ts'),
           import('../../ingest/ledger.ts'),
         ]);
         return withWarehouse(global, async ({ warehouse }) => {
-          const loads = await listLoads(
-            warehouse,
-            flags.source ? { source: flags.source } : {},
-            Number(flags.limit),
-          );
+          const loads = await listLoads(warehouse, flags.source ? { source: flags.source } : {}, limit);
           const rows = loads.map((l) => ({
             ...l,
             started: new Date(l.started_at * 1000).toISOString(),
@@ -57,12 +55,13 @@ export function registerLoads(
     .option('-n, --limit <n>', 'at most N rows', '50')
     .action((flags: { load?: string; limit: string }) =>
       run(async (global, output) => {
+        const limit = wholeNumber('--limit', flags.limit);
         const [{ withWarehouse }, { listRejects }] = await Promise.all([
           import('../context.ts'),
           import('../../ingest/rejects.ts'),
         ]);
         return withWarehouse(global, async ({ warehouse }) => {
-          const rows = await listRejects(warehouse, flags.load, Number(flags.limit));
+          const rows = await listRejects(warehouse, flags.load, limit);
           print(output, rows as unknown as Record<string, unknown>[], [
             'source',
             'source_file',
