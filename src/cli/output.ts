@@ -180,6 +180,12 @@ function guard(stream: NodeJS.WritableStream): void {
   });
 }
 
+/** Called first thing, so even help text written by commander cannot die of EPIPE. */
+export function guardStandardStreams(): void {
+  guard(process.stdout);
+  guard(process.stderr);
+}
+
 function writeTo(stream: NodeJS.WritableStream, text: string): void {
   if (closedStreams.has(stream)) return;
   try {
