@@ -50,12 +50,12 @@ class ProgressLine {
         ? `${humanBytes(seconds > 0 ? done / seconds : 0)}/s`
         : `${formatCount(rows)} rows ${formatCount(Math.round(seconds > 0 ? rows / seconds : 0))} rows/s`;
     const text = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${humanBytes(done)}/${total > 0 ? humanBytes(total) : '?'} ${counts}${rejected ? ` ${formatCount(rejected)} rejected` : ''}${eta ? ` ETA ${eta}s` : ''}`;
-    this.stream.write(`\r\u001b[2K${text}`);
+    writeTo(this.stream, `\r\u001b[2K${text}`);
     this.active = true;
   }
 
   clear(): void {
-    if (this.active) this.stream.write('\r\u001b[2K');
+    if (this.active) writeTo(this.stream, '\r\u001b[2K');
     this.active = false;
   }
 }
