@@ -9,10 +9,11 @@ import { registerLoads } from './commands/loads.ts';
 import { registerPipeline } from './commands/pipeline.ts';
 import { registerQuery } from './commands/query.ts';
 import type { GlobalOptions } from './context.ts';
-import { createOutput, type Output } from './output.ts';
+import { createOutput, guardStandardStreams, type Output } from './output.ts';
 
 /** Runs the CLI and resolves to the exit code: 0 success, 1 a failure in the work, 2 bad usage or an unexpected error. */
 export async function main(argv: readonly string[]): Promise<number> {
+  guardStandardStreams();
   let pending: Promise<number> = Promise.resolve(0);
   const program = new Command('dema')
     .description(
@@ -68,6 +69,7 @@ const EXIT_2_CODES: ReadonlySet<string> = new Set([
   'SELECT_INVALID',
   'PROFILE_INVALID',
   'INGEST_SOURCE_UNKNOWN',
+  'GENERATE_INVALID',
 ]);
 
 /** The version in package.json (two levels up from both src/cli and dist/cli). */

@@ -50,12 +50,12 @@ class ProgressLine {
         ? `${humanBytes(seconds > 0 ? done / seconds : 0)}/s`
         : `${formatCount(rows)} rows ${formatCount(Math.round(seconds > 0 ? rows / seconds : 0))} rows/s`;
     const text = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${humanBytes(done)}/${total > 0 ? humanBytes(total) : '?'} ${counts}${rejected ? ` ${formatCount(rejected)} rejected` : ''}${eta ? ` ETA ${eta}s` : ''}`;
-    this.stream.write(`\r\u001b[2K${text}`);
+    writeTo(this.stream, `\r\u001b[2K${text}`);
     this.active = true;
   }
 
   clear(): void {
-    if (this.active) this.stream.write('\r\u001b[2K');
+    if (this.active) writeTo(this.stream, '\r\u001b[2K');
     this.active = false;
   }
 }
@@ -141,25 +141,42 @@ function describe(event: DemaEvent, color: boolean, failures: readonly NodeDone[
         return `${head}\n    ${event.status === 'warn' ? c.yellow(event.message) : event.status === 'skipped' ? c.dim(event.message) : c.red(event.message)}${event.hint ? `\n    hint: ${event.hint}` : ''}`;
       return head;
     }
-    case 'dbt.done': {
-      const totals = `PASS=${event.pass} WARN=${event.warn} ERROR=${event.error} SKIP=${event.skip} TOTAL=${event.total}`;
-      const ok = event.error === 0 && event.skip === 0;
-      const closing = ok
-        ? c.green('Completed successfully')
-        : c.red(
-            `Completed with ${event.error} error${event.error === 1 ? '' : 's'}${event.skip ? ` and ${event.skip} skipped` : ''}${event.warn ? ` (${event.warn} warning${event.warn === 1 ? '' : 's'})` : ''}:`,
-          );
-      return `\nFinished running ${event.total} node${event.total === 1 ? '' : 's'} in ${event.seconds.toFixed(2)}s.\n${closing}${failures.map((f) => `\n\n${describeFailure(f, c)}`).join('')}\n\nDone. ${totals}`;
-    }
+    case 'dbt.done':
+      return closingSummary(event, failures, c);
   }
 }
 
 type NodeDone = Extract<DemaEvent, { type: 'dbt.node.done' }>;
 
-/** As dbt's closing summary: each failure again, with its message and where its compiled SQL is. */
-function describeFailure(event: NodeDone, c: Painter): string {
-  const kind = event.status === 'fail' ? 'Failure in' : 'Error in';
-  const lines = [c.red(`${kind} ${event.uniqueId}`), `  ${event.message.split('\n').join('\n  ')}`];
+/**
+ * As dbt's closing summary: the counts, then each error and failure again (then each warning), with
+ * its message and where its compiled SQL is, so a long log need not be scrolled back.
+ */
+function closingSummary(
+  event: Extract<DemaEvent, { type: 'dbt.done' }>,
+  notes: readonly NodeDone[],
+  c: Painter,
+) {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const totals = `PASS=${event.pass} WARN=${event.warn} ERROR=${event.error} SKIP=${event.skip} TOTAL=${event.total}`;
+  let closing: string;
+  if (event.error > 0 || event.skip > 0)
+    closing = c.red(
+      `Completed with ${plural(event.error, 'error')}${event.skip ? ` and ${event.skip} skipped` : ''}${event.warn ? ` (${plural(event.warn, 'warning')})` : ''}:`,
+    );
+  else if (event.warn > 0) closing = c.yellow(`Completed with ${plural(event.warn, 'warning')}:`);
+  else closing = c.green('Completed successfully');
+  const ordered = [...notes.filter((n) => n.status !== 'warn'), ...notes.filter((n) => n.status === 'warn')];
+  const details = ordered.map((note) => `\n\n${describeNote(note, c)}`).join('');
+  return `\nFinished running ${plural(event.total, 'node')} in ${event.seconds.toFixed(2)}s.\n${closing}${details}\n\nDone. ${totals}`;
+}
+
+function describeNote(event: NodeDone, c: Painter): string {
+  const head =
+    event.status === 'warn'
+      ? c.yellow(`Warning in ${event.uniqueId}`)
+      : c.red(`${event.status === 'fail' ? 'Failure' : 'Error'} in ${event.uniqueId}`);
+  const lines = [head, `  ${event.message.split('\n').join('\n  ')}`];
   if (event.hint) lines.push(`  hint: ${event.hint}`);
   if (event.path) lines.push(`  compiled code at ${event.path}`);
   return lines.join('\n');
@@ -178,6 +195,12 @@ function guard(stream: NodeJS.WritableStream): void {
     if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') closedStreams.add(stream);
     else throw error;
   });
+}
+
+/** Called first thing, so even help text written by commander cannot die of EPIPE. */
+export function guardStandardStreams(): void {
+  guard(process.stdout);
+  guard(process.stderr);
 }
 
 function writeTo(stream: NodeJS.WritableStream, text: string): void {
@@ -219,7 +242,7 @@ export function createOutput(options: { json: boolean; quiet: boolean }): Output
         return;
       }
       if (event.type === 'dbt.start') failures = [];
-      if (event.type === 'dbt.node.done' && (event.status === 'error' || event.status === 'fail'))
+      if (event.type === 'dbt.node.done' && ['error', 'fail', 'warn'].includes(event.status))
         failures.push(event);
       const text = describe(event, color, failures);
       if (text === undefined || (options.quiet && !showWhenQuiet(event))) return;

@@ -187,11 +187,15 @@ export function parseConfig(text: string, file: string): DemaConfig {
     });
   }
   const names = new Set<string>();
-  for (const source of parsed.data.sources) {
-    if (names.has(source.name))
-      throw new DemaError('CONFIG_INVALID', `${file}: source "${source.name}" is declared twice`, {
-        hint: 'Give each source a unique name.',
-      });
+  for (const [index, source] of parsed.data.sources.entries()) {
+    if (names.has(source.name)) {
+      const line = lineOf(text, issueOffset(document, ['sources', index, 'name'], []));
+      throw new DemaError(
+        'CONFIG_INVALID',
+        `${file}${line ? `:${line}` : ''}: source "${source.name}" is declared twice`,
+        { hint: 'Give each source a unique name.' },
+      );
+    }
     names.add(source.name);
   }
   return { ...parsed.data, root: dirname(resolve(file)), file };

@@ -49,6 +49,7 @@ test('a failing build: --quiet still prints the error and the closing summary, w
     quiet.stdout,
     /Completed with 1 error and 1 skipped:\n\nError in model\.cli\.broken\n {2}.*no_such_column[\s\S]*compiled code at target\/compiled\/cli\/models\/broken\.sql\n\nDone\. PASS=6 WARN=0 ERROR=1 SKIP=1 TOTAL=8/,
   );
+  assert.match(readFileSync(join(dir, 'target/compiled/cli/models/broken.sql'), 'utf8'), /no_such_column/);
   // Quiet: nothing about the nodes that went well.
   assert.doesNotMatch(quiet.stdout, /START|OK sql|good_1/);
   assert.equal(quiet.stderr, '');
@@ -226,4 +227,26 @@ test('query takes its SQL from the argument, -f FILE, a .sql path or stdin', asy
   const both = await runCli(['query', 'SELECT 1', '-f', 'report.sql'], { cwd: dir });
   assert.equal(both.code, 2);
   assert.ok(!existsSync(join(dir, 'nope.sql')));
+});
+
+test('a build with only a warning exits 0 and its summary repeats the warning, as dbt', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'dbt_project.yml': 'name: cli\nprofile: cli\n',
+    'profiles.yml': `cli:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: cli}\n`,
+    'models/twice.sql': 'select 1 as id union all select 1\n',
+    'models/schema.yml':
+      'version: 2\nmodels:\n  - name: twice\n    columns:\n      - name: id\n        data_tests:\n          - unique: {config: {severity: warn}}\n',
+  });
+  const build = await runCli(['build'], { cwd: dir });
+  assert.equal(build.code, 0, build.stdout + build.stderr);
+  assert.match(
+    build.stdout,
+    /Completed with 1 warning:\n\nWarning in test\.cli\.unique_twice_id\.\w+\n {2}Got 1 result, configured to warn if != 0\n {2}compiled code at target\/compiled\/cli\/models\/schema\.yml\/unique_twice_id\.sql\n\nDone\. PASS=1 WARN=1 ERROR=0 SKIP=0 TOTAL=2/,
+  );
+  // The path shown is where the compiled SQL really is.
+  assert.match(
+    readFileSync(join(dir, 'target/compiled/cli/models/schema.yml/unique_twice_id.sql'), 'utf8'),
+    /select/i,
+  );
 });

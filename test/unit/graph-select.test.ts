@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Graph, type GraphNode } from '../../src/dbt/graph/graph.ts';
-import { selectNodes } from '../../src/dbt/graph/select.ts';
+import { editDistance, selectNodes, unmatchedSelectors } from '../../src/dbt/graph/select.ts';
 
 function model(name: string, dir: string, dependsOn: string[], extra: Partial<GraphNode> = {}): GraphNode {
   return {
@@ -147,4 +147,42 @@ test('an unknown method is a clear error', () => {
     () => selectNodes(graph, { select: ['colour:red'], exclude: [] }),
     /Unknown selection method "colour:"/,
   );
+});
+
+test('edit distance against a reference implementation, on many string pairs', () => {
+  // The textbook full-matrix Levenshtein, as the oracle for the two-row version.
+  const reference = (a: string, b: string): number => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) =>
+      Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+    );
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++)
+        d[i]![j] = Math.min(
+          d[i - 1]![j]! + 1,
+          d[i]![j - 1]! + 1,
+          d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+        );
+    return d[a.length]![b.length]!;
+  };
+  let seed = 11;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const word = () =>
+    Array.from({ length: Math.floor(random() * 8) }, () => 'abc_'[Math.floor(random() * 4)]).join('');
+  for (let i = 0; i < 500; i++) {
+    const [a, b] = [word(), word()];
+    assert.equal(editDistance(a, b), reference(a, b), `${a} / ${b}`);
+  }
+});
+
+test('selector terms that match nothing are reported with the nearest names', () => {
+  assert.deepEqual(unmatchedSelectors(graph, ['stg_orders+', 'tag:finance']), []);
+  assert.deepEqual(unmatchedSelectors(graph, ['stg_ordrs+ mart_finance', 'tag:finanse,stg_orders']), [
+    { spec: 'stg_ordrs+', suggestions: ['stg_orders'] },
+    { spec: 'tag:finanse', suggestions: ['finance'] },
+  ]);
+  assert.deepEqual(unmatchedSelectors(graph, ['zzz']), [{ spec: 'zzz', suggestions: [] }]);
+  assert.deepEqual(unmatchedSelectors(graph, ['stg_']), [{ spec: 'stg_', suggestions: [] }]);
 });

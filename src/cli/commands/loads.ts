@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { wholeNumber } from '../args.ts';
 import type { GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
 import { renderTable } from '../table.ts';
@@ -19,6 +20,7 @@ export function registerLoads(
     .option('-n, --limit <n>', 'most recent N loads', '20')
     .action((flags: { source?: string; limit: string }) =>
       run(async (global, output) => {
+        const limit = wholeNumber('--limit', flags.limit);
         const [{ withWarehouse }, { listLoads }] = await Promise.all([
           import('../context.ts'),
           import('../../ingest/ledger.ts'),
@@ -26,11 +28,7 @@ export function registerLoads(
         return withWarehouse(
           global,
           async ({ warehouse }) => {
-            const loads = await listLoads(
-              warehouse,
-              flags.source ? { source: flags.source } : {},
-              Number(flags.limit),
-            );
+            const loads = await listLoads(warehouse, flags.source ? { source: flags.source } : {}, limit);
             const rows = loads.map((l) => ({
               ...l,
               started: new Date(l.started_at * 1000).toISOString(),
@@ -61,6 +59,7 @@ export function registerLoads(
     .option('-n, --limit <n>', 'at most N rows', '50')
     .action((flags: { load?: string; limit: string }) =>
       run(async (global, output) => {
+        const limit = wholeNumber('--limit', flags.limit);
         const [{ withWarehouse }, { listRejects }] = await Promise.all([
           import('../context.ts'),
           import('../../ingest/rejects.ts'),
@@ -68,7 +67,7 @@ export function registerLoads(
         return withWarehouse(
           global,
           async ({ warehouse }) => {
-            const rejects = await listRejects(warehouse, flags.load, Number(flags.limit));
+            const rejects = await listRejects(warehouse, flags.load, limit);
             // A record spanning lines shows its range; its bytes are at `offset+length` in the archived copy.
             const rows = rejects.map((r) => ({
               ...r,

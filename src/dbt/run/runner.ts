@@ -135,7 +135,7 @@ export async function executeRun(
       seconds: result.executionTime,
       ...(result.errorCode ? { code: result.errorCode } : {}),
       ...(result.hint ? { hint: result.hint } : {}),
-      ...(result.status === 'error' || result.status === 'fail'
+      ...(result.status === 'error' || result.status === 'fail' || result.status === 'warn'
         ? { path: compiledPath(parsed, result.uniqueId) }
         : {}),
     });
