@@ -6,6 +6,7 @@ import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:
 import { DemaError } from '../../src/errors.ts';
 import type { DemaEvent } from '../../src/events.ts';
 import { fetchToArchive } from '../../src/ingest/fetch-source.ts';
+import { connectWarehouse } from '../../src/warehouse/connect.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 import { chunked, head, rawServer, sized } from '../helpers/raw-http.ts';
 
@@ -214,4 +215,33 @@ test('a server that never answers, or stalls mid-body, fails within the configur
     /transfer broke after 10000 bytes: no data received for 300 ms/,
   );
   assert.ok(stalled.ms < 3_000, `took ${stalled.ms} ms`);
+});
+
+test('a ClickHouse server that accepts and never answers fails the connect within connect_timeout_ms', {
+  timeout: 20_000,
+}, async (t) => {
+  const silent = await rawServer(t, () => {});
+  const port = Number(new URL(silent.url('/')).port);
+  const started = performance.now();
+  await assert.rejects(
+    connectWarehouse({
+      type: 'clickhouse',
+      host: '127.0.0.1',
+      port,
+      secure: false,
+      user: 'dema',
+      password: 'secret-pw',
+      schema: 'x',
+      request_timeout_ms: 300_000,
+      connect_timeout_ms: 400,
+      settings: {},
+    }),
+    (error: unknown) =>
+      error instanceof DemaError &&
+      error.code === 'WAREHOUSE_CONNECT' &&
+      /no answer to \/ping within 400 ms/.test(error.message) &&
+      !error.message.includes('secret-pw') &&
+      Boolean(error.hint),
+  );
+  assert.ok(performance.now() - started < 3_000);
 });

@@ -100,6 +100,31 @@ test('downloads through ingest: encoded bodies load every row; a cut chunked bod
   assert.deepEqual(readdirSync(join(dir, 'archive', 'default', 'cut')), []);
 });
 
+test('dema.yml fetch: settings bound a download: a silent server fails after idle_timeout_ms and retries', async (t) => {
+  const dir = tempDir(t);
+  const silent = await rawServer(t, () => {});
+  const config = writeProjectConfig(dir, testTarget('embedded', dir), {
+    sources: [itemSource('quiet', silent.url('/quiet.csv'))],
+    fetch: { idle_timeout_ms: 200, connect_timeout_ms: 1000, retries: 1 },
+  });
+  const warehouse = await openTestWarehouse(t, config.targets.test!);
+  const started = performance.now();
+  const [outcome] = await ingest(
+    config,
+    warehouse,
+    { only: [], locations: {}, force: false },
+    { emit: () => {} },
+  );
+  const ms = performance.now() - started;
+  assert.equal(outcome!.status, 'failed');
+  assert.match(
+    outcome!.status === 'failed' ? outcome!.error.message : '',
+    /failed 2 times; last: no data received for 200 ms/,
+  );
+  assert.equal(silent.requests.length, 2);
+  assert.ok(ms < 5_000, `took ${ms} ms`);
+});
+
 /** Writes a dema.yml by hand (so ids can be anything) and runs `dema --json ingest` on it. */
 async function cliIngest(dir: string, yaml: string) {
   writeFileSync(join(dir, 'dema.yml'), yaml);
