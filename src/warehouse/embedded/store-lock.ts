@@ -1,6 +1,7 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DemaError } from '../../errors.ts';
+import { makeDirectories } from '../../fs-error.ts';
 import { processAlive } from '../../process-alive.ts';
 
 interface LockOwner {
@@ -34,7 +35,7 @@ export function lockedError(directory: string, owner: LockOwner | undefined): De
  * Returns the release function.
  */
 export function acquireStoreLock(directory: string): () => void {
-  mkdirSync(directory, { recursive: true });
+  makeDirectories(directory);
   const path = join(directory, LOCK_FILE);
   const me: LockOwner = {
     pid: process.pid,
