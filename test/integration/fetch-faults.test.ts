@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
@@ -215,6 +217,38 @@ test('a server that never answers, or stalls mid-body, fails within the configur
     /transfer broke after 10000 bytes: no data received for 300 ms/,
   );
   assert.ok(stalled.ms < 3_000, `took ${stalled.ms} ms`);
+});
+
+/**
+ * A port whose connections never complete: a socket listening with a backlog of 0 that never
+ * accepts; once one connection fills the queue, the kernel drops further SYNs (the connect hangs).
+ */
+async function unansweredPort(t: TestContext): Promise<number> {
+  const child = spawn('python3', [
+    '-c',
+    'import socket,time\ns=socket.socket();s.bind(("127.0.0.1",0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)',
+  ]);
+  t.after(() => child.kill());
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (data: Buffer) => resolve(Number(data.toString().trim())));
+    child.once('error', reject);
+  });
+  const filler = connect(port, '127.0.0.1');
+  filler.on('error', () => {});
+  t.after(() => filler.destroy());
+  await new Promise((resolve) => filler.once('connect', resolve));
+  return port;
+}
+
+test('a connection that is never accepted fails within connect_timeout_ms', async (t) => {
+  const port = await unansweredPort(t);
+  const fetched = await fetchFrom(t, `http://127.0.0.1:${port}/o.csv`, {
+    connectTimeoutMs: 300,
+    maxAttempts: 2,
+  });
+  assert.ok(fetched.error);
+  assert.match(fetched.error.message, /failed 2 times; last: no connection within 300 ms/);
+  assert.ok(fetched.ms < 3_000, `took ${fetched.ms} ms`);
 });
 
 test('a ClickHouse server that accepts and never answers fails the connect within connect_timeout_ms', {
