@@ -133,6 +133,26 @@ test('gzip, deflate (zlib and raw), br and stacked encodings are decoded; the le
     );
     assertWhole(await fetchFrom(t, chunkedServer.url('/o.csv')));
   }
+  // Deflate's two header bytes split across chunks: zlib-wrapped and raw are still told apart.
+  for (const body of [deflateSync(CSV), deflateRawSync(CSV)]) {
+    const split = await rawServer(t, (socket) => {
+      socket.write(head('200 OK', { 'content-encoding': 'deflate', 'transfer-encoding': 'chunked' }));
+      socket.write(Buffer.concat([Buffer.from('1\r\n'), body.subarray(0, 1)]));
+      const rest = body.subarray(1);
+      setTimeout(
+        () =>
+          socket.end(
+            Buffer.concat([
+              Buffer.from(`\r\n${rest.length.toString(16)}\r\n`),
+              rest,
+              Buffer.from('\r\n0\r\n\r\n'),
+            ]),
+          ),
+        50,
+      );
+    });
+    assertWhole(await fetchFrom(t, split.url('/o.csv')));
+  }
   // A gzip body cut short is a broken transfer, not a shorter file.
   const gz = gzipSync(CSV);
   const cut = await rawServer(t, (socket) =>
