@@ -2,11 +2,11 @@ import { createWriteStream } from 'node:fs';
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
-import { Transform, type Writable } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from 'node:zlib';
 import { DemaError, errorMessage } from '../errors.ts';
-import { fsError } from '../fs-error.ts';
+import { fsError, fsErrorCode } from '../fs-error.ts';
 
 /**
  * One HTTP download, verified end to end. The invariant: a download resolves only when the whole
@@ -207,12 +207,17 @@ export async function downloadOnce(
     const decoding = decoders(response.headers['content-encoding'], location);
     const state = { wire: 0 };
     let writeFailure: unknown;
-    const writer: Writable = createWriteStream(target).on('error', (error) => {
-      writeFailure = error;
+    const writer = createWriteStream(target).on('error', (error) => {
+      // The writer also reports the failure the pipeline destroyed it with: only its own counts.
+      if (fsErrorCode(error)) writeFailure = error;
     });
     try {
       await pipeline([response, counter(state), ...decoding, inspect, writer]);
     } catch (error) {
+      // The file may still be opening when the pipeline fails: wait until it is closed, so the
+      // caller's removal of the partial file cannot run before its creation.
+      writer.destroy();
+      if (!writer.closed) await new Promise<void>((closed) => writer.once('close', () => closed()));
       if (writeFailure) throw fsError('INGEST_ARCHIVE', writeFailure, target, 'write the archived copy');
       if (error instanceof DemaError) throw error;
       const reason = fault()?.message ?? `${errorMessage(error)}${codeOf(error)}`;
