@@ -22,6 +22,12 @@ const recordLimitKeys = {
     .optional(),
 };
 
+/** A path setting: any text but a NUL byte, which no file system allows. */
+const pathSetting = z
+  .string()
+  .min(1)
+  .regex(/^[^\0]*$/, 'must not contain a NUL byte (\\0)');
+
 /** A merchant id names a directory under archive_dir and a landing-table partition. */
 export const MERCHANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 const merchantId = z
@@ -40,7 +46,7 @@ const pathIdentifier = identifier.max(
 const sourceSchema = z
   .object({
     name: pathIdentifier,
-    location: z.string().min(1),
+    location: pathSetting,
     format: z.literal('csv').default('csv'),
     table: pathIdentifier,
     columns: z.array(identifier).min(1),
@@ -61,7 +67,7 @@ const sourceSchema = z
 const chdbTarget = z
   .object({
     type: z.literal('chdb'),
-    path: z.string().default('.dema/warehouse'),
+    path: pathSetting.default('.dema/warehouse'),
     schema: identifier.default('dema'),
     settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   })
@@ -99,7 +105,7 @@ const configSchema = z
   .object({
     target: z.string().default('embedded'),
     targets: z.record(z.string(), targetSchema),
-    archive_dir: z.string().default('data/raw'),
+    archive_dir: pathSetting.default('data/raw'),
     /** The dbt project `dema run/build/…` use when no dbt_project.yml is at or above the current directory. */
     project_dir: z.string().default('project'),
     max_rejects: z.number().int().nonnegative().optional(),

@@ -2,11 +2,11 @@ import { createWriteStream } from 'node:fs';
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
-import { Transform, type Writable } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from 'node:zlib';
 import { DemaError, errorMessage } from '../errors.ts';
-import { fsError } from '../fs-error.ts';
+import { fsError, fsErrorCode } from '../fs-error.ts';
 
 /**
  * One HTTP download, verified end to end. The invariant: a download resolves only when the whole
@@ -140,11 +140,16 @@ function decoders(encoding: string | undefined, url: string): Transform[] {
 /** HTTP "deflate" is zlib-wrapped by the standard, raw by some servers: the first two bytes tell. */
 function inflateEither(): Transform {
   let inner: Transform | undefined;
+  let head = Buffer.alloc(0);
   return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
+    transform(piece: Buffer, _encoding, done) {
+      let chunk = piece;
       if (!inner) {
-        const wrapped =
-          chunk.length >= 2 && (chunk[0]! & 0x0f) === 8 && ((chunk[0]! << 8) | chunk[1]!) % 31 === 0;
+        // Decided on the first two bytes, however the body was split.
+        head = Buffer.concat([head, piece]);
+        if (head.length < 2) return done();
+        chunk = head;
+        const wrapped = (chunk[0]! & 0x0f) === 8 && ((chunk[0]! << 8) | chunk[1]!) % 31 === 0;
         inner = wrapped ? createInflate() : createInflateRaw();
         inner.on('data', (data: Buffer) => this.push(data));
         inner.on('error', (error) => this.destroy(error));
@@ -153,7 +158,7 @@ function inflateEither(): Transform {
       else inner.once('drain', () => done());
     },
     flush(done) {
-      if (!inner) return done();
+      if (!inner) return done(head.length > 0 ? new Error('deflate body of one byte') : undefined);
       inner.once('end', () => done());
       inner.end();
     },
@@ -173,7 +178,7 @@ function counter(state: { wire: number }): Transform {
 export interface Download {
   /** Bytes on the wire (encoded). */
   readonly wireBytes: number;
-  /** Declared Content-Length, when the response had one and was not encoded. */
+  /** Declared Content-Length (of the encoded body), when the response had one. */
   readonly declaredBytes: number | undefined;
 }
 
@@ -199,20 +204,20 @@ export async function downloadOnce(
       );
     const lengthHeader = response.headers['content-length'];
     const declared = lengthHeader === undefined ? undefined : Number(lengthHeader);
+    const decoding = decoders(response.headers['content-encoding'], location);
     const state = { wire: 0 };
     let writeFailure: unknown;
-    const writer: Writable = createWriteStream(target).on('error', (error) => {
-      writeFailure = error;
+    const writer = createWriteStream(target).on('error', (error) => {
+      // The writer also reports the failure the pipeline destroyed it with: only its own counts.
+      if (fsErrorCode(error)) writeFailure = error;
     });
     try {
-      await pipeline([
-        response,
-        counter(state),
-        ...decoders(response.headers['content-encoding'], location),
-        inspect,
-        writer,
-      ]);
+      await pipeline([response, counter(state), ...decoding, inspect, writer]);
     } catch (error) {
+      // The file may still be opening when the pipeline fails: wait until it is closed, so the
+      // caller's removal of the partial file cannot run before its creation.
+      writer.destroy();
+      if (!writer.closed) await new Promise<void>((closed) => writer.once('close', () => closed()));
       if (writeFailure) throw fsError('INGEST_ARCHIVE', writeFailure, target, 'write the archived copy');
       if (error instanceof DemaError) throw error;
       const reason = fault()?.message ?? `${errorMessage(error)}${codeOf(error)}`;

@@ -43,8 +43,8 @@ function selectSources(config: DemaConfig, options: IngestOptions): SourceConfig
 /** A source's failure as a coded error; a filesystem error the user can cause is one too. */
 function asSourceError(error: unknown): DemaError {
   if (error instanceof DemaError) return error;
-  const path = (error as NodeJS.ErrnoException | undefined)?.path;
-  const coded = path === undefined ? error : fsError('INGEST_ARCHIVE', error, path, 'write');
+  const { path, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  const coded = path === undefined ? error : fsError('INGEST_LOAD', error, path, syscall ?? 'use');
   if (coded instanceof DemaError) return coded;
   throw error;
 }

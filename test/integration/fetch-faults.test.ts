@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { DemaError } from '../../src/errors.ts';
 import type { DemaEvent } from '../../src/events.ts';
 import { fetchToArchive } from '../../src/ingest/fetch-source.ts';
+import { connectWarehouse } from '../../src/warehouse/connect.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 import { chunked, head, rawServer, sized } from '../helpers/raw-http.ts';
 
@@ -130,6 +133,26 @@ test('gzip, deflate (zlib and raw), br and stacked encodings are decoded; the le
     );
     assertWhole(await fetchFrom(t, chunkedServer.url('/o.csv')));
   }
+  // Deflate's two header bytes split across chunks: zlib-wrapped and raw are still told apart.
+  for (const body of [deflateSync(CSV), deflateRawSync(CSV)]) {
+    const split = await rawServer(t, (socket) => {
+      socket.write(head('200 OK', { 'content-encoding': 'deflate', 'transfer-encoding': 'chunked' }));
+      socket.write(Buffer.concat([Buffer.from('1\r\n'), body.subarray(0, 1)]));
+      const rest = body.subarray(1);
+      setTimeout(
+        () =>
+          socket.end(
+            Buffer.concat([
+              Buffer.from(`\r\n${rest.length.toString(16)}\r\n`),
+              rest,
+              Buffer.from('\r\n0\r\n\r\n'),
+            ]),
+          ),
+        50,
+      );
+    });
+    assertWhole(await fetchFrom(t, split.url('/o.csv')));
+  }
   // A gzip body cut short is a broken transfer, not a shorter file.
   const gz = gzipSync(CSV);
   const cut = await rawServer(t, (socket) =>
@@ -214,4 +237,65 @@ test('a server that never answers, or stalls mid-body, fails within the configur
     /transfer broke after 10000 bytes: no data received for 300 ms/,
   );
   assert.ok(stalled.ms < 3_000, `took ${stalled.ms} ms`);
+});
+
+/**
+ * A port whose connections never complete: a socket listening with a backlog of 0 that never
+ * accepts; once one connection fills the queue, the kernel drops further SYNs (the connect hangs).
+ */
+async function unansweredPort(t: TestContext): Promise<number> {
+  const child = spawn('python3', [
+    '-c',
+    'import socket,time\ns=socket.socket();s.bind(("127.0.0.1",0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)',
+  ]);
+  t.after(() => child.kill());
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (data: Buffer) => resolve(Number(data.toString().trim())));
+    child.once('error', reject);
+  });
+  const filler = connect(port, '127.0.0.1');
+  filler.on('error', () => {});
+  t.after(() => filler.destroy());
+  await new Promise((resolve) => filler.once('connect', resolve));
+  return port;
+}
+
+test('a connection that is never accepted fails within connect_timeout_ms', async (t) => {
+  const port = await unansweredPort(t);
+  const fetched = await fetchFrom(t, `http://127.0.0.1:${port}/o.csv`, {
+    connectTimeoutMs: 300,
+    maxAttempts: 2,
+  });
+  assert.ok(fetched.error);
+  assert.match(fetched.error.message, /failed 2 times; last: no connection within 300 ms/);
+  assert.ok(fetched.ms < 3_000, `took ${fetched.ms} ms`);
+});
+
+test('a ClickHouse server that accepts and never answers fails the connect within connect_timeout_ms', {
+  timeout: 20_000,
+}, async (t) => {
+  const silent = await rawServer(t, () => {});
+  const port = Number(new URL(silent.url('/')).port);
+  const started = performance.now();
+  await assert.rejects(
+    connectWarehouse({
+      type: 'clickhouse',
+      host: '127.0.0.1',
+      port,
+      secure: false,
+      user: 'dema',
+      password: 'secret-pw',
+      schema: 'x',
+      request_timeout_ms: 300_000,
+      connect_timeout_ms: 400,
+      settings: {},
+    }),
+    (error: unknown) =>
+      error instanceof DemaError &&
+      error.code === 'WAREHOUSE_CONNECT' &&
+      /no answer to \/ping within 400 ms/.test(error.message) &&
+      !error.message.includes('secret-pw') &&
+      Boolean(error.hint),
+  );
+  assert.ok(performance.now() - started < 3_000);
 });

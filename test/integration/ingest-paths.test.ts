@@ -100,6 +100,31 @@ test('downloads through ingest: encoded bodies load every row; a cut chunked bod
   assert.deepEqual(readdirSync(join(dir, 'archive', 'default', 'cut')), []);
 });
 
+test('dema.yml fetch: settings bound a download: a silent server fails after idle_timeout_ms and retries', async (t) => {
+  const dir = tempDir(t);
+  const silent = await rawServer(t, () => {});
+  const config = writeProjectConfig(dir, testTarget('embedded', dir), {
+    sources: [itemSource('quiet', silent.url('/quiet.csv'))],
+    fetch: { idle_timeout_ms: 200, connect_timeout_ms: 1000, retries: 1 },
+  });
+  const warehouse = await openTestWarehouse(t, config.targets.test!);
+  const started = performance.now();
+  const [outcome] = await ingest(
+    config,
+    warehouse,
+    { only: [], locations: {}, force: false },
+    { emit: () => {} },
+  );
+  const ms = performance.now() - started;
+  assert.equal(outcome!.status, 'failed');
+  assert.match(
+    outcome!.status === 'failed' ? outcome!.error.message : '',
+    /failed 2 times; last: no data received for 200 ms/,
+  );
+  assert.equal(silent.requests.length, 2);
+  assert.ok(ms < 5_000, `took ${ms} ms`);
+});
+
 /** Writes a dema.yml by hand (so ids can be anything) and runs `dema --json ingest` on it. */
 async function cliIngest(dir: string, yaml: string) {
   writeFileSync(join(dir, 'dema.yml'), yaml);
@@ -176,8 +201,13 @@ test('archive filesystem errors are coded per source and the other sources still
   const full = mountTmpfs(t, 'size=64k', join(dir, 'archive', 'm_full'));
   const readOnly = mountTmpfs(t, 'size=64k,ro', join(dir, 'archive', 'm_ro'));
   register();
+  let downloads: string[] = [];
   if (full && readOnly) {
     sources.push(itemSource('full', join(dir, 'items.csv'), 'm_full'));
+    // The same disk filling up during a download: not retried, the same coded error.
+    const server = await rawServer(t, (socket) => chunked(socket, readFileSync(join(dir, 'items.csv'))));
+    sources.push(itemSource('full_http', server.url('/items.csv'), 'm_full'));
+    downloads = server.requests;
     sources.push(itemSource('readonly', join(dir, 'items.csv'), 'm_ro'));
   } else t.diagnostic('mount not allowed here: the disk-full and read-only cases are not run');
   const result = await cliIngest(dir, yamlFor(dir, sources));
@@ -186,7 +216,13 @@ test('archive filesystem errors are coded per source and the other sources still
   const failed = failures(result.events);
   const expected: Record<string, RegExp> = {
     blocked: /m_file.*a part of the path is a file|m_file.*a file is in the way/,
-    ...(full ? { full: /no space left on the device \(ENOSPC\)/, readonly: /read-only \(EROFS\)/ } : {}),
+    ...(full
+      ? {
+          full: /no space left on the device \(ENOSPC\)/,
+          full_http: /no space left on the device \(ENOSPC\)/,
+          readonly: /read-only \(EROFS\)/,
+        }
+      : {}),
   };
   assert.deepEqual(Object.keys(failed).sort(), Object.keys(expected).sort());
   for (const [source, message] of Object.entries(expected)) {
@@ -194,6 +230,7 @@ test('archive filesystem errors are coded per source and the other sources still
     assert.match(String(failed[source]!.message), message, source);
     assert.ok(failed[source]!.hint, source);
   }
+  if (full) assert.equal(downloads.length, 1, 'a full disk is not retried');
   // Nothing partial is left anywhere in the archive.
   const leftovers = readdirSync(join(dir, 'archive'), { recursive: true }).map(String);
   assert.deepEqual(

@@ -1,6 +1,7 @@
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DemaError } from '../../errors.ts';
+import { makeDirectories } from '../../fs-error.ts';
 import { currentProcess, identityAlive, type ProcessIdentity } from '../../process-alive.ts';
 
 /**
@@ -84,7 +85,7 @@ function tryTake(path: string, me: LockOwner): boolean {
  * takes) for another command to finish. Returns the release function.
  */
 export async function acquireStoreLock(directory: string, waitMs = 0): Promise<() => void> {
-  mkdirSync(directory, { recursive: true });
+  makeDirectories(directory);
   const path = join(directory, LOCK_FILE);
   const me: LockOwner = {
     ...currentProcess(),
