@@ -66,8 +66,8 @@ function buildGlobals(project: ProjectContext): Record<string, unknown> {
       }
     },
     tojson: (value: unknown, ...rest: unknown[]) => {
-      const { kwargs } = splitArgs(rest);
-      return JSON.stringify(value, null, kwargs.indent === undefined ? undefined : Number(kwargs.indent));
+      const { positional, kwargs } = splitArgs(rest);
+      return pythonJson(value, (kwargs.sort_keys ?? positional[0]) === true);
     },
     fromyaml: (text: string, fallback?: unknown) => {
       try {
@@ -108,4 +108,22 @@ function zipLists(lists: unknown[]): unknown[][] {
   const arrays = lists.map(iterable);
   const length = arrays.length === 0 ? 0 : Math.min(...arrays.map((list) => list.length));
   return Array.from({ length }, (_, i) => arrays.map((list) => list[i]));
+}
+
+/** Python's json.dumps (what dbt's tojson calls): ", " and ": " separators, non-ASCII escaped. */
+export function pythonJson(value: unknown, sortKeys = false): string {
+  if (value === undefined || value === null) return 'null';
+  if (value === true) return 'true';
+  if (value === false) return 'false';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'NaN';
+  if (typeof value === 'string')
+    return JSON.stringify(value).replace(
+      /[\u0080-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+  if (Array.isArray(value)) return `[${value.map((item) => pythonJson(item, sortKeys)).join(', ')}]`;
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  const entries = Object.entries(value as Record<string, unknown>).filter(([key]) => key !== '__keywords');
+  if (sortKeys) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, item]) => `${pythonJson(key)}: ${pythonJson(item, sortKeys)}`).join(', ')}}`;
 }
