@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
-import { tempDir, writeFiles } from '../helpers/fixtures.ts';
+import { SERVER_PORT, serverAvailable, tempDir, writeFiles } from '../helpers/fixtures.ts';
 import { queryStore } from '../helpers/store.ts';
 
 /**
@@ -225,4 +226,36 @@ test('snapshots, unit tests, model versions and Python models are coded errors w
     assert.equal(error?.code, 'DBT_UNSUPPORTED', result.stdout);
     assert.match(String(error?.message), message);
   }
+});
+
+test('on the server too, an empty seed cell is NULL and generate_schema_name sees the node', async (t) => {
+  if (!(await serverAvailable())) return t.skip('no ClickHouse server on this machine');
+  const dir = tempDir(t);
+  const schema = `dbt_ctx_${randomBytes(4).toString('hex')}`;
+  const sql = (body: string) =>
+    fetch(`http://127.0.0.1:${SERVER_PORT}/?user=dema&password=d3m4&default_format=JSONEachRow`, {
+      method: 'POST',
+      body,
+    }).then((response) => response.text());
+  t.after(async () => {
+    await sql(`DROP DATABASE IF EXISTS ${schema}`);
+    await sql(`DROP DATABASE IF EXISTS ${schema}_seeds`);
+  });
+  writeFiles(dir, {
+    'dbt_project.yml': 'name: ctx\nprofile: ctx\n',
+    'profiles.yml': `ctx:\n  target: s\n  outputs:\n    s: {type: clickhouse, host: 127.0.0.1, port: ${SERVER_PORT}, user: dema, password: d3m4, schema: ${schema}}\n`,
+    'macros/naming.sql':
+      "{% macro generate_schema_name(custom_schema_name, node) -%}{{ target.schema }}{% if node.resource_type == 'seed' %}_seeds{% endif %}{%- endmacro %}\n",
+    'seeds/people.csv': 'id,name,score\n1,"Ann, A",\n2,,3.5\n',
+  });
+  const seed = await runCli(['seed', '--json'], { cwd: dir });
+  assert.equal(seed.code, 0, seed.stdout);
+  const rows = (await sql(`select id, name, score from ${schema}_seeds.people order by id`))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.deepEqual(rows, [
+    { id: 1, name: 'Ann, A', score: null },
+    { id: 2, name: null, score: 3.5 },
+  ]);
 });
