@@ -27,6 +27,8 @@ function contextProject(dir: string): void {
     'dbt_project.yml': `
 name: ctx
 profile: ctx
+vars:
+  as_view: true
 models:
   ctx:
     +materialized: "{{ 'table' if target.name == 'dev' else 'view' }}"
@@ -105,6 +107,9 @@ models:
       - has_columns: {n: 4}
   - name: no_such_model
     description: described, but there is no file
+  - name: context_names
+    config:
+      materialized: "{{ 'view' if var('as_view') else 'table' }}"
 `,
   });
 }
@@ -131,6 +136,7 @@ test('a project using dbt context, Jinja in dbt_project.yml and standard SQL nam
   const where = Object.fromEntries(tables.map((row) => [row.name, `${row.database} ${row.engine}`]));
   assert.equal(where.people, 'ctx_seeds MergeTree');
   assert.equal(where.joined, 'ctx_marts MergeTree', '+schema and +materialized are rendered');
+  assert.equal(where.context_names, 'ctx View', 'Jinja in a schema YAML config: sees project vars');
   assert.equal(where.maybe, undefined, "+enabled: {{ var('load_source_data', false) }} disables it");
   assert.equal(where.scratch, undefined, 'adapter.drop_relation dropped it in on-run-end');
   assert.equal(results.get('scratch')?.status, 'success');
