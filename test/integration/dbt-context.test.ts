@@ -52,8 +52,19 @@ on-run-end:
   {%- elif custom_schema_name is none -%}{{ target.schema }}
   {%- else -%}{{ target.schema }}_{{ custom_schema_name | trim }}{%- endif -%}
 {%- endmacro %}
+{% macro rel(name) %}{{ return(api.Relation.create(schema=target.schema, identifier=name)) }}{% endmacro %}
 {% macro drop_scratch() -%}
-  {%- if execute -%}{% do adapter.drop_relation(api.Relation.create(schema=target.schema, identifier='scratch')) %}{%- endif -%}
+  {%- if execute -%}
+    {%- do adapter.drop_relation(rel('scratch')) -%}
+    {%- do adapter.rename_relation(rel('scratch2'), rel('renamed')) -%}
+    {%- do adapter.truncate_relation(rel('renamed')) -%}
+    {%- if target.schema not in adapter.list_schemas(target.database) -%}{{ exceptions.raise_compiler_error('list_schemas') }}{%- endif -%}
+    {%- set names = [] -%}
+    {%- for r in adapter.list_relations_without_caching(rel('')) -%}{%- do names.append(r.identifier) -%}{%- endfor -%}
+    {%- if 'scratch' in names or 'scratch2' in names or 'renamed' not in names -%}{{ exceptions.raise_compiler_error('list_relations ' ~ names) }}{%- endif -%}
+    {%- if not adapter.check_schema_exists(target.database, target.schema) -%}{{ exceptions.raise_compiler_error('check_schema_exists') }}{%- endif -%}
+    {%- if adapter.check_schema_exists(target.database, 'no_such_schema_x') -%}{{ exceptions.raise_compiler_error('check_schema_exists x') }}{%- endif -%}
+  {%- endif -%}
   select 1
 {%- endmacro %}
 `,
@@ -67,6 +78,7 @@ where {{ adapter.get_columns_in_relation(model) | length }} != {{ n }} or '{{ mo
     'seeds/people.csv': 'id,name,score\n1,Ann,\n2,,3\n',
     'seeds/plain.csv': 'id,name\n1,\n',
     'models/scratch.sql': 'select 1 as id\n',
+    'models/scratch2.sql': 'select 1 as id\n',
     'models/context_names.sql': `
 select
   '{{ model.resource_type }}' as resource_type,
@@ -139,6 +151,10 @@ test('a project using dbt context, Jinja in dbt_project.yml and standard SQL nam
   assert.equal(where.context_names, 'ctx View', 'Jinja in a schema YAML config: sees project vars');
   assert.equal(where.maybe, undefined, "+enabled: {{ var('load_source_data', false) }} disables it");
   assert.equal(where.scratch, undefined, 'adapter.drop_relation dropped it in on-run-end');
+  assert.equal(where.scratch2, undefined, 'adapter.rename_relation renamed it');
+  assert.equal(where.renamed, 'ctx MergeTree');
+  const [renamed] = await queryStore<{ n: string }>(store, 'ctx', 'select count() as n from renamed');
+  assert.equal(Number(renamed?.n), 0, 'adapter.truncate_relation emptied it');
   assert.equal(results.get('scratch')?.status, 'success');
   assert.equal([...results.keys()].filter((id) => id.startsWith('has_columns')).length, 1);
   assert.ok([...results.values()].every((r) => ['success', 'pass'].includes(r.status)));
