@@ -76,7 +76,7 @@ replaceAll({{ field }}, {{ old_chars }}, {{ new_chars }})
     {{ return(adapter.dispatch('right', 'dbt')(string_text, length_expression)) }}
 {%- endmacro %}
 {% macro clickhouse__right(string_text, length_expression) -%}
-if({{ length_expression }} <= 0, '', substringUTF8({{ string_text }}, greatest(toInt64(lengthUTF8({{ string_text }})) - toInt64({{ length_expression }}) + 1, 1)))
+substringUTF8({{ string_text }}, toUInt64(greatest(toInt64(lengthUTF8({{ string_text }})) - toInt64({{ length_expression }}) + 1, 1)), toUInt64(greatest(toInt64({{ length_expression }}), 0)))
 {%- endmacro %}
 
 {% macro split_part(string_text, delimiter_text, part_number) -%}
@@ -130,7 +130,8 @@ except distinct
   {%- set spec = (order_by_clause | lower).split(' by ')[1] | trim -%}
   {%- set descending = spec.endswith(' desc') -%}
   {%- set field = spec.replace(' desc', '').replace(' asc', '') | trim -%}
-  {%- set values = 'arrayMap(x -> x.1, array' ~ ('ReverseSort' if descending else 'Sort') ~ '(x -> x.2, arrayZip(groupArray(' ~ measure ~ '), groupArray(' ~ field ~ '))))' -%}
+  {#- (value, key) tuples keep each value with its key (groupArray skips NULLs; a tuple is never NULL). -#}
+  {%- set values = 'arrayMap(x -> assumeNotNull(x.1), array' ~ ('ReverseSort' if descending else 'Sort') ~ '(x -> x.2, groupArrayIf((' ~ measure ~ ', ' ~ field ~ '), isNotNull(' ~ measure ~ '))))' -%}
 {%- else -%}
   {%- set values = 'groupArray(' ~ measure ~ ')' -%}
 {%- endif -%}

@@ -34,14 +34,22 @@ now()
     {{ return(adapter.dispatch('date_trunc', 'dbt')(datepart, date)) }}
 {%- endmacro %}
 {% macro clickhouse__date_trunc(datepart, date) -%}
-date_trunc('{{ datepart }}', {{ date }})
+{#- toStartOf* exist on every server (date_trunc only from 20.x); a week starts on Monday, as date_trunc's. -#}
+{%- set part = datepart | lower -%}
+{%- if part == 'week' -%}toMonday({{ date }})
+{%- elif part in ['year', 'quarter', 'month', 'day', 'hour', 'minute'] -%}toStartOf{{ part | capitalize }}({{ date }})
+{%- else -%}date_trunc('{{ datepart }}', {{ date }}){%- endif -%}
 {%- endmacro %}
 
 {% macro dateadd(datepart, interval, from_date_or_timestamp) -%}
     {{ return(adapter.dispatch('dateadd', 'dbt')(datepart, interval, from_date_or_timestamp)) }}
 {%- endmacro %}
 {% macro clickhouse__dateadd(datepart, interval, from_date_or_timestamp) -%}
-date_add({{ datepart }}, {{ interval }}, {{ from_date_or_timestamp }})
+{#- add<Part>s exist on every server (date_add only from 20.x). -#}
+{%- set part = datepart | lower -%}
+{%- if part == 'quarter' -%}addMonths({{ from_date_or_timestamp }}, ({{ interval }}) * 3)
+{%- elif part in ['year', 'month', 'week', 'day', 'hour', 'minute', 'second'] -%}add{{ part | capitalize }}s({{ from_date_or_timestamp }}, {{ interval }})
+{%- else -%}date_add({{ datepart }}, {{ interval }}, {{ from_date_or_timestamp }}){%- endif -%}
 {%- endmacro %}
 
 {% macro datediff(first_date, second_date, datepart) -%}
@@ -171,7 +179,7 @@ select number + 1 as generated_number from numbers({{ upper_bound }})
 {%- endmacro %}
 {% macro clickhouse__date_spine(datepart, start_date, end_date) -%}
 select * from (
-    select date_add({{ datepart }}, number, toDateTime({{ start_date }})) as date_{{ datepart }}
+    select {{ dbt.dateadd(datepart, 'number', 'toDateTime(' ~ start_date ~ ')') }} as date_{{ datepart }}
     from numbers(toUInt64(greatest(dateDiff('{{ datepart }}', toDateTime({{ start_date }}), toDateTime({{ end_date }})), 0)))
 ) all_periods
 where date_{{ datepart }} < toDateTime({{ end_date }})
