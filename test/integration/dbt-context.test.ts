@@ -90,7 +90,8 @@ select
   '{{ local_md5("abc") }}' as md5,
   '{{ dict(a=1).a }}|{{ zip([1, 2], [3, 4]) | length }}|{{ set([1, 1, 2]) | length }}' as pyfuncs,
   '{{ invocation_id | length }}|{{ flags.WHICH }}|{{ 1 if "model.ctx.context_names" in selected_resources else 0 }}' as invocation,
-  '{{ builtins.ref("people").identifier }}|{{ ref("people").schema }}' as refs
+  '{{ builtins.ref("people").identifier }}|{{ ref("people").schema }}' as refs,
+  '{{ 1 if api.Column.create("c", "Nullable(String)").is_string() else 0 }}' as api_column
 `,
     'models/optional/maybe.sql': 'select 1 as id\n',
     'models/marts/joined.sql': `
@@ -171,6 +172,7 @@ test('a project using dbt context, Jinja in dbt_project.yml and standard SQL nam
     pyfuncs: '1|2|2',
     invocation: '36|build|1',
     refs: 'people|ctx_seeds',
+    api_column: '1',
   });
 
   // Join-qualified names: published as `id` when unique; kept when switched off.

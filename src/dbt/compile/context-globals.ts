@@ -3,7 +3,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { splitArgs } from '../jinja/environment.ts';
 import { Relation } from '../jinja/relation.ts';
 import type { ProjectContext } from './context.ts';
-import { buildAdapter } from './context-adapter.ts';
+import { buildAdapter, columnObject } from './context-adapter.ts';
 import { modulesContext, pyDate } from './modules.ts';
 
 /**
@@ -51,6 +51,12 @@ function buildGlobals(project: ProjectContext): Record<string, unknown> {
             String(options.identifier ?? ''),
             (options.type as Relation['type']) ?? 'table',
           ),
+      },
+      // api.Column.create(name, dtype) as packages build column lists; ClickHouse types need no translation.
+      Column: {
+        create: (name: unknown, dataType: unknown) =>
+          columnObject({ name: String(name), type: String(dataType) }),
+        translate_type: (dataType: unknown) => String(dataType),
       },
     },
     print: (message: unknown) => {
