@@ -91,8 +91,7 @@ export function buildAdapter(project: ProjectContext) {
       runtime() ? sql(`select 1 from system.databases where name = '${esc(schema)}'`).length > 0 : false,
     list_schemas: () => sql('select name from system.databases').map((row) => String(row.name)),
     list_relations_without_caching: (schemaRelation: unknown) => {
-      const schema =
-        relationArg(schemaRelation).schema || String((schemaRelation as { schema?: string })?.schema);
+      const { schema } = relationArg(schemaRelation);
       return sql(`select name, engine from system.tables where database = '${esc(schema)}'`).map(
         (row) => new Relation(schema, String(row.name), String(row.engine) === 'View' ? 'view' : 'table'),
       );

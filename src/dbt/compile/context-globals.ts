@@ -3,7 +3,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { splitArgs } from '../jinja/environment.ts';
 import { Relation } from '../jinja/relation.ts';
 import type { ProjectContext } from './context.ts';
-import { buildAdapter } from './context-adapter.ts';
+import { buildAdapter, columnObject } from './context-adapter.ts';
 import { modulesContext, pyDate } from './modules.ts';
 
 /**
@@ -52,6 +52,12 @@ function buildGlobals(project: ProjectContext): Record<string, unknown> {
             (options.type as Relation['type']) ?? 'table',
           ),
       },
+      // api.Column.create(name, dtype) as packages build column lists; ClickHouse types need no translation.
+      Column: {
+        create: (name: unknown, dataType: unknown) =>
+          columnObject({ name: String(name), type: String(dataType) }),
+        translate_type: (dataType: unknown) => String(dataType),
+      },
     },
     print: (message: unknown) => {
       project.log('info', String(message));
@@ -66,8 +72,8 @@ function buildGlobals(project: ProjectContext): Record<string, unknown> {
       }
     },
     tojson: (value: unknown, ...rest: unknown[]) => {
-      const { kwargs } = splitArgs(rest);
-      return JSON.stringify(value, null, kwargs.indent === undefined ? undefined : Number(kwargs.indent));
+      const { positional, kwargs } = splitArgs(rest);
+      return pythonJson(value, (kwargs.sort_keys ?? positional[0]) === true);
     },
     fromyaml: (text: string, fallback?: unknown) => {
       try {
@@ -108,4 +114,22 @@ function zipLists(lists: unknown[]): unknown[][] {
   const arrays = lists.map(iterable);
   const length = arrays.length === 0 ? 0 : Math.min(...arrays.map((list) => list.length));
   return Array.from({ length }, (_, i) => arrays.map((list) => list[i]));
+}
+
+/** Python's json.dumps (what dbt's tojson calls): ", " and ": " separators, non-ASCII escaped. */
+export function pythonJson(value: unknown, sortKeys = false): string {
+  if (value === undefined || value === null) return 'null';
+  if (value === true) return 'true';
+  if (value === false) return 'false';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'NaN';
+  if (typeof value === 'string')
+    return JSON.stringify(value).replace(
+      /[\u0080-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+  if (Array.isArray(value)) return `[${value.map((item) => pythonJson(item, sortKeys)).join(', ')}]`;
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  const entries = Object.entries(value as Record<string, unknown>).filter(([key]) => key !== '__keywords');
+  if (sortKeys) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, item]) => `${pythonJson(key)}: ${pythonJson(item, sortKeys)}`).join(', ')}}`;
 }

@@ -98,18 +98,44 @@ export async function loadSeed(node: DbtNode, projectDir: string, env: Materiali
     await run(`create table ${rel(target)} (\n  ${definition}\n)\n  ${engineClause(node.config)}`);
   }
   statements.push(`insert into ${rel(target)} format CSVWithNames <${node.seedFile}>`);
+  const modern = versionAtLeast(env.warehouse.capabilities.version, '19.1');
+  const nullable = columns.flatMap((column, index) => (column.type.startsWith('Nullable(') ? [index] : []));
   await env.warehouse.insertBytes({
     table: target.name,
     database: target.schema,
     columns: header,
     format: 'CSVWithNames',
-    chunks: createReadStream(file),
+    // 18.x reads an empty CSV field as '' / 0 even in a Nullable column: the (small) seed is re-sent
+    // with \N there. Later servers read it as NULL through input_format_csv_empty_as_default.
+    chunks:
+      modern || nullable.length === 0 ? createReadStream(file) : once(csvWithNulls(header, rows, nullable)),
     // Both settings exist from 19.x on (and empty-as-default is their default since); 18.x rejects them.
-    ...(versionAtLeast(env.warehouse.capabilities.version, '19.1')
+    ...(modern
       ? { settings: { input_format_csv_empty_as_default: 1, date_time_input_format: 'best_effort' } }
       : {}),
   });
   await env.cache.refresh(target.schema, target.name);
   const loaded = rows.filter((row) => !(row.length === 1 && row[0] === '')).length;
   return { message: `INSERT ${loaded}`, rowsWritten: loaded, bytesRead: 0, statements };
+}
+
+/** The seed as CSV with `\N` (ClickHouse's NULL) for the empty cells of the Nullable columns. */
+export function csvWithNulls(
+  header: readonly string[],
+  rows: readonly string[][],
+  nullable: readonly number[],
+): Buffer {
+  const field = (value: string) => `"${value.replace(/"/g, '""')}"`;
+  const lines = [header.map(field).join(',')];
+  for (const row of rows) {
+    if (row.length === 1 && row[0] === '') continue;
+    lines.push(
+      row.map((value, i) => (value === '' && nullable.includes(i) ? '\\N' : field(value))).join(','),
+    );
+  }
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+async function* once(buffer: Buffer): AsyncIterable<Buffer> {
+  yield buffer;
 }

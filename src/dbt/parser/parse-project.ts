@@ -18,7 +18,7 @@ import { below, escapeRegExp, fqnFor, lineOfText, stem, suggestion } from './nam
 import { nodeDict } from './node-dict.ts';
 import { createLookup } from './node-lookup.ts';
 import { checkPackages } from './packages.ts';
-import { renderProjectTrees } from './render-project.ts';
+import { renderPatchConfigs, renderProjectTrees } from './render-project.ts';
 import { type NodePatch, readPropertyFiles } from './schema-yaml.ts';
 import { checkUnsupportedFiles, checkUnsupportedYaml } from './unsupported.ts';
 
@@ -178,7 +178,24 @@ export function parseProject(options: ParseOptions): ParsedProject {
   ).map((file) => readYamlFile(file.absolute, file.relative));
   checkUnsupportedYaml(yamlFiles);
   checkUnsupportedFiles(project);
-  const properties = readPropertyFiles(yamlFiles);
+  const properties = renderPatchConfigs(readPropertyFiles(yamlFiles), (patch) =>
+    createScope(
+      context,
+      newRenderState(
+        {
+          uniqueId: `model.${packageName}.${patch.name}`,
+          name: patch.name,
+          resourceType: 'model',
+          packageName,
+          originalFilePath: patch.file,
+          schema: targetSchema,
+          alias: patch.name,
+          config: {},
+        },
+        false,
+      ),
+    ),
+  );
   const docText = (text: string, where: string) =>
     text.replace(/\{\{\s*doc\(\s*['"]([\w]+)['"]\s*\)\s*\}\}/g, (_, name: string) => {
       const doc = docs.get(name);

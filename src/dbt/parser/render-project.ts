@@ -1,6 +1,8 @@
 import { DemaError } from '../../errors.ts';
 import { compileTemplate, raise, type Scope } from '../jinja/environment.ts';
+import type { NodeConfig } from '../project/config-tree.ts';
 import type { DbtProjectFile } from '../project/project-file.ts';
+import type { NodePatch, PropertyFiles } from './schema-yaml.ts';
 
 /**
  * dbt renders dbt_project.yml when it loads it (dbt-core `DbtProjectYamlRenderer`): every string of
@@ -17,20 +19,29 @@ export interface ProjectRenderInput {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
+/**
+ * A config value with every string rendered natively, hooks left for run time. `file` names the
+ * file in errors. Also used for the `config:` of schema YAML entries, which dbt renders the same way.
+ */
+export function renderConfigValue(value: unknown, path: string[], scope: Scope, file: string): unknown {
+  if (typeof value === 'string')
+    return value.includes('{{') || value.includes('{%') ? renderNative(value, path, scope, file) : value;
+  if (Array.isArray(value))
+    return value.map((item, i) => renderConfigValue(item, [...path, String(i)], scope, file));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) =>
+        LATE_KEYS.has(key.replace(/^\+/, ''))
+          ? [key, item]
+          : [key, renderConfigValue(item, [...path, key], scope, file)],
+      ),
+    );
+  return value;
+}
+
 export function renderProjectTrees(project: DbtProjectFile, input: ProjectRenderInput): DbtProjectFile {
   const scope = projectScope(input);
-  const walk = (value: unknown, path: string[]): unknown => {
-    if (typeof value === 'string')
-      return value.includes('{{') || value.includes('{%') ? renderNative(value, path, scope) : value;
-    if (Array.isArray(value)) return value.map((item, i) => walk(item, [...path, String(i)]));
-    if (value && typeof value === 'object')
-      return Object.fromEntries(
-        Object.entries(value).map(([key, item]) =>
-          LATE_KEYS.has(key.replace(/^\+/, '')) ? [key, item] : [key, walk(item, [...path, key])],
-        ),
-      );
-    return value;
-  };
+  const walk = (value: unknown, path: string[]) => renderConfigValue(value, path, scope, 'dbt_project.yml');
   const trees = project.trees;
   return {
     ...project,
@@ -70,8 +81,8 @@ function projectScope(input: ProjectRenderInput): Scope {
 }
 
 /** One `{{ expression }}` keeps its native value; any other template renders to text, then literal-evaluated. */
-function renderNative(text: string, path: string[], scope: Scope): unknown {
-  const where = `dbt_project.yml: ${path.join('.')}`;
+function renderNative(text: string, path: string[], scope: Scope, file: string): unknown {
+  const where = `${file}: ${path.join('.')}`;
   let captured: unknown;
   let single = false;
   const names: Record<string, unknown> = {
@@ -90,13 +101,17 @@ function renderNative(text: string, path: string[], scope: Scope): unknown {
     expression !== undefined && !expression.includes('}}') ? `{{ __dema_capture(${expression}) }}` : text;
   let rendered: string;
   try {
-    rendered = compileTemplate(source, 'dbt_project.yml').render(withCapture);
+    rendered = compileTemplate(source, file).render(withCapture);
   } catch (error) {
-    if (error instanceof DemaError && error.code === 'PARSE_PROJECT') throw error;
+    if (error instanceof DemaError && error.message.startsWith(`${file}: `)) throw error;
     // A Jinja error's line is within the value: name the key instead.
-    throw new DemaError('PARSE_PROJECT', `${where}: ${(error as Error).message}`, {
-      hint: 'dbt_project.yml may use var() (from --vars), env_var() and target.',
-    });
+    throw new DemaError(
+      file === 'dbt_project.yml' ? 'PARSE_PROJECT' : 'PARSE_YAML',
+      `${where}: ${(error as Error).message}`,
+      {
+        hint: 'Check the Jinja expression; dbt_project.yml sees var() (from --vars only), env_var() and target.',
+      },
+    );
   }
   return single ? captured : literal(rendered);
 }
@@ -108,4 +123,21 @@ function literal(text: string): unknown {
   if (trimmed === 'None') return null;
   if (/^-?\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
   return text;
+}
+
+/** Schema YAML `config:` blocks of models and seeds, rendered as dbt does at parse time. */
+export function renderPatchConfigs(
+  properties: PropertyFiles,
+  scopeFor: (patch: NodePatch) => Scope,
+): PropertyFiles {
+  const render = (patches: Map<string, NodePatch>) =>
+    new Map(
+      [...patches].map(([name, patch]) => {
+        const text = JSON.stringify(patch.config);
+        if (!text.includes('{{') && !text.includes('{%')) return [name, patch];
+        const config = renderConfigValue(patch.config, [name, 'config'], scopeFor(patch), patch.file);
+        return [name, { ...patch, config: config as NodeConfig }];
+      }),
+    );
+  return { ...properties, models: render(properties.models), seeds: render(properties.seeds) };
 }

@@ -92,7 +92,9 @@ export function targetFromOutput(
       path: isAbsolute(path) ? path : resolve(projectDir, path),
       schema: String(output.schema ?? 'default'),
       // dbt-clickhouse's custom_settings apply to every query of the session, on chDB as on a server.
-      settings: (output.custom_settings ?? {}) as Record<string, string | number | boolean>,
+      ...(output.custom_settings
+        ? { settings: output.custom_settings as Record<string, string | number | boolean> }
+        : {}),
     };
   }
   if (type === 'clickhouse') {
