@@ -269,7 +269,8 @@ export class CsvRecordScanner {
       if (byte === QUOTE) {
         i++;
         for (;;) {
-          if (i >= length) return final ? this.lineError('broken quoting: unterminated quoted field') : INCOMPLETE;
+          if (i >= length)
+            return final ? this.lineError('broken quoting: unterminated quoted field') : INCOMPLETE;
           if (i > limit)
             return this.lineError(`record longer than ${this.maxBytes} bytes (max_record_bytes)`);
           const b = buf[i]!;
@@ -318,7 +319,8 @@ export class CsvRecordScanner {
         const at = buf.indexOf(CR, fieldStart);
         this.nextCr = at === -1 ? Number.POSITIVE_INFINITY : at;
       }
-      if (this.nextCr < fieldEnd) return this.lineError(`broken quoting: carriage return inside unquoted field ${fields}`);
+      if (this.nextCr < fieldEnd)
+        return this.lineError(`broken quoting: carriage return inside unquoted field ${fields}`);
       if (!requote && needsQuoting(buf, fieldStart, fieldEnd)) requote = true;
       if (lastField) return this.finish(start, fieldEnd, i, lines, fields, requote);
       fields++;
