@@ -26,7 +26,7 @@ export interface Reject {
   readonly offset: number;
   readonly bytes: number;
   readonly reason: string;
-  /** The record's text, whole unless it is longer than max_record_bytes (then its start). */
+  /** The record's text: whole up to 64 KiB (and max_record_bytes), else its start — the byte range has it all. */
   readonly raw: string;
 }
 
@@ -43,6 +43,9 @@ export interface RecordLimits {
 }
 
 export const DEFAULT_RECORD_LIMITS: RecordLimits = { maxRecordLines: 1000, maxRecordBytes: 1 << 20 };
+
+/** Raw text kept in the rejects table per record; longer ones are found by their byte range. */
+export const RAW_TEXT_LIMIT = 64 << 10;
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -181,7 +184,7 @@ export class CsvRecordScanner {
         line,
         offset: this.carryOffset + pos,
         reason: this.recordReason,
-        raw: input.toString('utf8', pos, pos + this.maxBytes),
+        raw: input.toString('utf8', pos, pos + Math.min(this.maxBytes, RAW_TEXT_LIMIT)),
         bytes: input.length - pos,
         trailingCrs: input.length - trimCr(input, pos, input.length),
       };
@@ -203,7 +206,7 @@ export class CsvRecordScanner {
     lastLine: number,
     reason: string,
   ): Reject {
-    const raw = input.toString('utf8', start, Math.min(end, start + this.maxBytes));
+    const raw = input.toString('utf8', start, Math.min(end, start + Math.min(this.maxBytes, RAW_TEXT_LIMIT)));
     return { line, lastLine, offset: base + start, bytes: end - start, reason, raw };
   }
 
