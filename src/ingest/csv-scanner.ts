@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { parseCsv } from '../csv-text.ts';
-import { needsQuoting, writeReencoded } from './csv-reencode.ts';
+import { needsQuoting, RecordOutput } from './csv-reencode.ts';
 
 /**
  * Splits CSV bytes into records and checks each one's shape without building values: ClickHouse
@@ -26,7 +26,7 @@ export interface Reject {
   readonly offset: number;
   readonly bytes: number;
   readonly reason: string;
-  /** The record's text, whole unless it is longer than max_record_bytes (then its start). */
+  /** The record's text: whole up to 64 KiB (and max_record_bytes), else its start — the byte range has it all. */
   readonly raw: string;
 }
 
@@ -44,6 +44,9 @@ export interface RecordLimits {
 
 export const DEFAULT_RECORD_LIMITS: RecordLimits = { maxRecordLines: 1000, maxRecordBytes: 1 << 20 };
 
+/** Raw text kept in the rejects table per record; longer ones are found by their byte range. */
+export const RAW_TEXT_LIMIT = 64 << 10;
+
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const LF = 0x0a;
@@ -57,18 +60,6 @@ const BAD = 2;
 /** Rejected as its first line only: quoting broken or record too long. */
 const LINE_ERROR = 3;
 type RecordStatus = typeof INCOMPLETE | typeof GOOD | typeof BAD | typeof LINE_ERROR;
-
-/** Writes a positive integer's decimal digits at `at`; returns the number of bytes written. */
-function writeDigits(out: Buffer, at: number, value: number): number {
-  let digits = 1;
-  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-  let rest = value;
-  for (let i = digits - 1; i >= 0; i--) {
-    out[at + i] = 48 + (rest % 10);
-    rest = Math.floor(rest / 10);
-  }
-  return digits;
-}
 
 /** End of a line's content: before the CRs that precede its line feed. */
 function trimCr(buf: Buffer, start: number, end: number): number {
@@ -91,7 +82,6 @@ export class CsvRecordScanner {
   private readonly expectedFields: number;
   private readonly maxLines: number;
   private readonly maxBytes: number;
-  private readonly emit: boolean;
   private readonly firstLine: number;
   private carry: Buffer = Buffer.alloc(0);
   /** File offset of the carry's first byte. */
@@ -110,19 +100,18 @@ export class CsvRecordScanner {
 
   /**
    * `firstLine` is the physical line number, `firstOffset` the file offset, of the first byte
-   * pushed (after the header). With `emit` false the scanner only checks: a validation pass.
+   * pushed (after the header).
    */
   constructor(
     expectedFields: number,
     firstLine: number,
-    options: Partial<RecordLimits> & { emit?: boolean; firstOffset?: number } = {},
+    options: Partial<RecordLimits> & { firstOffset?: number } = {},
   ) {
     this.expectedFields = expectedFields;
     this.nextLine = firstLine;
     this.firstLine = firstLine;
     this.maxLines = options.maxRecordLines ?? DEFAULT_RECORD_LIMITS.maxRecordLines;
     this.maxBytes = options.maxRecordBytes ?? DEFAULT_RECORD_LIMITS.maxRecordBytes;
-    this.emit = options.emit ?? true;
     this.carryOffset = options.firstOffset ?? 0;
   }
 
@@ -144,13 +133,11 @@ export class CsvRecordScanner {
 
   private scan(input: Buffer, final: boolean): ScanOutput {
     const rejects: Reject[] = [];
-    const chunks: Buffer[] = [];
     const base = this.carryOffset;
     let pos = this.skipping ? this.skipRest(input, final, rejects) : 0;
     // Most chunks are valid UTF-8 as a whole; only a failing chunk is checked record by record.
     const checkUtf8 = !isUtf8(input);
-    let out = this.emit ? Buffer.allocUnsafe(Math.ceil(input.length * 1.25) + 1024) : Buffer.alloc(0);
-    let outPos = 0;
+    const output = new RecordOutput(input.length);
     let goodRecords = 0;
     this.nextCr = -1;
     while (pos < input.length) {
@@ -159,59 +146,55 @@ export class CsvRecordScanner {
         if (input.length - pos <= this.maxBytes) break;
         status = this.lineError(`record longer than ${this.maxBytes} bytes (max_record_bytes)`);
       }
-      const line = this.nextLine;
       if (status === LINE_ERROR) {
-        const newline = input.indexOf(LF, pos);
-        if (newline === -1 && !final) {
-          if (input.length - pos <= this.maxBytes) break;
-          // An over-long first line: keep its start, skip the rest as it streams by.
-          this.skipping = {
-            line,
-            offset: base + pos,
-            reason: this.recordReason,
-            raw: input.toString('utf8', pos, pos + this.maxBytes),
-            bytes: input.length - pos,
-            trailingCrs: input.length - trimCr(input, pos, input.length),
-          };
-          pos = input.length;
-          break;
-        }
-        const lineEnd = newline === -1 ? input.length : newline;
-        const end = trimCr(input, pos, lineEnd);
-        rejects.push(this.reject(input, base, pos, end, line, line, this.recordReason));
-        this.nextLine++;
-        pos = lineEnd + 1;
+        const next = this.rejectFirstLine(input, pos, final, rejects);
+        if (next === undefined) break;
+        pos = next;
         continue;
       }
+      const line = this.nextLine;
       const end = this.recordEnd;
-      const lastLine = line + this.recordLines - 1;
       this.nextLine += this.recordLines;
       let reason = status === BAD ? this.recordReason : undefined;
       if (!reason && checkUtf8 && !isUtf8(input.subarray(pos, end))) reason = 'invalid UTF-8';
-      if (reason) rejects.push(this.reject(input, base, pos, end, line, lastLine, reason));
+      if (reason) rejects.push(this.reject(input, base, pos, end, line, line + this.recordLines - 1, reason));
       else {
         goodRecords++;
-        if (this.emit) {
-          const need = 2 * (end - pos) + 22;
-          if (outPos + need > out.length) {
-            chunks.push(out.subarray(0, outPos));
-            out = Buffer.allocUnsafe(Math.max(need, Math.ceil(input.length * 0.25) + 1024));
-            outPos = 0;
-          }
-          outPos += writeDigits(out, outPos, line);
-          out[outPos++] = COMMA;
-          if (this.recordRequote) outPos += writeReencoded(out, outPos, input, pos, end);
-          else outPos += input.copy(out, outPos, pos, end);
-          out[outPos++] = LF;
-        }
+        output.add(line, input, pos, end, this.recordRequote);
       }
       pos = this.recordNext;
     }
-    if (outPos > 0) chunks.push(out.subarray(0, outPos));
     const rest = Math.min(pos, input.length);
     this.carry = rest < input.length ? Buffer.from(input.subarray(rest)) : Buffer.alloc(0);
     this.carryOffset = base + rest;
-    return { chunks, goodRecords, rejects };
+    return { chunks: output.finish(), goodRecords, rejects };
+  }
+
+  /**
+   * Rejects the first line of the record at `pos` and returns where the next record starts; or,
+   * while that line has not ended, undefined (wait for more bytes — or, beyond max_record_bytes,
+   * keep its start and skip the rest as it streams by).
+   */
+  private rejectFirstLine(input: Buffer, pos: number, final: boolean, rejects: Reject[]): number | undefined {
+    const line = this.nextLine;
+    const newline = input.indexOf(LF, pos);
+    if (newline === -1 && !final) {
+      if (input.length - pos <= this.maxBytes) return undefined;
+      this.skipping = {
+        line,
+        offset: this.carryOffset + pos,
+        reason: this.recordReason,
+        raw: input.toString('utf8', pos, pos + Math.min(this.maxBytes, RAW_TEXT_LIMIT)),
+        bytes: input.length - pos,
+        trailingCrs: input.length - trimCr(input, pos, input.length),
+      };
+      return input.length;
+    }
+    const lineEnd = newline === -1 ? input.length : newline;
+    const end = trimCr(input, pos, lineEnd);
+    rejects.push(this.reject(input, this.carryOffset, pos, end, line, line, this.recordReason));
+    this.nextLine++;
+    return lineEnd + 1;
   }
 
   private reject(
@@ -223,7 +206,7 @@ export class CsvRecordScanner {
     lastLine: number,
     reason: string,
   ): Reject {
-    const raw = input.toString('utf8', start, Math.min(end, start + this.maxBytes));
+    const raw = input.toString('utf8', start, Math.min(end, start + Math.min(this.maxBytes, RAW_TEXT_LIMIT)));
     return { line, lastLine, offset: base + start, bytes: end - start, reason, raw };
   }
 

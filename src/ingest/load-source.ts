@@ -58,6 +58,8 @@ async function dropStage(warehouse: Warehouse, table: string): Promise<void> {
 }
 
 const REJECT_FLUSH = 10_000;
+/** Rejects keep up to 64 KiB of raw text each: flush by size too, so long bad lines cannot fill memory. */
+const REJECT_FLUSH_CHARS = 16 << 20;
 
 /**
  * Loads one source file into its landing table, exactly once: rows go to a per-load stage table
@@ -131,6 +133,7 @@ export async function loadSource(
 
   // Rejects are written in batches as they are found, so a file of bad rows cannot fill memory.
   let pending: Reject[] = [];
+  let pendingChars = 0;
   const firstRejects: Reject[] = [];
   let rejected = 0;
   let good = 0;
@@ -145,7 +148,9 @@ export async function loadSource(
     rejected += found.length;
     pending.push(...found);
     if (firstRejects.length < 3) firstRejects.push(...found.slice(0, 3 - firstRejects.length));
-    if (pending.length >= REJECT_FLUSH) {
+    pendingChars += found.reduce((n, r) => n + r.raw.length, 0);
+    if (pending.length >= REJECT_FLUSH || pendingChars >= REJECT_FLUSH_CHARS) {
+      pendingChars = 0;
       const batch = pending;
       pending = [];
       await writeRejects(warehouse, batch, rejectContext);

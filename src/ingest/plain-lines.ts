@@ -11,7 +11,8 @@ const QUOTE = 0x22;
 const COMMA = 0x2c;
 const LF = 0x0a;
 const CR = 0x0d;
-const BACKSLASH_N = Buffer.from('\\N');
+const BACKSLASH = 0x5c;
+const UPPER_N = 0x4e;
 const EMPTY_LINE = Buffer.from('\n\n');
 const EMPTY_CRLF_LINE = Buffer.from('\n\r\n');
 
@@ -22,10 +23,11 @@ export function plainLines(buf: Buffer): boolean {
   if (buf.indexOf(EMPTY_LINE) !== -1 || buf.indexOf(EMPTY_CRLF_LINE) !== -1) return false;
   for (let at = buf.indexOf(CR); at !== -1; at = buf.indexOf(CR, at + 1))
     if (buf[at + 1] !== LF) return false;
-  for (let at = buf.indexOf(BACKSLASH_N); at !== -1; at = buf.indexOf(BACKSLASH_N, at + 1)) {
+  for (let at = buf.indexOf(BACKSLASH); at !== -1; at = buf.indexOf(BACKSLASH, at + 1)) {
     const before = at === 0 ? LF : buf[at - 1];
     const after = buf[at + 2];
     if (
+      buf[at + 1] === UPPER_N &&
       (before === COMMA || before === LF) &&
       (after === undefined || after === COMMA || after === LF || after === CR)
     )
@@ -35,23 +37,28 @@ export function plainLines(buf: Buffer): boolean {
 }
 
 function quotesPlain(buf: Buffer): boolean {
-  let at = buf.indexOf(QUOTE);
-  while (at !== -1) {
+  const length = buf.length;
+  for (let at = buf.indexOf(QUOTE); at !== -1; ) {
     const before = at === 0 ? LF : buf[at - 1];
-    // A quote inside an unquoted field is text, for both parsers.
-    if (before !== COMMA && before !== LF) {
-      at = buf.indexOf(QUOTE, at + 1);
-      continue;
+    let i = at + 1;
+    // A quote inside an unquoted field is text, for both parsers; one opening a field must close on
+    // its line and be followed by a comma or the line ending. Fields are short: bytes, not searches.
+    if (before === COMMA || before === LF) {
+      for (;;) {
+        if (i >= length) return false;
+        const byte = buf[i]!;
+        if (byte === QUOTE) {
+          if (buf[i + 1] !== QUOTE) break;
+          i += 2;
+        } else if (byte === LF) return false;
+        else i++;
+      }
+      const after = buf[i + 1];
+      if (after !== undefined && after !== COMMA && after !== LF && !(after === CR && buf[i + 2] === LF))
+        return false;
+      i++;
     }
-    let close = buf.indexOf(QUOTE, at + 1);
-    while (close !== -1 && buf[close + 1] === QUOTE) close = buf.indexOf(QUOTE, close + 2);
-    if (close === -1) return false;
-    const newline = buf.indexOf(LF, at + 1);
-    if (newline !== -1 && newline < close) return false;
-    const after = buf[close + 1];
-    if (after !== undefined && after !== COMMA && after !== LF && !(after === CR && buf[close + 2] === LF))
-      return false;
-    at = buf.indexOf(QUOTE, close + 1);
+    at = buf.indexOf(QUOTE, i);
   }
   return true;
 }

@@ -11,6 +11,7 @@ import { inspectFile } from '../../src/ingest/inspect-bytes.ts';
 import { csvInsertSettings } from '../../src/ingest/landing-sql.ts';
 import { loadSource } from '../../src/ingest/load-source.ts';
 import { openSource } from '../../src/ingest/open-source.ts';
+import { listRejects } from '../../src/ingest/rejects.ts';
 import type { Warehouse } from '../../src/warehouse/warehouse.ts';
 import {
   openTestWarehouse,
@@ -310,3 +311,57 @@ test(`${FILES} generated CSV files with defects land exactly as Python's csv rea
     }
   }
 });
+
+for (const transport of transports) {
+  test(`${transport}: a 3 MB unterminated quoted line is one reject; later lines keep their numbers`, async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'big.csv');
+    const big = `"${'q'.repeat(3 << 20)}`;
+    writeFileSync(path, `c1,c2,c3\na,1,2\n${big}\r\nb,"x\ny",3\n"stray,1,2\nc,27" tv,4\n`);
+    const warehouse = await openTestWarehouse(t, testTarget(transport, dir));
+    await warehouse.command(`CREATE DATABASE IF NOT EXISTS ${warehouse.database}`);
+    const source: SourceConfig = {
+      name: 'big',
+      location: path,
+      format: 'csv',
+      table: 'big',
+      columns: COLUMNS,
+      key: ['c1'],
+      merchant: 'default',
+    };
+    const reporter = { emit: () => {} };
+    const file = await openSource({ ...source, source: 'big', archiveDir: join(dir, 'archive'), reporter });
+    const result = await loadSource(
+      warehouse,
+      source,
+      file,
+      { force: false, maxRejects: 2, maxRejectRatio: undefined, location: path, chunkBytes: 64 << 10 },
+      reporter,
+    );
+    assert.equal(result.status, 'success');
+    if (result.status !== 'success') return;
+    assert.deepEqual(
+      [result.record.rows_read, result.record.rows_loaded, result.record.rows_rejected],
+      [5, 3, 2],
+    );
+    const rows = await readRows(warehouse, 'SELECT toString(_line) AS l, c1, c2, c3 FROM big ORDER BY _line');
+    assert.deepEqual(
+      rows.map((r) => [Number(r.l), r.c1, r.c2, r.c3]),
+      [
+        [2, 'a', '1', '2'],
+        [4, 'b', 'x\ny', '3'],
+        [7, 'c', '27" tv', '4'],
+      ],
+    );
+    const rejects = await listRejects(warehouse, result.record.load_id, 10);
+    const byLine = rejects.sort((a, b) => a.line - b.line);
+    assert.deepEqual(
+      byLine.map((r) => [r.line, r.last_line, r.byte_offset, r.byte_length, r.reason]),
+      [
+        [3, 3, 15, big.length, 'record longer than 1048576 bytes (max_record_bytes)'],
+        [6, 6, 15 + big.length + 2 + 10, 10, 'broken quoting: text after the closing quote of field 1'],
+      ],
+    );
+    assert.equal(byLine[0]!.raw.length, 64 << 10);
+  });
+}

@@ -58,3 +58,24 @@ test('ByteInspector: a line longer than it checks is not proven UTF-8; a header 
   assert.equal(dataLines(inspectSplits(Buffer.from('a,b'))), 0);
   assert.equal(dataLines(inspectSplits(Buffer.from('a,b\n1,2\n'))), 1);
 });
+
+test('ByteInspector: plain only when chDB would read every line as the scanner rule does; longest line', () => {
+  const plain = inspectSplits(Buffer.from('a,b\n"x, y",1\r\n say ,"q""r"\nab"c,\\N1\n27" tv,""\nlast,1'));
+  assert.equal(plain.plain, true);
+  assert.equal(plain.longestLine, 12);
+  for (const line of [
+    '\\N,1',
+    '1,\\N',
+    '\n',
+    '\r\n',
+    'lo\rne,1',
+    '"abc" ,1',
+    '"open,1',
+    '"multi\nline",1',
+    '"a"x,1',
+    'x,1\r\r',
+  ]) {
+    const facts = inspectSplits(Buffer.from(`a,b\nok,1\n${line}\nok,2\n`));
+    assert.equal(facts.plain, false, JSON.stringify(line));
+  }
+});

@@ -9,6 +9,12 @@ function print(output: Output, rows: readonly Record<string, unknown>[], columns
   else output.line(renderTable(rows, columns));
 }
 
+/** A reject's raw text for the terminal: control characters visible, long text cut (JSON keeps it whole). */
+function shortRaw(raw: string): string {
+  const visible = raw.replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+  return visible.length <= 200 ? visible : `${visible.slice(0, 200)}…`;
+}
+
 export function registerLoads(
   program: Command,
   run: (work: (g: GlobalOptions, o: Output) => Promise<number>) => void,
@@ -73,7 +79,7 @@ export function registerLoads(
               ...r,
               lines: r.last_line > r.line ? `${r.line}-${r.last_line}` : String(r.line),
               bytes: `${r.byte_offset}+${r.byte_length}`,
-              raw: output.json || r.raw.length <= 200 ? r.raw : `${r.raw.slice(0, 200)}…`,
+              raw: output.json ? r.raw : shortRaw(r.raw),
             }));
             print(output, rows, ['source', 'source_file', 'lines', 'bytes', 'reason', 'raw', 'load_id']);
             return 0;
