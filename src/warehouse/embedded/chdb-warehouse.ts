@@ -6,6 +6,7 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DemaError } from '../../errors.ts';
+import { testInsertSettings } from '../../kill-point.ts';
 import { type Capabilities, capabilitiesFor } from '../capabilities.ts';
 import { toWarehouseError } from '../clickhouse-error.ts';
 import { listColumns, listTables } from '../introspection.ts';
@@ -147,7 +148,7 @@ export class ChdbWarehouse implements Warehouse {
     const structure = await this.structureOf(database, insert.table, insert.columns);
     const fifo = join(tmpdir(), `dema-${process.pid}-${randomBytes(6).toString('hex')}.fifo`);
     execFileSync('mkfifo', ['-m', '600', fifo]);
-    const sql = `INSERT INTO ${qualified(database, insert.table)} (${insert.columns.map(quoteIdent).join(', ')}) SELECT * FROM file(${quoteString(fifo)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause({ ...insert.settings, storage_file_read_method: 'read' })}`;
+    const sql = `INSERT INTO ${qualified(database, insert.table)} (${insert.columns.map(quoteIdent).join(', ')}) SELECT * FROM file(${quoteString(fifo)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause({ ...insert.settings, storage_file_read_method: 'read', ...testInsertSettings() })}`;
     const started = performance.now();
     const writer = createWriteStream(fifo);
     let failed: unknown;
@@ -194,7 +195,7 @@ export class ChdbWarehouse implements Warehouse {
     const target = [insert.rowNumberColumn, ...insert.columns].map(quoteIdent).join(', ');
     // _row_number is the record's index as the format reader counts it, whatever order the insert
     // threads take blocks in; parallel parsing is off because with it chDB 26.7 skips numbers.
-    const sql = `INSERT INTO ${qualified(database, insert.table)} (${target}) SELECT _row_number + ${Math.trunc(insert.firstRowNumber)}, * FROM file(${quoteString(insert.path)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause({ ...insert.settings, input_format_parallel_parsing: 0 })}`;
+    const sql = `INSERT INTO ${qualified(database, insert.table)} (${target}) SELECT _row_number + ${Math.trunc(insert.firstRowNumber)}, * FROM file(${quoteString(insert.path)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause({ ...insert.settings, input_format_parallel_parsing: 0, ...testInsertSettings() })}`;
     const started = performance.now();
     await this.run(sql, 'TSV');
     return { rowsRead: 0, bytesRead: 0, rowsWritten: 0, elapsedMs: performance.now() - started };
