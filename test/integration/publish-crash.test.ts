@@ -64,7 +64,7 @@ const RANDOM_POINTS: [string, number][] = [
   ['publish.committed', 20],
   ['publish.attach', 12],
 ];
-const RANDOM_KILLS = 30;
+const RANDOM_KILLS = 21;
 
 /** A reproducible random sequence (the seed is printed with any failure). */
 function randomSequence(seed: number): () => number {
@@ -204,6 +204,7 @@ async function crashSuite(t: TestContext, transport: Transport): Promise<void> {
   const seed = Number(process.env.DEMA_CRASH_SEED ?? Date.now() % 1_000_000);
   const env = { DEMA_TEST_BLOCK_ROWS: BLOCK_ROWS };
   const complete: string[] = [];
+  let kills = 0;
   let killedMidAttach = 0;
   for (const [index, scenario] of scenarios(seed).entries()) {
     const file = writeVariant(dir, base, index);
@@ -213,12 +214,14 @@ async function crashSuite(t: TestContext, transport: Transport): Promise<void> {
     const killed = await runCli(ingest, { env: { ...env, DEMA_TEST_KILL_AT: scenario.kill } });
     // A random delay may outlast the load: then it simply succeeded.
     if (killed.signal !== 'SIGKILL') assert.equal(killed.code, 0, `${context}: ${killed.stderr}`);
-    else if (scenario.kill.startsWith('publish.attach+')) killedMidAttach++;
+    else kills++;
+    if (killed.signal === 'SIGKILL' && scenario.kill.startsWith('publish.attach+')) killedMidAttach++;
     if (scenario.recoveryKill) {
       const recovery = await runCli(['--config', config.file, 'query', 'SELECT 1'], {
         env: { DEMA_TEST_KILL_AT: scenario.recoveryKill },
       });
       assert.equal(recovery.signal, 'SIGKILL', `${context}: the recovery should reach its kill point`);
+      kills++;
     }
     await verify(target, config, complete, name, context);
     const rerun = await runCli(ingest, { env });
@@ -226,8 +229,11 @@ async function crashSuite(t: TestContext, transport: Transport): Promise<void> {
     complete.push(name);
   }
   await verify(target, config, complete, undefined, `seed ${seed}, ${transport}, at the end`);
-  assert.ok(complete.length >= 50);
-  t.diagnostic(`${complete.length} kills, ${killedMidAttach} during the ATTACH statement, seed ${seed}`);
+  // Random delays may outlast a load; the named points always kill.
+  assert.ok(kills >= 45, `only ${kills} kills`);
+  t.diagnostic(
+    `${kills} kills in ${complete.length} loads, ${killedMidAttach} after ATTACH began, seed ${seed}`,
+  );
 }
 
 test('embedded: ingest killed at 50+ points (named and random) never shows part of a load nor loads one twice', async (t) => {
