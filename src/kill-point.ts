@@ -47,3 +47,18 @@ export function killOnEvents(reporter: Reporter): Reporter {
     },
   };
 }
+
+/**
+ * Insert settings for the crash tests: `DEMA_TEST_BLOCK_ROWS=N` makes every insert write parts of
+ * N rows, so a small file gives a stage of many parts and an ATTACH that can be cut half-way.
+ */
+export function testInsertSettings(): Record<string, number> {
+  const rows = Number(process.env.DEMA_TEST_BLOCK_ROWS ?? 0);
+  if (!rows) return {};
+  return {
+    max_insert_block_size: rows,
+    min_insert_block_size_rows: rows,
+    min_insert_block_size_bytes: 0,
+    max_block_size: rows,
+  };
+}

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DemaError } from '../../errors.ts';
 import { fsError } from '../../fs-error.ts';
+import { testInsertSettings } from '../../kill-point.ts';
 import { type Capabilities, capabilitiesFor } from '../capabilities.ts';
 import { toWarehouseError } from '../clickhouse-error.ts';
 import { listColumns, listTables } from '../introspection.ts';
@@ -199,7 +200,7 @@ export class ChdbWarehouse implements Warehouse {
       scratch.remove();
       throw error;
     }
-    const sql = `INSERT INTO ${qualified(database, insert.table)} (${insert.columns.map(quoteIdent).join(', ')}) SELECT * FROM file(${quoteString(fifo)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause({ ...insert.settings, storage_file_read_method: 'read' })}`;
+    const sql = `INSERT INTO ${qualified(database, insert.table)} (${insert.columns.map(quoteIdent).join(', ')}) SELECT * FROM file(${quoteString(fifo)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause({ ...insert.settings, storage_file_read_method: 'read', ...testInsertSettings() })}`;
     const started = performance.now();
     const writer = createWriteStream(fifo);
     let failed: unknown;
@@ -254,7 +255,7 @@ export class ChdbWarehouse implements Warehouse {
     // engine reads the file through a symbolic link with a plain name instead, so a path is literal.
     const scratch = privateDir();
     const literal = join(scratch.dir, 'source');
-    const sql = `INSERT INTO ${qualified(database, insert.table)} (${target}) SELECT _row_number + ${Math.trunc(insert.firstRowNumber)}, * FROM file(${quoteString(literal)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause({ ...insert.settings, input_format_parallel_parsing: 0 })}`;
+    const sql = `INSERT INTO ${qualified(database, insert.table)} (${target}) SELECT _row_number + ${Math.trunc(insert.firstRowNumber)}, * FROM file(${quoteString(literal)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause({ ...insert.settings, input_format_parallel_parsing: 0, ...testInsertSettings() })}`;
     const started = performance.now();
     try {
       symlinkSync(resolve(insert.path), literal);

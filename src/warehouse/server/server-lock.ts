@@ -159,8 +159,11 @@ export async function acquireServerLock(
     },
     async release() {
       clearInterval(timer);
-      const lock = await readLock(sql).catch(() => undefined);
-      if (lock?.token === token) await ddl(sql, `DROP TABLE IF EXISTS ${qualified(sql.database, LOCK)}`);
+      // Best effort: with the server gone, the lock expires by itself (or is broken at once from this host).
+      try {
+        const lock = await readLock(sql);
+        if (lock?.token === token) await ddl(sql, `DROP TABLE IF EXISTS ${qualified(sql.database, LOCK)}`);
+      } catch {}
     },
   };
 }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { DemaError, errorMessage } from '../../errors.ts';
+import { testInsertSettings } from '../../kill-point.ts';
 import { type Capabilities, capabilitiesFor } from '../capabilities.ts';
 import { ClickHouseError, parseClickHouseError, toWarehouseError } from '../clickhouse-error.ts';
 import { listColumns, listTables } from '../introspection.ts';
@@ -262,7 +263,7 @@ export class ServerWarehouse implements Warehouse {
         format: insert.format,
         columns: insert.columns as [string, ...string[]],
         abort_signal: abort.signal,
-        ...(insert.settings ? { clickhouse_settings: insert.settings } : {}),
+        clickhouse_settings: { ...insert.settings, ...testInsertSettings() },
       });
       return Number(result.summary?.written_rows ?? 0);
     };

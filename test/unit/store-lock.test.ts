@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { DemaError } from '../../src/errors.ts';
+import { bootId, currentProcess, identityAlive, processStartTicks } from '../../src/process-alive.ts';
+import { acquireStoreLock } from '../../src/warehouse/embedded/store-lock.ts';
+
+/** The embedded store lock on its own, against real processes (pids, start times from /proc). */
+
+function directory(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dema-lock-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function sleeper(t: TestContext): ChildProcess {
+  const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+  t.after(() => child.kill('SIGKILL'));
+  return child;
+}
+
+function plant(dir: string, owner: Record<string, unknown>): string {
+  const path = join(dir, 'dema.lock');
+  writeFileSync(path, JSON.stringify({ command: 'dema build', since: '2026-01-01T00:00:00Z', ...owner }));
+  return path;
+}
+
+async function refusal(promise: Promise<unknown>): Promise<DemaError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof DemaError);
+    return error;
+  }
+  assert.fail('the lock was taken');
+}
+
+test('identity: this process is alive; a dead pid, another start time or another boot is not', () => {
+  const me = currentProcess();
+  assert.equal(me.pid, process.pid);
+  assert.match(me.start ?? '', /^\d+$/);
+  assert.ok(identityAlive(me));
+  assert.ok(!identityAlive({ ...me, start: `${Number(me.start) + 1}` }));
+  assert.ok(!identityAlive({ ...me, boot: 'another-boot' }));
+  assert.ok(identityAlive({ pid: process.pid }));
+  const dead = spawnSync('true').pid!;
+  assert.ok(!identityAlive({ pid: dead }));
+  assert.equal(processStartTicks(dead), undefined);
+});
+
+test('taken, refused while held (naming the owner and how to clear it), free again once released', async (t) => {
+  const dir = directory(t);
+  const release = await acquireStoreLock(dir);
+  const path = join(dir, 'dema.lock');
+  const owner = JSON.parse(readFileSync(path, 'utf8'));
+  assert.equal(owner.pid, process.pid);
+  assert.equal(owner.start, processStartTicks(process.pid));
+  assert.equal(owner.boot, bootId());
+  const holder = sleeper(t);
+  release();
+  assert.ok(!existsSync(path));
+  plant(dir, { pid: holder.pid, start: processStartTicks(holder.pid!), boot: bootId() });
+  const error = await refusal(acquireStoreLock(dir));
+  assert.equal(error.code, 'WAREHOUSE_LOCKED');
+  assert.match(
+    error.message,
+    new RegExp(`in use by process ${holder.pid} \\(dema build\\), running since 2026`),
+  );
+  assert.match(error.hint ?? '', /--wait/);
+  assert.ok(error.hint?.includes(`delete ${path}`));
+  assert.ok(existsSync(path), 'a live owner keeps its lock');
+});
+
+test('a stale lock is taken over: dead pid, reused pid (other start time), other boot', async (t) => {
+  const holder = sleeper(t);
+  const start = processStartTicks(holder.pid!);
+  const dead = spawnSync('true').pid!;
+  for (const owner of [
+    { pid: dead, start: '1', boot: bootId() },
+    { pid: holder.pid, start: `${Number(start) + 1}`, boot: bootId() },
+    { pid: holder.pid, start, boot: 'an-earlier-boot' },
+  ]) {
+    const dir = directory(t);
+    plant(dir, owner);
+    const release = await acquireStoreLock(dir);
+    assert.equal(
+      JSON.parse(readFileSync(join(dir, 'dema.lock'), 'utf8')).pid,
+      process.pid,
+      JSON.stringify(owner),
+    );
+    release();
+  }
+});
+
+test('waits for the owner to go, up to the limit', async (t) => {
+  const dir = directory(t);
+  const holder = sleeper(t);
+  plant(dir, { pid: holder.pid, start: processStartTicks(holder.pid!), boot: bootId() });
+  const started = Date.now();
+  const error = await refusal(acquireStoreLock(dir, 600));
+  assert.ok(Date.now() - started >= 600);
+  assert.match(error.message, /waited 1 s|waited 0 s/);
+  setTimeout(() => holder.kill('SIGKILL'), 500);
+  const release = await acquireStoreLock(dir, 30_000);
+  release();
+});
+
+test('release leaves a lock that is not ours alone', async (t) => {
+  const dir = directory(t);
+  const release = await acquireStoreLock(dir);
+  const holder = sleeper(t);
+  const path = plant(dir, { pid: holder.pid, start: processStartTicks(holder.pid!), boot: bootId() });
+  release();
+  assert.ok(existsSync(path));
+});
