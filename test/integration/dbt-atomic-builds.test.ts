@@ -151,3 +151,60 @@ test('a model failing part-way leaves its live table absent or unchanged (server
     },
   });
 });
+
+test('SIGINT / SIGTERM mid-model: the run stops, drops its helpers, reports and exits 130 / 143 (chDB)', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'warehouse');
+  writeFiles(dir, {
+    'dbt_project.yml':
+      'name: stop\nprofile: stop\nmodels:\n  stop:\n    +materialized: table\n    +order_by: id\n',
+    'profiles.yml': `stop:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${store}", schema: stop}\n`,
+    // About 4 s with the sleep on, in 100-row blocks.
+    'models/slow.sql':
+      "{{ config(query_settings={'max_block_size': 100}) }}\nselect toUInt64(number) as id, toUInt32({{ var('v') }}) as v, sleepEachRow({{ var('sleep') }}) as s from numbers(2000)\n",
+    'models/after.sql': "select * from {{ ref('slow') }}\n",
+  });
+  const dump = async () =>
+    JSON.stringify(await queryStore(store, 'stop', 'select * from stop.slow order by id'));
+  const tables = async () =>
+    (
+      await queryStore<{ name: string }>(
+        store,
+        'stop',
+        "select name from system.tables where database = 'stop' order by name",
+      )
+    ).map((row) => row.name);
+  const built = await runCli(['run', '--vars', '{v: 1, sleep: 0}'], { cwd: dir });
+  assert.equal(built.code, 0, built.stdout + built.stderr);
+  const before = await dump();
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    const stopped = await runCli(['run', '--json', '--vars', '{v: 2, sleep: 0.002}'], {
+      cwd: dir,
+      onEvent: (event, child) => {
+        if (event.type === 'dbt.node.start' && event.uniqueId === 'model.stop.slow')
+          setTimeout(() => child.kill(signal), 800);
+      },
+    });
+    const output = stopped.stdout + stopped.stderr;
+    assert.equal(stopped.code, code, output);
+    const done = stopped.events.filter((e) => e.type === 'dbt.node.done');
+    assert.deepEqual(
+      done.map((e) => [e.uniqueId, e.status]),
+      [
+        ['model.stop.slow', 'error'],
+        ['model.stop.after', 'skipped'],
+      ],
+      output,
+    );
+    assert.equal(done[0]!.code, 'INTERRUPTED', output);
+    assert.ok(
+      stopped.events.some((e) => e.type === 'dbt.done'),
+      'the summary is reported',
+    );
+    assert.equal(await dump(), before, `${signal}: the live table is unchanged`);
+    assert.deepEqual(await tables(), ['after', 'slow'], `${signal}: no helper is left`);
+  }
+});
