@@ -141,6 +141,16 @@ export function appendInsert(
   return `insert into ${rel(target)} (${columnList(columns)})\n${sql.trim()}${querySettings(config)}`;
 }
 
+/** The model's rows by column name (the model may have more columns, or another order). */
+export function insertByName(
+  target: TableRef,
+  columns: readonly string[],
+  sql: string,
+  config: NodeConfig,
+): string {
+  return `insert into ${rel(target)} (${columnList(columns)})\nselect ${columnList(columns)} from (\n${sql.trim()}\n)${querySettings(config)}`;
+}
+
 export function uniqueKeyExpression(config: NodeConfig): string | undefined {
   const key = config.unique_key;
   if (key === undefined || key === null || key === '') return undefined;
