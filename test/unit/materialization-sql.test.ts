@@ -8,6 +8,7 @@ import {
   createView,
   diffColumns,
   inPartitions,
+  insertByName,
   legacyRebuild,
   movePartitions,
   partitionsWhere,
@@ -145,6 +146,18 @@ where (id) in (select id from \`dema\`.\`n\`)`,
 select \`id\`, \`v\` from \`dema\`.\`orders\`
 where _partition_id in ('202301', '202302')
   and not (x)
+SETTINGS max_threads = 2`,
+  ],
+  [
+    'incremental: the model rows into the helper by name, with query_settings',
+    () =>
+      insertByName(intermediate, ['id', 'v'], 'select 2 as v, 1 as id, 3 as extra', {
+        query_settings: { max_threads: 2 },
+      }),
+    `insert into \`dema\`.\`orders__dbt_tmp_abc\` (\`id\`, \`v\`)
+select \`id\`, \`v\` from (
+select 2 as v, 1 as id, 3 as extra
+)
 SETTINGS max_threads = 2`,
   ],
   [
