@@ -10,8 +10,8 @@ import {
   inPartitions,
   insertByName,
   legacyRebuild,
+  matchingPartitions,
   movePartitions,
-  partitionsWhere,
   placeLimit,
   replacedRows,
   schemaChangeStatements,
@@ -131,10 +131,11 @@ select 1, 2`,
   and (ts > '2023-01-01')`,
   ],
   [
-    'incremental: the partitions holding replaced rows',
-    () => partitionsWhere(target, '(id) in (select id from `dema`.`n`)'),
+    'incremental: the partitions that may hold replaced rows (by key hash), with incremental_predicates',
+    () => matchingPartitions(target, newData, 'id, ts', { incremental_predicates: ["ts > '2023-01-01'"] }),
     `select distinct _partition_id as partition_id from \`dema\`.\`orders\`
-where (id) in (select id from \`dema\`.\`n\`)`,
+where cityHash64(id, ts) in (select cityHash64(id, ts) from \`dema\`.\`orders__dbt_new_data_abc\`)
+  and (ts > '2023-01-01')`,
   ],
   [
     'incremental: the kept rows of the touched partitions into the helper, with query_settings',

@@ -14,7 +14,7 @@ import {
   inPartitions,
   insertByName,
   legacyRebuild,
-  partitionsWhere,
+  matchingPartitions,
   replacedRows,
   schemaChangeStatements,
   type TableRef,
@@ -213,7 +213,7 @@ async function intoLikeHelper(
     strategy === 'delete_insert' && mergeTree && !reshaped
       ? (
           await env.warehouse.query<{ partition_id: string }>(
-            partitionsWhere(target, replacedRows(tmp, plan.key!, node.config)),
+            matchingPartitions(target, tmp, plan.key!, node.config),
           )
         ).rows.map((row) => row.partition_id)
       : undefined;
