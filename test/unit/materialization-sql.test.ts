@@ -133,9 +133,11 @@ select 1, 2`,
   [
     'incremental: the partitions that may hold replaced rows (by key hash), with incremental_predicates',
     () => matchingPartitions(target, newData, 'id, ts', { incremental_predicates: ["ts > '2023-01-01'"] }),
-    `select distinct _partition_id as partition_id from \`dema\`.\`orders\`
+    `select distinct partition_id from (
+select _partition_id as partition_id from \`dema\`.\`orders\`
 where cityHash64(id, ts) in (select cityHash64(id, ts) from \`dema\`.\`orders__dbt_new_data_abc\`)
-  and (ts > '2023-01-01')`,
+  and (ts > '2023-01-01')
+)`,
   ],
   [
     'incremental: the kept rows of the touched partitions into the helper, with query_settings',

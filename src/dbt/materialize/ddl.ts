@@ -186,7 +186,8 @@ export function copyRows(
  * The live partitions that may hold rows the new data replaces (MergeTree family). Keys are compared
  * by their 64-bit hash: a set of numbers is about three times cheaper to build and probe than one of
  * key tuples, and a collision only adds a partition to rewrite — the kept rows are chosen by the
- * exact key (replacedRows).
+ * exact key (replacedRows). DISTINCT runs outside: on 18.16, DISTINCT of _partition_id with this
+ * filter in the same SELECT crashes the server.
  */
 export function matchingPartitions(
   target: TableRef,
@@ -198,7 +199,7 @@ export function matchingPartitions(
     `cityHash64(${key}) in (select cityHash64(${key}) from ${rel(newData)})`,
     ...predicates(config).map((p) => `(${p})`),
   ].join('\n  and ');
-  return `select distinct _partition_id as partition_id from ${rel(target)}\nwhere ${where}`;
+  return `select distinct partition_id from (\nselect _partition_id as partition_id from ${rel(target)}\nwhere ${where}\n)`;
 }
 
 /** A condition on a MergeTree row's partition. */
