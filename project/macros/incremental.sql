@@ -25,3 +25,13 @@ and ordered_at >= (
     where built_at > (select max(lines_built_at) from {{ this }})
 )
 {%- endmacro %}
+
+{# Whether the landing rows newer than this model's last run are over a share (var large_batch_share) of the landing table. #}
+{% macro large_batch() -%}
+{%- if not execute -%}{{ return(false) }}{%- endif -%}
+{%- set answer = run_query(
+    'select countIf(_version > (select coalesce(max(landing_version), 0) from ' ~ this ~ ')) > count() * '
+    ~ var('large_batch_share') ~ ' as large from ' ~ source('landing', 'orders')
+) -%}
+{{ return((answer.columns[0].values()[0] | int) == 1) }}
+{%- endmacro %}

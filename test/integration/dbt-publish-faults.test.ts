@@ -152,7 +152,10 @@ function faulty(warehouse: Warehouse, failAt: number, seen: string[]): Warehouse
   });
 }
 
-const PUBLISH = /^(exchange tables|rename table|alter table [^\n]+\n\s+(replace|attach) partition)/;
+/** The statement that changes the live table `name` (helpers are also moved between, e.g. by ATTACH). */
+const publishes = (statement: string, name: string) =>
+  /^(exchange tables|rename table|alter table [^\n]+\n\s+(replace|attach) partition)/.test(statement) &&
+  statement.split('\n')[0]!.includes(`.\`${name}\``);
 const INVOCATION = '0a1b2c3d-4e5f-6789-abcd-ef0123456789';
 
 async function sweep(transport: Transport, warehouse: Warehouse) {
@@ -227,7 +230,7 @@ async function sweep(transport: Transport, warehouse: Warehouse) {
       const clean = await build(scenario, sql);
       assert.equal(clean.error, undefined, `${scenario.name} ${phase}: ${clean.error?.message}`);
       const after = await dump(scenario.name);
-      const publishAt = clean.seen.findIndex((s) => PUBLISH.test(s));
+      const publishAt = clean.seen.findIndex((s) => publishes(s, scenario.name));
       assert.ok(publishAt >= 0, `${scenario.name} ${phase}: a publish statement\n${clean.seen.join('\n')}`);
       for (let k = 1; k <= clean.seen.length; k++) {
         await restore();

@@ -182,13 +182,42 @@ test('the dema project builds green and its marts reconcile exactly with the CSV
   assertReconciles(afterInventoryMarts, files);
   assert.ok([...afterInventoryMarts.finance.keys()].some((key) => key.includes('|Recovered|')));
 
+  // The same 30 lines corrected again, plus new late lines, taken as a large batch (FINAL, not a sort).
+  const again = [
+    ...loaded.slice(0, 30).map((row) => {
+      const copy = [...row];
+      copy[5] = '77777.777';
+      return copy.map((field, i) => (i === 8 ? `"${field}"` : field)).join(',');
+    }),
+    ...late.map((line) => line.replace(/^late-/, 'later-')),
+  ];
+  const againPath = join(dir, 'data/again-orders.csv');
+  writeFileSync(againPath, `${header!.join(',')}\n${again.join('\n')}\n`);
+  files[0] = { ...files[0]!, orders: [...files[0]!.orders, againPath] };
+  const againIngest = await runCli(
+    ['ingest', `orders_${first.merchant}`, '--location', `orders_${first.merchant}=${againPath}`],
+    { cwd: dir },
+  );
+  assert.equal(againIngest.code, 0, againIngest.stderr);
+  const large = await runCli(['build', '--project-dir', 'project', '--vars', '{large_batch_share: 0}'], {
+    cwd: dir,
+  });
+  assert.equal(large.code, 0, large.stdout);
+  const compiledStg = readFileSync(
+    join(dir, 'project/target/compiled/dema/models/staging/stg_landing__orders.sql'),
+    'utf8',
+  );
+  assert.match(compiledStg, /\bfinal\b/, 'the large-batch path ran');
+  const afterLarge = await martTexts(store);
+  assertReconciles(afterLarge, files);
+
   const full = await runCli(['build', '--full-refresh', '--project-dir', 'project'], { cwd: dir });
   assert.equal(full.code, 0, full.stdout);
-  assert.deepEqual(await martTexts(store), afterInventoryMarts, 'the incremental runs equal a full refresh');
+  assert.deepEqual(await martTexts(store), afterLarge, 'the incremental runs equal a full refresh');
 
   const rerun = await runCli(['build', '--project-dir', 'project'], { cwd: dir });
   assert.equal(rerun.code, 0, rerun.stdout);
-  assert.deepEqual(await martTexts(store), afterInventoryMarts, 'a re-run changes nothing');
+  assert.deepEqual(await martTexts(store), afterLarge, 'a re-run changes nothing');
   assert.match(rerun.stdout, /OK 0 in .*\n?/, 'nothing new to process');
 
   // The key test is not vacuous: a duplicated line (written as a later batch) fails it.

@@ -8,9 +8,10 @@ import {
   createView,
   diffColumns,
   inPartitions,
+  insertByName,
   legacyRebuild,
+  matchingPartitions,
   movePartitions,
-  partitionsWhere,
   placeLimit,
   replacedRows,
   schemaChangeStatements,
@@ -130,10 +131,13 @@ select 1, 2`,
   and (ts > '2023-01-01')`,
   ],
   [
-    'incremental: the partitions holding replaced rows',
-    () => partitionsWhere(target, '(id) in (select id from `dema`.`n`)'),
-    `select distinct _partition_id as partition_id from \`dema\`.\`orders\`
-where (id) in (select id from \`dema\`.\`n\`)`,
+    'incremental: the partitions that may hold replaced rows (by key hash), with incremental_predicates',
+    () => matchingPartitions(target, newData, 'id, ts', { incremental_predicates: ["ts > '2023-01-01'"] }),
+    `select distinct partition_id from (
+select _partition_id as partition_id from \`dema\`.\`orders\`
+where cityHash64(id, ts) in (select cityHash64(id, ts) from \`dema\`.\`orders__dbt_new_data_abc\`)
+  and (ts > '2023-01-01')
+)`,
   ],
   [
     'incremental: the kept rows of the touched partitions into the helper, with query_settings',
@@ -145,6 +149,18 @@ where (id) in (select id from \`dema\`.\`n\`)`,
 select \`id\`, \`v\` from \`dema\`.\`orders\`
 where _partition_id in ('202301', '202302')
   and not (x)
+SETTINGS max_threads = 2`,
+  ],
+  [
+    'incremental: the model rows into the helper by name, with query_settings',
+    () =>
+      insertByName(intermediate, ['id', 'v'], 'select 2 as v, 1 as id, 3 as extra', {
+        query_settings: { max_threads: 2 },
+      }),
+    `insert into \`dema\`.\`orders__dbt_tmp_abc\` (\`id\`, \`v\`)
+select \`id\`, \`v\` from (
+select 2 as v, 1 as id, 3 as extra
+)
 SETTINGS max_threads = 2`,
   ],
   [

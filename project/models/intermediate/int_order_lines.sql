@@ -4,6 +4,7 @@
         incremental_strategy=var('line_incremental_strategy'),
         engine='MergeTree()',
         order_by=['merchant', 'ordered_at', 'order_id', 'product_id'],
+        partition_by='toYYYYMM(ordered_at)',
     )
 }}
 -- Order lines with their product. A LEFT join: a line whose product is missing from inventory

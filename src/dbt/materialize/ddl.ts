@@ -141,6 +141,16 @@ export function appendInsert(
   return `insert into ${rel(target)} (${columnList(columns)})\n${sql.trim()}${querySettings(config)}`;
 }
 
+/** The model's rows by column name (the model may have more columns, or another order). */
+export function insertByName(
+  target: TableRef,
+  columns: readonly string[],
+  sql: string,
+  config: NodeConfig,
+): string {
+  return `insert into ${rel(target)} (${columnList(columns)})\nselect ${columnList(columns)} from (\n${sql.trim()}\n)${querySettings(config)}`;
+}
+
 export function uniqueKeyExpression(config: NodeConfig): string | undefined {
   const key = config.unique_key;
   if (key === undefined || key === null || key === '') return undefined;
@@ -172,9 +182,25 @@ export function copyRows(
   return `insert into ${rel(into)} (${columnList(columns)})\nselect ${columnList(columns)} from ${rel(from)}${filter}${querySettings(config)}`;
 }
 
-/** The partitions of `table` holding rows that match `where` (MergeTree family). */
-export const partitionsWhere = (table: TableRef, where: string) =>
-  `select distinct _partition_id as partition_id from ${rel(table)}\nwhere ${where}`;
+/**
+ * The live partitions that may hold rows the new data replaces (MergeTree family). Keys are compared
+ * by their 64-bit hash: a set of numbers is about three times cheaper to build and probe than one of
+ * key tuples, and a collision only adds a partition to rewrite — the kept rows are chosen by the
+ * exact key (replacedRows). DISTINCT runs outside: on 18.16, DISTINCT of _partition_id with this
+ * filter in the same SELECT crashes the server.
+ */
+export function matchingPartitions(
+  target: TableRef,
+  newData: TableRef,
+  key: string,
+  config: NodeConfig,
+): string {
+  const where = [
+    `cityHash64(${key}) in (select cityHash64(${key}) from ${rel(newData)})`,
+    ...predicates(config).map((p) => `(${p})`),
+  ].join('\n  and ');
+  return `select distinct partition_id from (\nselect _partition_id as partition_id from ${rel(target)}\nwhere ${where}\n)`;
+}
 
 /** A condition on a MergeTree row's partition. */
 export const inPartitions = (partitionIds: readonly string[]) =>

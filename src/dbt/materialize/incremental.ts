@@ -12,8 +12,9 @@ import {
   dropTable,
   hasChanges,
   inPartitions,
+  insertByName,
   legacyRebuild,
-  partitionsWhere,
+  matchingPartitions,
   replacedRows,
   schemaChangeStatements,
   type TableRef,
@@ -167,14 +168,7 @@ async function intoLikeHelper(
   backup: TableRef,
 ): Promise<number> {
   const { node, env, exec, target, mode } = plan;
-  let incoming: ColumnInfo[];
-  // delete+insert needs the new rows twice (their keys, then the rows): they go to a helper first.
-  const source = strategy === 'delete_insert' ? newData : undefined;
-  if (source) {
-    await exec.run(dropTable(source));
-    await exec.run(createTableAs(source, sql, node.config, ddlOptions(env)));
-    incoming = await env.warehouse.listColumns(source.schema, source.name);
-  } else incoming = await describeQuery(env.warehouse, sql);
+  const incoming = await describeQuery(env.warehouse, sql);
   const change: ColumnChange = diffColumns(plan.existingColumns, incoming);
   const reshaped = hasChanges(change) && mode !== 'ignore';
   if (mode === 'fail') schemaChangeStatements(target, change, mode, node.name);
@@ -188,55 +182,66 @@ async function intoLikeHelper(
   const existingNames = new Set(plan.existingColumns.map((c) => c.name));
   const keptColumns = columns.map((c) => c.name).filter((name) => existingNames.has(name));
 
-  // append keeps dbt-clickhouse's positional insert into the current columns when columns are ignored.
-  if (source) await exec.run(copyRows(tmp, source, newColumns, undefined, node.config));
-  else
+  // The model's rows straight into the helper: by name, except append with ignored columns, which
+  // keeps dbt-clickhouse's positional insert into the current columns.
+  if (strategy === 'append' && mode === 'ignore')
     await exec.run(
       appendInsert(
         tmp,
-        mode === 'ignore' ? plan.existingColumns.map((c) => c.name) : newColumns,
+        plan.existingColumns.map((c) => c.name),
         sql,
         node.config,
       ),
     );
+  else await exec.run(insertByName(tmp, newColumns, sql, node.config));
   const inserted = await exec.count(tmp);
   if (inserted === 0 && !reshaped) return 0;
 
   const mergeTree = /MergeTree/.test(await engineOf(plan));
-  const replaced = source ? replacedRows(source, plan.key!, node.config) : undefined;
   const exchange = { exchange: canExchange(env, target.schema) };
-  if (reshaped || !mergeTree) {
-    // Every row into the helper, swapped in whole.
-    let keep: string | undefined;
-    if (replaced) keep = `not (${replaced})`;
-    else if (strategy === 'insert_overwrite') {
-      const ids = await partitionIds(env.warehouse, tmp);
-      keep = ids.length > 0 ? `not (${inPartitions(ids)})` : undefined;
-    }
-    await exec.run(copyRows(tmp, target, keptColumns, keep, node.config));
-    await exec.run(publishWhole(target, tmp, backup, 'table', exchange));
-    return inserted;
-  }
-  const newIds = await partitionIds(env.warehouse, tmp);
-  if (strategy === 'append') {
+  const newIds = mergeTree ? await partitionIds(env.warehouse, tmp) : [];
+  if (strategy === 'append' && !reshaped && mergeTree) {
     await exec.run(publishPartitions(target, tmp, newIds, 'attach'));
     return inserted;
   }
-  if (strategy === 'insert_overwrite') {
+  if (strategy === 'insert_overwrite' && !reshaped) {
     await exec.run(publishPartitions(target, tmp, newIds, 'replace'));
     return inserted;
   }
-  const { rows } = await env.warehouse.query<{ partition_id: string }>(partitionsWhere(target, replaced!));
-  const matchedIds = rows.map((row) => row.partition_id);
+  // delete+insert: which live partitions hold rows the new ones replace (tmp holds only new rows now).
+  const matchedIds =
+    strategy === 'delete_insert' && mergeTree && !reshaped
+      ? (
+          await env.warehouse.query<{ partition_id: string }>(
+            matchingPartitions(target, tmp, plan.key!, node.config),
+          )
+        ).rows.map((row) => row.partition_id)
+      : undefined;
   // No live row is replaced (new keys only, the usual batch): the new rows are attached, nothing rewritten.
-  if (matchedIds.length === 0) {
+  if (matchedIds && matchedIds.length === 0) {
     await exec.run(publishPartitions(target, tmp, newIds, 'attach'));
     return inserted;
   }
-  const touched = [...new Set([...newIds, ...matchedIds])].sort();
-  await exec.run(
-    copyRows(tmp, target, keptColumns, `${inPartitions(touched)}\n  and not (${replaced})`, node.config),
-  );
-  await exec.run(publishPartitions(target, tmp, touched, 'replace'));
+  let keep: string | undefined;
+  if (strategy === 'delete_insert') {
+    // The new rows' keys, apart from the helper the kept rows are added to (hard links where partitioned).
+    await exec.run(dropTable(newData));
+    await exec.run(createLike(newData, tmp));
+    if (mergeTree) await exec.run(publishPartitions(newData, tmp, newIds, 'attach'));
+    else await exec.run(copyRows(newData, tmp, newColumns, undefined, node.config));
+    keep = `not (${replacedRows(newData, plan.key!, node.config)})`;
+  } else if (strategy === 'insert_overwrite' && newIds.length > 0) keep = `not (${inPartitions(newIds)})`;
+  if (matchedIds) {
+    // Only the touched partitions are rewritten, then replace their live counterparts.
+    const touched = [...new Set([...newIds, ...matchedIds])].sort();
+    await exec.run(
+      copyRows(tmp, target, keptColumns, `${inPartitions(touched)}\n  and ${keep}`, node.config),
+    );
+    await exec.run(publishPartitions(target, tmp, touched, 'replace'));
+    return inserted;
+  }
+  // A column change or a non-MergeTree engine: every kept row into the helper, swapped in whole.
+  await exec.run(copyRows(tmp, target, keptColumns, keep, node.config));
+  await exec.run(publishWhole(target, tmp, backup, 'table', exchange));
   return inserted;
 }
