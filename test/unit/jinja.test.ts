@@ -55,16 +55,16 @@ test('Python truthiness: empty lists and dicts are false', () => {
 test('Python methods, None, do, trailing commas and expression dict keys', () => {
   assert.equal(
     render("{{ 'a,b'.split(',') | join('|') }} {{ ' x '.strip() }} {{ 'ab'.startswith('a') }}"),
-    'a|b x true',
+    'a|b x True',
   );
-  assert.equal(render('{{ None is none }} {{ x is none }} {{ x is defined }}'), 'true false false');
+  assert.equal(render('{{ None is none }} {{ x is none }} {{ x is defined }}'), 'True False False');
   assert.equal(
     render('{% set xs = [] %}{% do xs.append(1) %}{% do xs.extend([2, 3],) %}{{ xs | join(",") }}'),
     '1,2,3',
   );
   assert.equal(
     render("{% set k = 'key' %}{% set d = {k: 1, 'lit': 2} %}{{ d | tojson }}"),
-    '{"key":1,"lit":2}',
+    '{"key": 1, "lit": 2}',
   );
   assert.equal(render("{{ shout('hi') }}"), 'HI!');
 });

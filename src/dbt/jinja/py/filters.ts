@@ -1,0 +1,461 @@
+import { getAttr, getItem, Namespace, UndefinedError } from '../engine/runtime.ts';
+import { center, iterate, STRING_METHODS } from './methods.ts';
+import { binary, escapeHtml, percentFormat, roundHalfEven } from './ops.ts';
+import {
+  generator,
+  isDict,
+  isFloat,
+  isGenerator,
+  isString,
+  Markup,
+  makeFloat,
+  PyError,
+  PyFloat,
+  pyCompare,
+  pyEquals,
+  repr,
+  str,
+  toNumber,
+  truthy,
+  tuple,
+  typeError,
+  Undefined,
+} from './values.ts';
+
+/**
+ * Jinja2's builtin filters (those dbt projects use) and dbt's own (`as_text`, `as_bool`,
+ * `as_number`, `as_native`). A filter is (value, positional, kwargs, env) → value; `arg()` reads
+ * a parameter by position or name, as Python binds them.
+ */
+
+export interface FilterEnv {
+  callFilter(name: string, value: unknown, args: unknown[], kwargs: Record<string, unknown>): unknown;
+  callTest(name: string, value: unknown, args: unknown[], kwargs: Record<string, unknown>): boolean;
+}
+
+export type Filter = (
+  value: unknown,
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  env: FilterEnv,
+) => unknown;
+
+function arg(
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  index: number,
+  name: string,
+  fallback?: unknown,
+): unknown {
+  if (index < args.length) return args[index];
+  if (Object.hasOwn(kwargs, name)) return kwargs[name];
+  return fallback;
+}
+
+/** `attribute='a.b'` or an integer index, as Jinja2's make_attrgetter resolves it. */
+function attrGetter(attribute: unknown, fallback?: unknown): (item: unknown) => unknown {
+  if (attribute === undefined || attribute === null) return (item) => item;
+  const parts = typeof attribute === 'string' ? attribute.split('.') : [attribute];
+  return (item) => {
+    let value = item;
+    for (const part of parts)
+      value = getItem(value, typeof part === 'string' && /^\d+$/.test(part) ? Number(part) : part);
+    if (value instanceof Undefined && fallback !== undefined) return fallback;
+    return value;
+  };
+}
+
+function ignoreCase(value: unknown): unknown {
+  return typeof value === 'string' ? value.toLowerCase() : value;
+}
+
+function sortKeyed(items: unknown[], key: (item: unknown) => unknown, reverse: boolean): unknown[] {
+  const sorted = items.map((item) => [key(item), item] as const).sort((a, b) => pyCompare(a[0], b[0]));
+  const out = sorted.map(([, item]) => item);
+  if (reverse) {
+    // Python's sort(reverse=True) keeps equal items in their original order.
+    const decorated = items.map((item, i) => [key(item), i, item] as const);
+    decorated.sort((a, b) => pyCompare(b[0], a[0]) || a[1] - b[1]);
+    return decorated.map(([, , item]) => item);
+  }
+  return out;
+}
+
+function caseKey(kwargs: Record<string, unknown>, args: unknown[], caseIndex: number, attribute: unknown) {
+  const caseSensitive = truthy(arg(args, kwargs, caseIndex, 'case_sensitive', false));
+  const getter = attrGetter(attribute);
+  return (item: unknown) => {
+    const value = getter(item);
+    return caseSensitive ? value : ignoreCase(value);
+  };
+}
+
+function toInt(value: unknown, fallback: unknown = 0, base = 10): unknown {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'number' || value instanceof PyFloat) return Math.trunc(toNumber(value));
+  if (typeof value === 'bigint') return value;
+  if (isString(value)) {
+    const text = String(value).trim().replace(/_/g, '');
+    const digits = base === 10 ? /^[-+]?\d+$/ : /^[-+]?(0[xob])?[\da-f]+$/i;
+    if (digits.test(text)) {
+      const parsed = base === 10 ? BigInt(text) : BigInt(Number.parseInt(text, base));
+      return parsed >= -9007199254740991n && parsed <= 9007199254740991n ? Number(parsed) : parsed;
+    }
+    const float = toFloat(text, null);
+    if (float !== null) return Math.trunc(toNumber(float));
+  }
+  return fallback;
+}
+
+function toFloat(value: unknown, fallback: unknown = new PyFloat(0)): unknown {
+  if (
+    typeof value === 'number' ||
+    typeof value === 'boolean' ||
+    value instanceof PyFloat ||
+    typeof value === 'bigint'
+  )
+    return makeFloat(toNumber(value));
+  if (isString(value)) {
+    const text = String(value).trim().toLowerCase().replace(/_/g, '');
+    if (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/.test(text)) return makeFloat(Number(text));
+    if (/^[-+]?(inf|infinity)$/.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
+    if (/^[-+]?nan$/.test(text)) return Number.NaN;
+  }
+  return fallback;
+}
+
+function length(value: unknown): number {
+  if (value instanceof Undefined) return 0;
+  if (isString(value)) return Array.from(String(value)).length;
+  if (isGenerator(value)) throw typeError("object of type 'generator' has no len()");
+  if (Array.isArray(value)) return value.length;
+  if (isDict(value)) return Object.keys(value).length;
+  const size = (value as { length?: unknown } | null)?.length;
+  if (typeof size === 'number') return size;
+  throw typeError(`object of type '${typeof value}' has no len()`);
+}
+
+function selectOrReject(keep: boolean, byAttribute: boolean): Filter {
+  return (value, args, kwargs, env) => {
+    const items = iterate(value instanceof Undefined ? [] : value);
+    const getter = byAttribute ? attrGetter(args[0]) : (item: unknown) => item;
+    const rest = byAttribute ? args.slice(1) : args;
+    const test = rest.length
+      ? (item: unknown) => env.callTest(String(rest[0]), item, rest.slice(1), kwargs)
+      : truthy;
+    return generator(items.filter((item) => test(getter(item)) === keep));
+  };
+}
+
+function sum(value: unknown, args: unknown[], kwargs: Record<string, unknown>): unknown {
+  const getter = attrGetter(arg(args, kwargs, 0, 'attribute'));
+  let total: unknown = arg(args, kwargs, 1, 'start', 0);
+  for (const item of iterate(value)) total = binary('+', total, getter(item));
+  return total;
+}
+
+function extreme(sign: 1 | -1): Filter {
+  return (value, args, kwargs) => {
+    const items = iterate(value);
+    if (items.length === 0) return new Undefined(`No aggregated item, sequence was empty.`);
+    const key = caseKey(kwargs, args, 0, arg(args, kwargs, 1, 'attribute'));
+    let best = items[0];
+    for (const item of items.slice(1)) if (pyCompare(key(item), key(best)) * sign < 0) best = item;
+    return best;
+  };
+}
+
+function truncate(value: unknown, args: unknown[], kwargs: Record<string, unknown>): string {
+  const text = str(value);
+  const size = toNumber(arg(args, kwargs, 0, 'length', 255));
+  const killwords = truthy(arg(args, kwargs, 1, 'killwords', false));
+  const end = String(arg(args, kwargs, 2, 'end', '...'));
+  const leeway = toNumber(arg(args, kwargs, 3, 'leeway', 5));
+  if (text.length <= size + leeway) return text;
+  if (killwords) return text.slice(0, size - end.length) + end;
+  const cut = text.slice(0, size - end.length);
+  const space = cut.lastIndexOf(' ');
+  return (space === -1 ? '' : cut.slice(0, space)) + end;
+}
+
+function indent(value: unknown, args: unknown[], kwargs: Record<string, unknown>): string {
+  const width = arg(args, kwargs, 0, 'width', 4);
+  const first = truthy(arg(args, kwargs, 1, 'first', false));
+  const blank = truthy(arg(args, kwargs, 2, 'blank', false));
+  const pad = typeof width === 'string' ? width : ' '.repeat(toNumber(width));
+  let text = str(value);
+  let newline = '\n';
+  if (text.endsWith('\n')) {
+    text = text.slice(0, -1);
+    newline = '\n\n';
+  } else newline = '\n';
+  const lines = text.split('\n');
+  let out = lines.map((line, i) => (i === 0 ? line : blank || line ? pad + line : line)).join('\n');
+  if (newline === '\n\n') out += '\n';
+  if (first) out = pad + out;
+  return out;
+}
+
+function jsonDump(value: unknown, indentBy: unknown): string {
+  const level = indentBy === undefined || indentBy === null ? undefined : toNumber(indentBy);
+  const encode = (v: unknown, depth: number): string => {
+    if (v === null || v === undefined || v instanceof Undefined) return 'null';
+    if (typeof v === 'boolean') return String(v);
+    if (typeof v === 'number' || v instanceof PyFloat || typeof v === 'bigint')
+      return repr(v).replace(/^inf$/, 'Infinity');
+    if (isString(v))
+      return JSON.stringify(String(v)).replace(
+        /[\u007f-\uffff]/g,
+        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+      );
+    const pad = level === undefined ? '' : `\n${' '.repeat(level * (depth + 1))}`;
+    const close = level === undefined ? '' : `\n${' '.repeat(level * depth)}`;
+    const sep = level === undefined ? ', ' : ',';
+    if (Array.isArray(v))
+      return v.length ? `[${v.map((item) => pad + encode(item, depth + 1)).join(sep)}${close}]` : '[]';
+    if (isDict(v) || v instanceof Namespace) {
+      const dict = v instanceof Namespace ? v.attrs : v;
+      const keys = Object.keys(dict).sort();
+      return keys.length
+        ? `{${keys.map((k) => `${pad}${encode(k, depth + 1)}: ${encode(dict[k], depth + 1)}`).join(sep)}${close}}`
+        : '{}';
+    }
+    throw typeError(`Object of type ${typeof v} is not JSON serializable`);
+  };
+  return encode(value, 0)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/'/g, '\\u0027');
+}
+
+function groupby(value: unknown, args: unknown[], kwargs: Record<string, unknown>): unknown[] {
+  const key = caseKey(kwargs, args, 2, arg(args, kwargs, 0, 'attribute'));
+  const getter = attrGetter(arg(args, kwargs, 0, 'attribute'), arg(args, kwargs, 1, 'default'));
+  const sorted = sortKeyed(iterate(value), key, false);
+  const groups: unknown[] = [];
+  for (const item of sorted) {
+    const last = groups.at(-1) as { grouper: unknown; list: unknown[]; k: unknown } | undefined;
+    if (last && pyEquals(last.k, key(item))) last.list.push(item);
+    else {
+      const group = tuple([getter(item), [item]]) as unknown[] & {
+        grouper: unknown;
+        list: unknown[];
+        k: unknown;
+      };
+      Object.defineProperties(group, {
+        grouper: { value: group[0] },
+        list: { value: group[1] },
+        k: { value: key(item) },
+      });
+      groups.push(group);
+    }
+  }
+  return groups;
+}
+
+export const FILTERS: Record<string, Filter> = {
+  abs: (v) =>
+    typeof v === 'bigint'
+      ? v < 0n
+        ? -v
+        : v
+      : isFloat(v)
+        ? makeFloat(Math.abs(toNumber(v)))
+        : Math.abs(toNumber(v)),
+  attr: (v, [name]) => getAttr(v, String(name)),
+  batch: (v, args, kwargs) => {
+    const size = toNumber(arg(args, kwargs, 0, 'linecount'));
+    const fill = arg(args, kwargs, 1, 'fill_with');
+    const items = iterate(v);
+    const out: unknown[][] = [];
+    for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+    const last = out.at(-1);
+    if (fill !== undefined && last) while (last.length < size) last.push(fill);
+    return generator(out);
+  },
+  capitalize: (v) => STRING_METHODS.capitalize!(str(v), [], {}),
+  center: (v, args, kwargs) => center(str(v), toNumber(arg(args, kwargs, 0, 'width', 80))),
+  default: (v, args, kwargs) => {
+    const fallback = arg(args, kwargs, 0, 'default_value', '');
+    const boolean = truthy(arg(args, kwargs, 1, 'boolean', false));
+    return v instanceof Undefined || (boolean && !truthy(v)) ? fallback : v;
+  },
+  dictsort: (v, args, kwargs) => {
+    const byValue = arg(args, kwargs, 1, 'by', 'key') === 'value';
+    const items = Object.keys(v as Record<string, unknown>).map((k) =>
+      tuple([k, (v as Record<string, unknown>)[k]]),
+    );
+    const caseSensitive = truthy(arg(args, kwargs, 0, 'case_sensitive', false));
+    const key = (item: unknown) => {
+      const value = (item as unknown[])[byValue ? 1 : 0];
+      return caseSensitive ? value : ignoreCase(value);
+    };
+    return sortKeyed(items, key, truthy(arg(args, kwargs, 2, 'reverse', false)));
+  },
+  escape: (v) => new Markup(escapeHtml(v)),
+  first: (v) => {
+    const items = iterate(v instanceof Undefined ? [] : v);
+    return items.length ? items[0] : new Undefined('No first item, sequence was empty.');
+  },
+  float: (v, args, kwargs) => toFloat(v, arg(args, kwargs, 0, 'default', new PyFloat(0))),
+  forceescape: (v) => new Markup(escapeHtml(str(v))),
+  format: (v, args, kwargs) => percentFormat(str(v), Object.keys(kwargs).length ? kwargs : tuple(args)),
+  groupby,
+  indent,
+  int: (v, args, kwargs) =>
+    toInt(v, arg(args, kwargs, 0, 'default', 0), toNumber(arg(args, kwargs, 1, 'base', 10))),
+  items: (v) =>
+    v instanceof Undefined
+      ? []
+      : Object.keys(v as object).map((k) => tuple([k, (v as Record<string, unknown>)[k]])),
+  join: (v, args, kwargs) => {
+    const getter = attrGetter(arg(args, kwargs, 1, 'attribute'));
+    const items = iterate(v instanceof Undefined ? [] : v).map(getter);
+    const separator = arg(args, kwargs, 0, 'd', '');
+    const text = items.map(str).join(str(separator));
+    return items.some((item) => item instanceof Markup) ? new Markup(text) : text;
+  },
+  last: (v) => {
+    if (isGenerator(v)) throw typeError("'generator' object is not reversible");
+    const items = iterate(v instanceof Undefined ? [] : v);
+    return items.length ? items.at(-1) : new Undefined('No last item, sequence was empty.');
+  },
+  length,
+  list: (v) => [...iterate(v instanceof Undefined ? [] : v)],
+  lower: (v) => str(v).toLowerCase(),
+  map: (v, args, kwargs, env) => {
+    const items = iterate(v instanceof Undefined ? [] : v);
+    if (args.length === 0 && Object.hasOwn(kwargs, 'attribute')) {
+      const getter = attrGetter(kwargs.attribute, kwargs.default);
+      return generator(items.map(getter));
+    }
+    const [name, ...rest] = args;
+    return generator(items.map((item) => env.callFilter(String(name), item, rest, kwargs)));
+  },
+  max: extreme(-1),
+  min: extreme(1),
+  reject: selectOrReject(false, false),
+  rejectattr: selectOrReject(false, true),
+  replace: (v, args, kwargs) => {
+    const count = arg(args, kwargs, 2, 'count');
+    const out = STRING_METHODS.replace!(
+      str(v),
+      [str(args[0]), str(args[1]), ...(count === undefined || count === null ? [] : [count])],
+      {},
+    );
+    return v instanceof Markup ? new Markup(out as string) : out;
+  },
+  random: (v) => {
+    const items = iterate(v);
+    return items[Math.floor(Math.random() * items.length)];
+  },
+  reverse: (v) =>
+    isString(v) ? Array.from(String(v)).reverse().join('') : generator([...iterate(v)].reverse()),
+  round: (v, args, kwargs) => {
+    const precision = toNumber(arg(args, kwargs, 0, 'precision', 0));
+    const method = arg(args, kwargs, 1, 'method', 'common');
+    const x = toNumber(v);
+    if (method === 'common') return isFloat(v) ? makeFloat(roundHalfEven(x, precision)) : v;
+    if (method !== 'ceil' && method !== 'floor') throw typeError('method must be common, ceil or floor');
+    const scale = 10 ** precision;
+    return makeFloat((method === 'ceil' ? Math.ceil(x * scale) : Math.floor(x * scale)) / scale);
+  },
+  safe: (v) => (v instanceof Markup ? v : new Markup(str(v))),
+  select: selectOrReject(true, false),
+  selectattr: selectOrReject(true, true),
+  slice: (v, args, kwargs) => {
+    const items = iterate(v);
+    const slices = toNumber(arg(args, kwargs, 0, 'slices'));
+    const fill = arg(args, kwargs, 1, 'fill_with');
+    const per = Math.floor(items.length / slices);
+    const extra = items.length % slices;
+    const out: unknown[][] = [];
+    let offset = 0;
+    for (let i = 0; i < slices; i++) {
+      const size = per + (i < extra ? 1 : 0);
+      const part = items.slice(offset, offset + size);
+      offset += size;
+      if (fill !== undefined && i >= extra && extra > 0) part.push(fill);
+      out.push(part);
+    }
+    return generator(out);
+  },
+  sort: (v, args, kwargs) =>
+    sortKeyed(
+      [...iterate(v)],
+      caseKey(kwargs, args, 1, arg(args, kwargs, 2, 'attribute')),
+      truthy(arg(args, kwargs, 0, 'reverse', false)),
+    ),
+  string: (v) => (v instanceof Markup ? v : str(v)),
+  striptags: (v) =>
+    str(v)
+      .replace(/<!--[\s\S]*?-->|<[^>]*>/g, '')
+      .replace(/\s+/g, ' ')
+      .trim(),
+  sum,
+  title: (v) =>
+    str(v).replace(
+      /([-\s({[<]+|^)([^-\s({[<]*)/g,
+      (_m, sep: string, word: string) => sep + word.charAt(0).toUpperCase() + word.slice(1).toLowerCase(),
+    ),
+  tojson: (v, args, kwargs) => new Markup(jsonDump(v, arg(args, kwargs, 0, 'indent'))),
+  trim: (v, args, kwargs) => STRING_METHODS.strip!(str(v), [arg(args, kwargs, 0, 'chars')], {}),
+  truncate,
+  unique: (v, args, kwargs) => {
+    const key = caseKey(kwargs, args, 0, arg(args, kwargs, 1, 'attribute'));
+    const seen: unknown[] = [];
+    const out: unknown[] = [];
+    for (const item of iterate(v)) {
+      const k = key(item);
+      if (seen.some((s) => pyEquals(s, k))) continue;
+      seen.push(k);
+      out.push(item);
+    }
+    return generator(out);
+  },
+  upper: (v) => str(v).toUpperCase(),
+  urlencode: (v) => encodeURIComponent(str(v)).replace(/%2F/g, '/'),
+  wordcount: (v) => (str(v).match(/[\p{L}\p{N}_]+/gu) ?? []).length,
+  // dbt's own filters (dbt-core's jinja.py), and dema's.
+  as_text: (v) => (v === null || v === undefined || v instanceof Undefined ? '' : str(v)),
+  as_bool: (v) => asNative(v) === true,
+  as_number: (v) => toFloat(v, Number.NaN),
+  as_native: (v) => asNative(v),
+  is_list: (v) => Array.isArray(v),
+  map_lower: (v) => iterate(v).map((item) => str(item).toLowerCase()),
+};
+FILTERS.d = FILTERS.default!;
+FILTERS.e = FILTERS.escape!;
+FILTERS.count = FILTERS.length!;
+
+/** dbt's as_native: the Python literal a rendered string spells, else the string. */
+function asNative(value: unknown): unknown {
+  if (!isString(value)) return value;
+  const text = String(value).trim();
+  if (/^-?\d+$/.test(text)) return Number(text);
+  if (/^-?\d+\.\d*$/.test(text)) return makeFloat(Number(text));
+  if (text === 'True' || text === 'true') return true;
+  if (text === 'False' || text === 'false') return false;
+  if (text === 'None') return null;
+  if (/^[[{]/.test(text)) {
+    try {
+      return JSON.parse(
+        text
+          .replace(/'/g, '"')
+          .replace(/\bTrue\b/g, 'true')
+          .replace(/\bFalse\b/g, 'false')
+          .replace(/\bNone\b/g, 'null'),
+      );
+    } catch {
+      return value;
+    }
+  }
+  return value;
+}
+
+export function missingFilterError(name: string): PyError {
+  return new PyError('TemplateAssertionError', `No filter named '${name}'.`);
+}
+
+export { UndefinedError };
