@@ -118,3 +118,44 @@ test("a macro's own whitespace control is kept", () => {
   const scope: Scope = { has: (name) => name === 'm', get: () => trimmed.lookup('m') };
   assert.equal(compileTemplate('a {{ m(1) }} b', 'models/w.sql').render(scope), 'a [1] b');
 });
+
+test('render errors name the file and line of the innermost statement, also inside a macro file', () => {
+  assert.throws(() => render('a\n{% for x in [1] %}\n  {{ x.y.z }}\n{% endfor %}'), {
+    code: 'JINJA_RENDER',
+    message: /^models\/t\.sql:3: /,
+  });
+  assert.throws(() => render('{% set x = {} %}\n\n{% set x.a = 1 %}'), {
+    code: 'JINJA_RENDER',
+    message: /^models\/t\.sql:3: cannot assign attribute on non-namespace object/,
+  });
+  const failing = new MacroRegistry(
+    macroDefsFromBlocks(
+      extractBlocks('\n\n{% macro boom(x) %}\n{{ x + 1 }}\n{% endmacro %}'),
+      'shop',
+      'macros/b.sql',
+    ),
+    'shop',
+  );
+  const scope: Scope = { has: (name) => name === 'boom', get: () => failing.lookup('boom') };
+  assert.throws(() => compileTemplate("ok\n{{ boom('s') }}", 'models/u.sql').render(scope), {
+    code: 'JINJA_RENDER',
+    message: /^macros\/b\.sql:4: TypeError: can only concatenate str/,
+  });
+  assert.throws(() => compileTemplate('x\n{{ 1 | nosuch }}', 'models/f.sql'), {
+    code: 'JINJA_SYNTAX',
+    message: /^models\/f\.sql:2: No filter named 'nosuch'/,
+  });
+});
+
+test('JS functions get Python keyword arguments as a trailing __keywords object; macros are callable from JS', () => {
+  const seen: unknown[][] = [];
+  const spy = (...args: unknown[]) => {
+    seen.push(args);
+    return undefined;
+  };
+  assert.equal(render("{{ f(1, 'a', k=2.0) }}|{{ f() }}", { f: spy }), 'None|None');
+  assert.deepEqual(seen, [[1, 'a', { __keywords: true, k: 2 }], []]);
+  const add = registry.lookup('add')!;
+  assert.equal(add(1), 3);
+  assert.equal(add(1, { __keywords: true, b: 10 }), 11);
+});

@@ -310,6 +310,8 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
         return '';
       },
     },
+    // A project overriding ref/source/config still reaches dbt's own through `builtins.ref(...)`.
+    builtins: { ref, source, config },
     ...state.extra,
   };
   // Built only if a template asks: the node as a dict, and the whole graph.

@@ -420,7 +420,10 @@ export const FILTERS: Record<string, Filter> = {
   // dbt's own filters (dbt-core's jinja.py), and dema's.
   as_text: (v) => (v === null || v === undefined || v instanceof Undefined ? '' : str(v)),
   as_bool: (v) => asNative(v) === true,
-  as_number: (v) => toFloat(v, Number.NaN),
+  as_number: (v) => {
+    const native = asNative(v);
+    return typeof native === 'number' || native instanceof PyFloat ? native : toFloat(v, Number.NaN);
+  },
   as_native: (v) => asNative(v),
   is_list: (v) => Array.isArray(v),
   map_lower: (v) => iterate(v).map((item) => str(item).toLowerCase()),
