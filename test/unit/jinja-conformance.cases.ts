@@ -4,6 +4,8 @@
  * template with a JSON context.
  */
 
+import { generatedTemplates } from './jinja-conformance.generated.ts';
+
 export interface ConformanceCase {
   readonly template: string;
   readonly context?: Record<string, unknown>;
@@ -568,4 +570,5 @@ export const CASES: ConformanceCase[] = [
     ...misc,
   ].map((template) => ({ template })),
   ...withContext,
+  ...generatedTemplates(20261201, 600).map((template) => ({ template })),
 ];

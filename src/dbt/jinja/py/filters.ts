@@ -6,6 +6,7 @@ import {
   isDict,
   isFloat,
   isGenerator,
+  isNumber,
   isString,
   Markup,
   makeFloat,
@@ -19,6 +20,7 @@ import {
   truthy,
   tuple,
   typeError,
+  typeName,
   Undefined,
 } from './values.ts';
 
@@ -90,7 +92,12 @@ function caseKey(kwargs: Record<string, unknown>, args: unknown[], caseIndex: nu
   };
 }
 
+function fail(error: Error): never {
+  throw error;
+}
+
 function toInt(value: unknown, fallback: unknown = 0, base = 10): unknown {
+  if (value instanceof Undefined) throw new UndefinedError(value.message);
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (typeof value === 'number' || value instanceof PyFloat) return Math.trunc(toNumber(value));
   if (typeof value === 'bigint') return value;
@@ -108,6 +115,7 @@ function toInt(value: unknown, fallback: unknown = 0, base = 10): unknown {
 }
 
 function toFloat(value: unknown, fallback: unknown = new PyFloat(0)): unknown {
+  if (value instanceof Undefined) throw new UndefinedError(value.message);
   if (
     typeof value === 'number' ||
     typeof value === 'boolean' ||
@@ -165,9 +173,15 @@ function extreme(sign: 1 | -1): Filter {
   };
 }
 
-function truncate(value: unknown, args: unknown[], kwargs: Record<string, unknown>): string {
-  const text = str(value);
+function needString(value: unknown, filter: string): string {
+  if (!isString(value)) throw typeError(`the ${filter} filter needs a string, not ${typeName(value)}`);
+  return String(value);
+}
+
+function truncate(value: unknown, args: unknown[], kwargs: Record<string, unknown>): unknown {
   const size = toNumber(arg(args, kwargs, 0, 'length', 255));
+  if (!isString(value) && length(value) <= size + toNumber(arg(args, kwargs, 3, 'leeway', 5))) return value;
+  const text = needString(value, 'truncate');
   const killwords = truthy(arg(args, kwargs, 1, 'killwords', false));
   const end = String(arg(args, kwargs, 2, 'end', '...'));
   const leeway = toNumber(arg(args, kwargs, 3, 'leeway', 5));
@@ -183,7 +197,7 @@ function indent(value: unknown, args: unknown[], kwargs: Record<string, unknown>
   const first = truthy(arg(args, kwargs, 1, 'first', false));
   const blank = truthy(arg(args, kwargs, 2, 'blank', false));
   const pad = typeof width === 'string' ? width : ' '.repeat(toNumber(width));
-  let text = str(value);
+  let text = needString(value, 'indent');
   let newline = '\n';
   if (text.endsWith('\n')) {
     text = text.slice(0, -1);
@@ -199,7 +213,8 @@ function indent(value: unknown, args: unknown[], kwargs: Record<string, unknown>
 function jsonDump(value: unknown, indentBy: unknown): string {
   const level = indentBy === undefined || indentBy === null ? undefined : toNumber(indentBy);
   const encode = (v: unknown, depth: number): string => {
-    if (v === null || v === undefined || v instanceof Undefined) return 'null';
+    if (v instanceof Undefined) throw typeError('Object of type Undefined is not JSON serializable');
+    if (v === null || v === undefined) return 'null';
     if (typeof v === 'boolean') return String(v);
     if (typeof v === 'number' || v instanceof PyFloat || typeof v === 'bigint')
       return repr(v).replace(/^inf$/, 'Infinity');
@@ -256,13 +271,15 @@ function groupby(value: unknown, args: unknown[], kwargs: Record<string, unknown
 
 export const FILTERS: Record<string, Filter> = {
   abs: (v) =>
-    typeof v === 'bigint'
-      ? v < 0n
-        ? -v
-        : v
-      : isFloat(v)
-        ? makeFloat(Math.abs(toNumber(v)))
-        : Math.abs(toNumber(v)),
+    !isNumber(v) && typeof v !== 'boolean'
+      ? fail(typeError(`bad operand type for abs(): '${typeName(v)}'`))
+      : typeof v === 'bigint'
+        ? v < 0n
+          ? -v
+          : v
+        : isFloat(v)
+          ? makeFloat(Math.abs(toNumber(v)))
+          : Math.abs(toNumber(v)),
   attr: (v, [name]) => getAttr(v, String(name)),
   batch: (v, args, kwargs) => {
     const size = toNumber(arg(args, kwargs, 0, 'linecount'));
@@ -282,6 +299,7 @@ export const FILTERS: Record<string, Filter> = {
     return v instanceof Undefined || (boolean && !truthy(v)) ? fallback : v;
   },
   dictsort: (v, args, kwargs) => {
+    if (!isDict(v)) throw new PyError('AttributeError', `'${typeName(v)}' object has no attribute 'items'`);
     const byValue = arg(args, kwargs, 1, 'by', 'key') === 'value';
     const items = Object.keys(v as Record<string, unknown>).map((k) =>
       tuple([k, (v as Record<string, unknown>)[k]]),
@@ -306,9 +324,11 @@ export const FILTERS: Record<string, Filter> = {
   int: (v, args, kwargs) =>
     toInt(v, arg(args, kwargs, 0, 'default', 0), toNumber(arg(args, kwargs, 1, 'base', 10))),
   items: (v) =>
-    v instanceof Undefined
-      ? []
-      : Object.keys(v as object).map((k) => tuple([k, (v as Record<string, unknown>)[k]])),
+    !isDict(v) && !(v instanceof Undefined)
+      ? fail(typeError('Can only get item pairs from a mapping.'))
+      : v instanceof Undefined
+        ? []
+        : Object.keys(v as object).map((k) => tuple([k, (v as Record<string, unknown>)[k]])),
   join: (v, args, kwargs) => {
     const getter = attrGetter(arg(args, kwargs, 1, 'attribute'));
     const items = iterate(v instanceof Undefined ? [] : v).map(getter);
@@ -355,8 +375,11 @@ export const FILTERS: Record<string, Filter> = {
   round: (v, args, kwargs) => {
     const precision = toNumber(arg(args, kwargs, 0, 'precision', 0));
     const method = arg(args, kwargs, 1, 'method', 'common');
+    if (!isNumber(v) && typeof v !== 'boolean')
+      throw typeError(`type ${typeName(v)} doesn't define __round__ method`);
     const x = toNumber(v);
-    if (method === 'common') return isFloat(v) ? makeFloat(roundHalfEven(x, precision)) : v;
+    if (method === 'common')
+      return isFloat(v) ? makeFloat(roundHalfEven(x, precision)) : typeof v === 'boolean' ? x : v;
     if (method !== 'ceil' && method !== 'floor') throw typeError('method must be common, ceil or floor');
     const scale = 10 ** precision;
     return makeFloat((method === 'ceil' ? Math.ceil(x * scale) : Math.floor(x * scale)) / scale);

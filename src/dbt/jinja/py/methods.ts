@@ -130,7 +130,10 @@ export const STRING_METHODS: Record<
     if (at < 0) throw new PyError('ValueError', 'substring not found');
     return at;
   },
-  count: (s, [needle]) => (String(needle) === '' ? s.length + 1 : s.split(String(needle)).length - 1),
+  count: (s, [needle]) => {
+    if (!isString(needle)) throw typeError(`must be str, not ${typeof needle}`);
+    return String(needle) === '' ? s.length + 1 : s.split(String(needle)).length - 1;
+  },
   title: (s) => title(s),
   capitalize: (s) => s.charAt(0).toUpperCase() + s.slice(1).toLowerCase(),
   isdigit: (s) => /^\d+$/.test(s),
@@ -139,8 +142,8 @@ export const STRING_METHODS: Record<
   isalpha: (s) => /^\p{L}+$/u.test(s),
   isalnum: (s) => /^[\p{L}\d]+$/u.test(s),
   isspace: (s) => /^\s+$/.test(s),
-  islower: (s) => /[a-z]/.test(s) && s === s.toLowerCase(),
-  isupper: (s) => /[A-Z]/.test(s) && s === s.toUpperCase(),
+  islower: (s) => s !== s.toUpperCase() && s === s.toLowerCase(),
+  isupper: (s) => s !== s.toLowerCase() && s === s.toUpperCase(),
   isidentifier: (s) => /^[A-Za-z_]\w*$/.test(s),
   zfill: (s, [width]) => {
     const sign = /^[-+]/.test(s) ? s[0]! : '';

@@ -47,6 +47,7 @@ function floatOp(x: number, y: number, op: string): number | PyFloat {
       return makeFloat(r !== 0 && r < 0 !== y < 0 ? r + y : r);
     }
     default:
+      if (x === 0 && y < 0) throw zeroDivision('0.0 cannot be raised to a negative power');
       return makeFloat(x ** y);
   }
 }
@@ -63,7 +64,10 @@ function intOp(a: unknown, b: unknown, op: string): unknown {
   }
   if ((op === '//' || op === '%') && toNumber(b) === 0)
     throw zeroDivision('integer division or modulo by zero');
-  if (op === '**' && toNumber(b) < 0) return makeFloat(toNumber(a) ** toNumber(b));
+  if (op === '**' && toNumber(b) < 0) {
+    if (toNumber(a) === 0) throw zeroDivision('0.0 cannot be raised to a negative power');
+    return makeFloat(toNumber(a) ** toNumber(b));
+  }
   if (typeof a !== 'bigint' && typeof b !== 'bigint') {
     const x = toNumber(a);
     const y = toNumber(b);
@@ -139,7 +143,7 @@ export function negate(value: unknown): unknown {
 
 export function escapeHtml(value: unknown): string {
   if (value instanceof Markup) return value.value;
-  return String(value)
+  return strOf(value)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
@@ -226,6 +230,8 @@ const SPEC = /%(?:\(([^)]*)\))?([-+ #0]*)(\*|\d+)?(?:\.(\*|\d+))?[hlL]?([diouxXe
 /** Python's printf-style `format % args`. */
 export function percentFormat(format: string, args: unknown): string {
   const mapping = isDict(args) ? args : undefined;
+  // Python treats any non-tuple with __getitem__ (a dict, a list) as a mapping: no count check.
+  const lenient = mapping !== undefined || (Array.isArray(args) && !isTuple(args));
   const values = isTuple(args) ? [...(args as unknown[])] : [args];
   let index = 0;
   const next = () => {
@@ -249,7 +255,7 @@ export function percentFormat(format: string, args: unknown): string {
       text = ` ${text}`;
     return pad(text, width, flags.includes('-'), flags.includes('0') && !/[srac]/.test(conversion));
   });
-  if (!usedMapping && !mapping && index < values.length)
+  if (!usedMapping && !lenient && index < values.length)
     throw typeError('not all arguments converted during string formatting');
   return out;
 }

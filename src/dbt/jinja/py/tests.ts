@@ -1,17 +1,19 @@
 import { LoopContext, Namespace, NOT_FOUND, PY, pyFunction } from '../engine/runtime.ts';
 import { FILTERS } from './filters.ts';
-import { iterate } from './methods.ts';
+import { iterate, STRING_METHODS } from './methods.ts';
 import { binary } from './ops.ts';
 import {
   isDict,
   isFloat,
   isInt,
   isString,
+  isTuple,
   Markup,
   makeInt,
   PyError,
   pyCompare,
   pyEquals,
+  str,
   toNumber,
   truthy,
   tuple,
@@ -30,8 +32,11 @@ export function contains(container: unknown, item: unknown): boolean {
     return String(container).includes(String(item));
   }
   if (Array.isArray(container)) return container.some((x) => pyEquals(x, item));
-  if (isDict(container))
+  if (isDict(container)) {
+    if ((Array.isArray(item) && !isTuple(item)) || isDict(item))
+      throw typeError(`unhashable type: '${Array.isArray(item) ? 'list' : 'dict'}'`);
     return (typeof item === 'string' || item instanceof Markup) && Object.hasOwn(container, String(item));
+  }
   if (container instanceof Undefined) return false;
   return iterate(container).some((x) => pyEquals(x, item));
 }
@@ -63,7 +68,7 @@ export const TESTS: Record<string, Test> = {
     v instanceof Undefined ||
     (typeof v === 'object' && v !== null && Symbol.iterator in v),
   le: compare((o) => o <= 0, '<='),
-  lower: (v) => isString(v) && String(v) === String(v).toLowerCase(),
+  lower: (v) => STRING_METHODS.islower!(str(v), [], {}) === true,
   lt: compare((o) => o < 0, '<'),
   mapping: (v) => isDict(v),
   ne: (v, [other]) => !pyEquals(v, other),
@@ -72,12 +77,12 @@ export const TESTS: Record<string, Test> = {
   odd: (v) => pyEquals(binary('%', v, 2), 1),
   sameas: (v, [other]) =>
     v === other || (v === null && other === undefined) || (v === undefined && other === null),
-  sequence: (v) => isString(v) || Array.isArray(v) || isDict(v),
+  sequence: (v) => isString(v) || Array.isArray(v) || isDict(v) || v instanceof Undefined,
   string: (v) => isString(v),
   test: (v) => typeof v === 'string' && v in TESTS,
   true: (v) => v === true,
   undefined: (v) => v instanceof Undefined,
-  upper: (v) => isString(v) && String(v) === String(v).toUpperCase(),
+  upper: (v) => STRING_METHODS.isupper!(str(v), [], {}) === true,
 };
 Object.assign(TESTS, {
   '==': TESTS.eq,
