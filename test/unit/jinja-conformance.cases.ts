@@ -4,7 +4,7 @@
  * template with a JSON context.
  */
 
-import { generatedTemplates } from './jinja-conformance.generated.ts';
+import { generatedPrograms, generatedTemplates } from './jinja-conformance.generated.ts';
 
 export interface ConformanceCase {
   readonly template: string;
@@ -571,4 +571,5 @@ export const CASES: ConformanceCase[] = [
   ].map((template) => ({ template })),
   ...withContext,
   ...generatedTemplates(20261201, 600).map((template) => ({ template })),
+  ...generatedPrograms(20261202, 300).map((template) => ({ template })),
 ];

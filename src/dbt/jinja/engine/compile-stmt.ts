@@ -126,7 +126,8 @@ function compileInner(stmt: Exclude<Stmt, { t: 'data' }>, location: Location): S
       const filter = stmt.filter && compileExpr(stmt.filter);
       const target = stmt.target;
       return (frame) => {
-        const text = capture(body, frame);
+        // The block's body has a frame of its own: what it sets stays inside (as in Jinja2).
+        const text = capture(body, new Frame(frame));
         if (!filter) return assign(target, text, frame);
         const inner = new Frame(frame);
         inner.vars.set('\0body', text);

@@ -446,7 +446,9 @@ class Parser {
           None: null,
         };
         if (token.value in constants) return { t: 'const', value: constants[token.value], line };
-        this.reads.at(-1)?.add(token.value);
+        // A name read anywhere inside a macro, nested call blocks and macros included, counts
+        // for it (Jinja2's find_undeclared descends into them).
+        for (const reads of this.reads) reads.add(token.value);
         return { t: 'name', name: token.value, line };
       }
       case 'string': {
