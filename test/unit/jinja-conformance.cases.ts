@@ -184,6 +184,7 @@ const stringMethods = [
   "{{ 'a=b=c'.partition('=') }}|{{ 'a=b=c'.rpartition('=') }}|{{ 'abc'.partition('x') }}",
   "{{ 'prefix_name'.removeprefix('prefix_') }}|{{ 'name.sql'.removesuffix('.sql') }}",
   "{{ 'l1\\nl2\\r\\nl3'.splitlines() }}|{{ 'MiXeD'.casefold() }}",
+  "{{ ' a b  c '.rsplit(None, 1) }}|{{ ' a b  c '.split(None, 1) }}|{{ 'a b c'.rsplit(maxsplit=1) }}|{{ 'a,b,c'.rsplit(',') }}",
   "{{ 'x'.nope }}|",
   "{{ 'x'.nope() }}",
   "{{ 'a b'.split(' ')[1].upper() }}|{{ 'abc'.upper()[::-1].lower() }}",

@@ -1,4 +1,5 @@
-import { formatExp, formatFixed, formatGeneral, percentFormat } from './ops.ts';
+import { strFormat } from './format.ts';
+import { percentFormat } from './ops.ts';
 import {
   isDict,
   isString,
@@ -8,7 +9,6 @@ import {
   pyCompare,
   pyEquals,
   repr,
-  str,
   toNumber,
   tuple,
   typeError,
@@ -43,18 +43,15 @@ function split(text: string, separator: unknown, limit: unknown, fromRight = fal
     const words = text.split(/\s+/).filter(Boolean);
     if (max < 0 || words.length <= max + 1) return words;
     if (fromRight) {
-      const trimmed = text.replace(/\s+$/, '');
-      const tail = words.slice(words.length - max);
-      const head = trimmed.slice(0, trimmed.length - tail.join(' ').length).replace(/\s+$/, '');
-      // Rebuild the head from the original text so inner whitespace is kept.
-      let rest = trimmed;
+      // The head keeps its leading whitespace, as Python's rsplit does.
+      let rest = text.replace(/\s+$/, '');
       const parts: string[] = [];
       for (let i = 0; i < max; i++) {
         const match = /\s+(\S+)$/.exec(rest)!;
         parts.unshift(match[1]!);
         rest = rest.slice(0, match.index);
       }
-      return [rest.replace(/^\s+/, '') || head, ...parts];
+      return [rest, ...parts];
     }
     let rest = text.replace(/^\s+/, '');
     const parts: string[] = [];
@@ -304,116 +301,4 @@ export function builtinMethod(self: unknown, name: string): Method | undefined {
       | undefined;
   if (isDict(self)) return DICT_METHODS[name] as Method | undefined;
   return undefined;
-}
-
-/** str.format: `{}`, `{0}`, `{name}`, `{0.attr}`, `{!r}`, and the format-spec mini-language. */
-export function strFormat(template: string, args: unknown[], kwargs: Record<string, unknown>): string {
-  let auto = 0;
-  return template.replace(
-    /\{\{|\}\}|\{([^{}!:]*)(?:!([rsa]))?(?::([^{}]*))?\}/g,
-    (whole, field: string | undefined, conversion?: string, spec?: string) => {
-      if (whole === '{{') return '{';
-      if (whole === '}}') return '}';
-      const [head, ...path] = (field ?? '').split(/(?=[.[])/);
-      let value: unknown =
-        head === '' || head === undefined
-          ? args[auto++]
-          : /^\d+$/.test(head)
-            ? args[Number(head)]
-            : kwargs[head];
-      if (value === undefined)
-        throw new PyError(
-          head && !/^\d+$/.test(head) ? 'KeyError' : 'IndexError',
-          `Replacement index ${head || auto - 1} out of range for positional args tuple`,
-        );
-      for (const step of path) {
-        const key = step.startsWith('.') ? step.slice(1) : step.slice(1, -1);
-        value = Array.isArray(value) ? value[Number(key)] : (value as Record<string, unknown>)[key];
-      }
-      if (conversion === 'r' || conversion === 'a') value = repr(value);
-      else if (conversion === 's') value = str(value);
-      return formatSpec(value, spec ?? '');
-    },
-  );
-}
-
-const SPEC = /^(?:(.)?([<>=^]))?([-+ ])?(z)?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$/s;
-
-export function formatSpec(value: unknown, spec: string): string {
-  const match = SPEC.exec(spec);
-  if (!match) throw new PyError('ValueError', `Invalid format specifier '${spec}'`);
-  const [, fillChar, alignChar, sign, , alternate, zero, widthText, grouping, precisionText, type] = match;
-  const precision = precisionText === undefined ? undefined : Number(precisionText);
-  const numeric =
-    typeof value === 'number' ||
-    typeof value === 'bigint' ||
-    typeof value === 'boolean' ||
-    (value as object)?.constructor?.name === 'PyFloat';
-  let text: string;
-  if (!numeric) {
-    if (type && type !== 's')
-      throw new PyError('ValueError', `Unknown format code '${type}' for object of type 'str'`);
-    text = str(value);
-    if (precision !== undefined) text = text.slice(0, precision);
-  } else {
-    const x = toNumber(value);
-    const integer = typeof value === 'bigint' || (typeof value !== 'object' && Number.isInteger(value));
-    switch (type) {
-      case 'd':
-      case 'n':
-        text = String(typeof value === 'bigint' ? value : Math.trunc(x));
-        break;
-      case 'x':
-      case 'X':
-      case 'o':
-      case 'b': {
-        const radix = { x: 16, X: 16, o: 8, b: 2 }[type];
-        text = (typeof value === 'bigint' ? value : Math.trunc(x)).toString(radix);
-        if (type === 'X') text = text.toUpperCase();
-        if (alternate) text = text.replace(/^(-?)/, `$10${type}`);
-        break;
-      }
-      case 'c':
-        text = String.fromCodePoint(x);
-        break;
-      case 'e':
-      case 'E':
-        text = formatExp(x, precision ?? 6, type === 'E');
-        break;
-      case 'f':
-      case 'F':
-        text = formatFixed(x, precision ?? 6);
-        break;
-      case 'g':
-      case 'G':
-        text = formatGeneral(x, precision ?? 6, alternate !== undefined);
-        if (type === 'G') text = text.toUpperCase();
-        break;
-      case '%':
-        text = `${formatFixed(x * 100, precision ?? 6)}%`;
-        break;
-      default:
-        text = precision !== undefined && !integer ? formatGeneral(x, precision) : str(value);
-    }
-    if (grouping) {
-      const [whole, fraction] = text.split('.') as [string, string | undefined];
-      const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, grouping);
-      text = fraction === undefined ? grouped : `${grouped}.${fraction}`;
-    }
-    if (sign === '+' && !text.startsWith('-')) text = `+${text}`;
-    else if (sign === ' ' && !text.startsWith('-')) text = ` ${text}`;
-  }
-  const width = widthText === undefined ? 0 : Number(widthText);
-  const fill = fillChar ?? (zero && !alignChar ? '0' : ' ');
-  const align = alignChar ?? (zero && numeric ? '=' : numeric ? '>' : '<');
-  const missing = width - text.length;
-  if (missing <= 0) return text;
-  if (align === '<') return text + fill.repeat(missing);
-  if (align === '>') return fill.repeat(missing) + text;
-  if (align === '^') {
-    const left = Math.floor(missing / 2);
-    return fill.repeat(left) + text + fill.repeat(missing - left);
-  }
-  const signPart = /^[-+ ]/.test(text) ? text[0]! : '';
-  return signPart + fill.repeat(missing) + text.slice(signPart.length);
 }
