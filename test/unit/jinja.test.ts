@@ -159,3 +159,16 @@ test('JS functions get Python keyword arguments as a trailing __keywords object;
   assert.equal(add(1), 3);
   assert.equal(add(1, { __keywords: true, b: 10 }), 11);
 });
+
+test("a parse render (lenientUndefined, as dbt's parse-time Undefined) lets attribute, item and call on undefined through", () => {
+  const lenient: Scope = { has: () => false, get: () => undefined, lenientUndefined: true };
+  const template = compileTemplate(
+    '[{{ nope.x[0]() }}]{% for r in nope.rows %}x{% endfor %}',
+    'models/p.sql',
+  );
+  assert.equal(template.render(lenient), '[]');
+  assert.throws(() => template.render(scopeOf()), { code: 'JINJA_RENDER', message: /'nope' is undefined/ });
+  assert.throws(() => compileTemplate('{{ nope + 1 }}', 'models/p.sql').render(lenient), {
+    code: 'JINJA_RENDER',
+  });
+});

@@ -110,6 +110,8 @@ export function createScope(project: ProjectContext, state: RenderState): Scope 
   const context = nodeContext(project, state);
   const globals = projectGlobals(project);
   return {
+    // dbt parses with a lenient Undefined: `x.y`, `x[0]`, `x()` on an undefined x give it back.
+    lenientUndefined: !state.execute,
     has: (name) =>
       name in context ||
       name in globals ||

@@ -1,10 +1,9 @@
 import { DemaError } from '../../errors.ts';
 import type { Stmt } from './engine/ast.ts';
-import { currentScope, withScope } from './engine/compile-expr.ts';
 import { compileBody, type Located, type StmtFn } from './engine/compile-stmt.ts';
 import { TemplateSyntaxError } from './engine/lexer.ts';
 import { parseTemplate, UnsupportedTagError } from './engine/parser.ts';
-import { Frame, pyFunction, ReturnSignal, type Scope } from './engine/runtime.ts';
+import { currentScope, Frame, pyFunction, ReturnSignal, type Scope, withScope } from './engine/runtime.ts';
 import { GLOBALS } from './py/tests.ts';
 import { PyError } from './py/values.ts';
 

@@ -16,6 +16,7 @@ import type { Args, Expr } from './ast.ts';
 import { TemplateSyntaxError } from './lexer.ts';
 import {
   callValue,
+  currentScope,
   type Frame,
   getAttr,
   getItem,
@@ -30,27 +31,11 @@ import {
 
 export type ExprFn = (frame: Frame) => unknown;
 
-const scopes: Scope[] = [];
-
-export function currentScope(): Scope | undefined {
-  return scopes.at(-1);
-}
-
-/** Runs `work` with `scope` as the source of names no frame defines (the dbt context). */
-export function withScope<T>(scope: Scope, work: () => T): T {
-  scopes.push(scope);
-  try {
-    return work();
-  } finally {
-    scopes.pop();
-  }
-}
-
 /** Local frames first, then the render's scope (dbt context and macros), then Jinja's globals. */
 export function resolveName(name: string, frame: Frame): unknown {
   const local = frame.lookup(name);
   if (local !== NOT_FOUND) return local;
-  const scope = scopes[scopes.length - 1];
+  const scope = currentScope();
   if (scope?.has(name)) {
     const value = scope.get(name);
     return value === undefined ? undefinedName(name) : value;
@@ -160,8 +145,10 @@ export function compileExpr(expr: Expr): ExprFn {
       const callee = describe(expr.fn);
       return (frame) => {
         const target = fn(frame);
-        if (target instanceof Undefined)
+        if (target instanceof Undefined) {
+          if (currentScope()?.lenientUndefined) return target;
           throw new UndefinedError(`Unable to call \`${callee}\`, which is undefined (${target.message})`);
+        }
         const [positional, kwargs] = args(frame);
         return callValue(target, positional, kwargs);
       };

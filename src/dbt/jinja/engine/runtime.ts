@@ -63,6 +63,27 @@ export function pyFunction<F extends PyCallable>(call: F): ((...args: unknown[])
 export interface Scope {
   has(name: string): boolean;
   get(name: string): unknown;
+  /**
+   * dbt's parse-time Undefined: attribute, item and call on an undefined value give it back
+   * instead of failing (a parse render must not fail on what only exists at run time).
+   */
+  readonly lenientUndefined?: boolean;
+}
+
+const scopes: Scope[] = [];
+
+export function currentScope(): Scope | undefined {
+  return scopes.at(-1);
+}
+
+/** Runs `work` with `scope` as the source of names no frame defines (the dbt context). */
+export function withScope<T>(scope: Scope, work: () => T): T {
+  scopes.push(scope);
+  try {
+    return work();
+  } finally {
+    scopes.pop();
+  }
 }
 
 /** One level of variables: the template's top level, a loop iteration, a macro call, a block. */
@@ -104,8 +125,13 @@ function bindMethod(self: unknown, name: string): unknown {
 }
 
 /** `obj.name`: Jinja2 tries the attribute first, then the item. */
+function failOnUndefined(value: Undefined): Undefined {
+  if (currentScope()?.lenientUndefined) return value;
+  throw new UndefinedError(value.message);
+}
+
 export function getAttr(obj: unknown, name: string): unknown {
-  if (obj instanceof Undefined) throw new UndefinedError(obj.message);
+  if (obj instanceof Undefined) return failOnUndefined(obj);
   if (obj === null || obj === undefined) return missingAttribute(obj, name);
   if (typeof obj === 'string' || obj instanceof Markup || Array.isArray(obj)) {
     const method = bindMethod(obj, name);
@@ -174,7 +200,7 @@ function isSlice(key: unknown): key is SliceValue {
 
 /** `obj[key]`: Jinja2 tries the item first, then the attribute (for a string key). */
 export function getItem(obj: unknown, key: unknown): unknown {
-  if (obj instanceof Undefined) throw new UndefinedError(obj.message);
+  if (obj instanceof Undefined) return failOnUndefined(obj);
   if (typeof obj === 'string' || obj instanceof Markup) {
     const text = String(obj);
     const chars = /[\uD800-\uDFFF]/.test(text) ? Array.from(text) : text;
@@ -244,7 +270,7 @@ export function callValue(fn: unknown, positional: unknown[], kwargs: Record<str
     const result = (fn as (...a: unknown[]) => unknown)(...args);
     return result === undefined ? null : result;
   }
-  if (fn instanceof Undefined) throw new UndefinedError(fn.message);
+  if (fn instanceof Undefined) return failOnUndefined(fn);
   throw typeError(`'${typeName(fn)}' object is not callable`);
 }
 
