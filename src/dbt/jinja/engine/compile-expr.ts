@@ -22,7 +22,6 @@ import {
   getItem,
   iterateValue,
   NOT_FOUND,
-  type Scope,
   UndefinedError,
   undefinedName,
 } from './runtime.ts';
