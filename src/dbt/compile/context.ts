@@ -106,6 +106,8 @@ function varLookup(
   };
 }
 
+const OVERRIDABLE = new Set(['ref', 'source']);
+
 export function createScope(project: ProjectContext, state: RenderState): Scope {
   const context = nodeContext(project, state);
   const globals = projectGlobals(project);
@@ -118,6 +120,11 @@ export function createScope(project: ProjectContext, state: RenderState): Scope 
       project.registry.lookup(name) !== undefined ||
       project.registry.namespace(name) !== undefined,
     get: (name) => {
+      if (OVERRIDABLE.has(name)) {
+        // A root-project macro named ref/source replaces dbt's (which stays reachable as builtins.ref).
+        const own = project.registry.find(name, project.registry.rootPackage);
+        if (own) return project.registry.bind(own);
+      }
       if (name in context) return context[name];
       if (name in globals) return globals[name];
       return project.registry.lookup(name) ?? project.registry.namespace(name);
