@@ -523,6 +523,21 @@ const misc = [
   "{% set rows = [{'a': 1, 'b': 2}, {'a': 3, 'b': 4}] %}{% for r in rows %}{{ r.a + r.b }}{% endfor %}|{{ rows | map(attribute='a') | sum }}",
 ];
 
+const dbtShaped = [
+  "{%- macro star(cols, prefix='') -%}\n  {%- for col in cols %}\n    {{ prefix ~ col }}{% if not loop.last %},{% endif %}\n  {%- endfor -%}\n{%- endmacro -%}\nselect\n{{ star(['a', 'b', 'c'], 't.') }}\nfrom t\n",
+  "{% macro union(relations, column_override=none) -%}\n  {%- set cols = column_override or {'id': 'Int64'} -%}\n  {%- for rel in relations %}\n  select\n    {% for name, type in cols.items() -%}\n      cast({{ name }} as {{ type }}) as {{ name }}{{ ',' if not loop.last }}\n    {%- endfor %}\n  from {{ rel }}\n  {% if not loop.last %}union all{% endif %}\n  {%- endfor %}\n{%- endmacro %}\n{{ union(['a', 'b']) }}",
+  "{%- set payment_methods = ['credit_card', 'coupon', 'bank_transfer'] -%}\nselect order_id,\n    {% for m in payment_methods -%}\n    sum(case when payment_method = '{{ m }}' then amount end) as {{ m }}_amount\n    {%- if not loop.last %},{% endif %}\n    {% endfor %}\nfrom payments\ngroup by 1\n",
+  '{% set query %}\nselect distinct status from orders\n{% endset %}\n{{ query | trim }}|{{ query.strip().split()[-1] }}',
+  "{%- macro where(conds) -%}\n{%- if conds | length > 0 -%}\nwhere {{ conds | join('\\n  and ') }}\n{%- endif -%}\n{%- endmacro -%}\n[{{ where([]) }}]\n[{{ where(['a = 1', 'b > 2']) }}]",
+  "{% macro default__dateadd(datepart, interval, from_date) %}\n    date_add({{ datepart }}, {{ interval }}, {{ from_date }})\n{% endmacro %}{{ default__dateadd('day', -1, 'now()') | trim }}",
+  "{%- set cfg = {'unique_key': ['id', 'day'], 'partition_by': none} -%}\n{%- set keys = cfg.unique_key if cfg.unique_key is not string else [cfg.unique_key] -%}\n{{ keys | join(', ') }}|{{ cfg.partition_by is none }}|{{ (cfg.get('order_by') or ['tuple()']) | join }}",
+  "{%- set ns = namespace(cols=[]) -%}\n{%- for c in ['Id', 'Name', 'name'] -%}\n  {%- if c | lower not in ns.cols | map('lower') | list -%}\n    {%- set ns.cols = ns.cols + [c] -%}\n  {%- endif -%}\n{%- endfor -%}\n{{ ns.cols }}",
+  "{% macro safe_divide(n, d) -%}\n  if({{ d }} = 0, null, {{ n }} / {{ d }})\n{%- endmacro %}\nselect {{ safe_divide('revenue', 'orders') }} as aov,\n       {{ '%.2f' % (10 / 4) }} as x,\n       '{{ \"it's\" | replace(\"'\", \"''\") }}' as q",
+  "{% for k, v in {'b': 2, 'a': 1} | dictsort %}{{ k }}={{ v }}{{ ', ' if not loop.last }}{% endfor %}\n{{ {'x': 1, 'y': 2} | tojson }}\n{{ ['a', 'b'] | tojson }}",
+  "{%- set rows = [{'id': 1, 'tags': ['x']}, {'id': 2, 'tags': []}] -%}\n{% for r in rows if r.tags -%}\n{{ r.id }}: {{ r.tags | join('|') }}\n{% else -%}\nnone\n{% endfor -%}\ndone",
+  '{% if execute is defined and execute %}run{% else %}parse{% endif %} {{ target is defined }}',
+];
+
 const withContext: ConformanceCase[] = [
   {
     template: '{{ name }}|{{ n + 1 }}|{{ xs[-1] }}|{{ d.k }}',
@@ -569,6 +584,7 @@ export const CASES: ConformanceCase[] = [
     ...whitespace,
     ...undefinedValues,
     ...misc,
+    ...dbtShaped,
   ].map((template) => ({ template })),
   ...withContext,
   ...generatedTemplates(20261201, 600).map((template) => ({ template })),
