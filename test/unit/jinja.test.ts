@@ -172,3 +172,14 @@ test("a parse render (lenientUndefined, as dbt's parse-time Undefined) lets attr
     code: 'JINJA_RENDER',
   });
 });
+
+test('values handed to JS serialize as plain JSON (an integral float, Markup, Undefined nested in a dict)', () => {
+  let given: unknown;
+  render("{{ f({'ratio': 1.0, 'half': 0.5, 'm': 'x' | safe, 'u': nope, 't': (1, 2)}) }}", {
+    f: (value: unknown) => {
+      given = value;
+      return '';
+    },
+  });
+  assert.equal(JSON.stringify(given), '{"ratio":1,"half":0.5,"m":"x","u":null,"t":[1,2]}');
+});

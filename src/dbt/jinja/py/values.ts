@@ -15,6 +15,10 @@ export class PyFloat {
   toString(): string {
     return floatRepr(this.value);
   }
+  /** Inside a value handed to JS (a config dict), JSON sees the number. */
+  toJSON(): number {
+    return this.value;
+  }
 }
 
 /** A string marked safe (`| safe`, `| escape`). Printed as its text; `''|safe` is falsy. */
@@ -26,6 +30,9 @@ export class Markup {
   get length(): number {
     return this.value.length;
   }
+  toJSON(): string {
+    return this.value;
+  }
 }
 
 /** Jinja2's default Undefined: prints empty, iterates empty, is falsy, fails on attribute or call. */
@@ -33,6 +40,9 @@ export class Undefined {
   constructor(readonly message: string) {}
   toString(): string {
     return '';
+  }
+  toJSON(): null {
+    return null;
   }
 }
 
