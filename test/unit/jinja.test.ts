@@ -55,16 +55,16 @@ test('Python truthiness: empty lists and dicts are false', () => {
 test('Python methods, None, do, trailing commas and expression dict keys', () => {
   assert.equal(
     render("{{ 'a,b'.split(',') | join('|') }} {{ ' x '.strip() }} {{ 'ab'.startswith('a') }}"),
-    'a|b x true',
+    'a|b x True',
   );
-  assert.equal(render('{{ None is none }} {{ x is none }} {{ x is defined }}'), 'true false false');
+  assert.equal(render('{{ None is none }} {{ x is none }} {{ x is defined }}'), 'True False False');
   assert.equal(
     render('{% set xs = [] %}{% do xs.append(1) %}{% do xs.extend([2, 3],) %}{{ xs | join(",") }}'),
     '1,2,3',
   );
   assert.equal(
     render("{% set k = 'key' %}{% set d = {k: 1, 'lit': 2} %}{{ d | tojson }}"),
-    '{"key":1,"lit":2}',
+    '{"key": 1, "lit": 2}',
   );
   assert.equal(render("{{ shout('hi') }}"), 'HI!');
 });
@@ -117,4 +117,69 @@ test("a macro's own whitespace control is kept", () => {
   );
   const scope: Scope = { has: (name) => name === 'm', get: () => trimmed.lookup('m') };
   assert.equal(compileTemplate('a {{ m(1) }} b', 'models/w.sql').render(scope), 'a [1] b');
+});
+
+test('render errors name the file and line of the innermost statement, also inside a macro file', () => {
+  assert.throws(() => render('a\n{% for x in [1] %}\n  {{ x.y.z }}\n{% endfor %}'), {
+    code: 'JINJA_RENDER',
+    message: /^models\/t\.sql:3: /,
+  });
+  assert.throws(() => render('{% set x = {} %}\n\n{% set x.a = 1 %}'), {
+    code: 'JINJA_RENDER',
+    message: /^models\/t\.sql:3: cannot assign attribute on non-namespace object/,
+  });
+  const failing = new MacroRegistry(
+    macroDefsFromBlocks(
+      extractBlocks('\n\n{% macro boom(x) %}\n{{ x + 1 }}\n{% endmacro %}'),
+      'shop',
+      'macros/b.sql',
+    ),
+    'shop',
+  );
+  const scope: Scope = { has: (name) => name === 'boom', get: () => failing.lookup('boom') };
+  assert.throws(() => compileTemplate("ok\n{{ boom('s') }}", 'models/u.sql').render(scope), {
+    code: 'JINJA_RENDER',
+    message: /^macros\/b\.sql:4: TypeError: can only concatenate str/,
+  });
+  assert.throws(() => compileTemplate('x\n{{ 1 | nosuch }}', 'models/f.sql'), {
+    code: 'JINJA_SYNTAX',
+    message: /^models\/f\.sql:2: No filter named 'nosuch'/,
+  });
+});
+
+test('JS functions get Python keyword arguments as a trailing __keywords object; macros are callable from JS', () => {
+  const seen: unknown[][] = [];
+  const spy = (...args: unknown[]) => {
+    seen.push(args);
+    return undefined;
+  };
+  assert.equal(render("{{ f(1, 'a', k=2.0) }}|{{ f() }}", { f: spy }), 'None|None');
+  assert.deepEqual(seen, [[1, 'a', { __keywords: true, k: 2 }], []]);
+  const add = registry.lookup('add')!;
+  assert.equal(add(1), 3);
+  assert.equal(add(1, { __keywords: true, b: 10 }), 11);
+});
+
+test("a parse render (lenientUndefined, as dbt's parse-time Undefined) lets attribute, item and call on undefined through", () => {
+  const lenient: Scope = { has: () => false, get: () => undefined, lenientUndefined: true };
+  const template = compileTemplate(
+    '[{{ nope.x[0]() }}]{% for r in nope.rows %}x{% endfor %}',
+    'models/p.sql',
+  );
+  assert.equal(template.render(lenient), '[]');
+  assert.throws(() => template.render(scopeOf()), { code: 'JINJA_RENDER', message: /'nope' is undefined/ });
+  assert.throws(() => compileTemplate('{{ nope + 1 }}', 'models/p.sql').render(lenient), {
+    code: 'JINJA_RENDER',
+  });
+});
+
+test('values handed to JS serialize as plain JSON (an integral float, Markup, Undefined nested in a dict)', () => {
+  let given: unknown;
+  render("{{ f({'ratio': 1.0, 'half': 0.5, 'm': 'x' | safe, 'u': nope, 't': (1, 2)}) }}", {
+    f: (value: unknown) => {
+      given = value;
+      return '';
+    },
+  });
+  assert.equal(JSON.stringify(given), '{"ratio":1,"half":0.5,"m":"x","u":null,"t":[1,2]}');
 });

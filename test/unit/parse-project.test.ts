@@ -139,3 +139,13 @@ models:
   assert.deepEqual([...byDefault.dependsOn].sort(), ['model.shop.a', 'model.shop.b']);
   assert.equal(tests.find((n) => n.name === 'a_equals_b_loosely')!.config.fail_calc, 'max(diff_count)');
 });
+
+test("a project's own ref macro replaces dbt's and reaches it through builtins.ref; parse renders tolerate undefined attributes", (t) => {
+  const parsed = parse(t, {
+    'macros/ref.sql':
+      "{% macro ref(name) %}{{ return(builtins.ref('a' if name == 'alias_of_a' else name)) }}{% endmacro %}",
+    'models/a.sql': 'select 1 as id\n',
+    'models/b.sql': "select * from {{ ref('alias_of_a') }}\n{{ not_yet_known.columns[0].name }}\n",
+  });
+  assert.deepEqual(parsed.manifest.nodes.get('model.shop.b')!.dependsOn, ['model.shop.a']);
+});

@@ -40,6 +40,11 @@ export class AgateTable {
     return this.rows.length;
   }
 
+  /** `{% for row in table %}` iterates the rows, as agate's Table does. */
+  [Symbol.iterator](): Iterator<unknown[]> {
+    return this.rows[Symbol.iterator]();
+  }
+
   print_table(): string {
     return '';
   }

@@ -111,11 +111,17 @@ function renderGenericTest(
     if (Array.isArray(value)) return value.map(resolve);
     return value;
   };
+  const definition = context.registry.find(`test_${test.name}`, test.namespace);
+  // A model-level test macro (dbt_utils.recency) attached to a column does not take column_name:
+  // it is left out rather than failing the call (Jinja2 would reject the extra keyword).
+  const takesColumn =
+    !definition || /\b(column_name|kwargs)\b/.test(`${definition.params} ${definition.body}`);
   const kwargs: Record<string, unknown> = { __keywords: true };
   for (const [key, value] of Object.entries(test.kwargs)) {
     if (key === 'model') kwargs.model = attachedRelation(context, node, scope);
-    else if (key === 'column_name') kwargs.column_name = value;
-    else kwargs[key] = resolve(value);
+    else if (key === 'column_name') {
+      if (takesColumn) kwargs.column_name = value;
+    } else kwargs[key] = resolve(value);
   }
   const macro = test.namespace
     ? context.registry.namespace(test.namespace)?.[`test_${test.name}`]

@@ -110,16 +110,25 @@ function varLookup(
   };
 }
 
+const OVERRIDABLE = new Set(['ref', 'source']);
+
 export function createScope(project: ProjectContext, state: RenderState): Scope {
   const context = nodeContext(project, state);
   const globals = projectGlobals(project);
   return {
+    // dbt parses with a lenient Undefined: `x.y`, `x[0]`, `x()` on an undefined x give it back.
+    lenientUndefined: !state.execute,
     has: (name) =>
       name in context ||
       name in globals ||
       project.registry.lookup(name) !== undefined ||
       project.registry.namespace(name) !== undefined,
     get: (name) => {
+      if (OVERRIDABLE.has(name)) {
+        // A root-project macro named ref/source replaces dbt's (which stays reachable as builtins.ref).
+        const own = project.registry.find(name, project.registry.rootPackage);
+        if (own) return project.registry.bind(own);
+      }
       if (name in context) return context[name];
       if (name in globals) return globals[name];
       return project.registry.lookup(name) ?? project.registry.namespace(name);
@@ -314,6 +323,8 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
         return '';
       },
     },
+    // A project overriding ref/source/config still reaches dbt's own through `builtins.ref(...)`.
+    builtins: { ref, source, config },
     ...state.extra,
   };
   // Built only if a template asks: the node as a dict, and the whole graph.

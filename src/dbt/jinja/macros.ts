@@ -1,7 +1,7 @@
-import nunjucks from 'nunjucks';
 import { DemaError } from '../../errors.ts';
 import type { TopLevelBlock } from './blocks.ts';
-import { exportMacro, ReturnSignal, raise } from './environment.ts';
+import { PY, type PyCallable } from './engine/runtime.ts';
+import { exportMacro, pyFunction, raise } from './environment.ts';
 
 /**
  * Project, dbt and dbt_utils macros, each compiled once on its own so that every call between macros
@@ -132,20 +132,12 @@ export class MacroRegistry {
     if (existing) return existing;
     // The original whitespace control is kept: `{% macro m() -%}` must not emit its leading newline.
     const source = `{% macro ${def.name}(${def.params}) ${def.trimAfterOpen ? '-' : ''}%}${def.body}{%${def.trimBeforeClose ? '-' : ''} endmacro %}`;
-    let raw: ((...args: unknown[]) => unknown) | undefined;
-    const getRaw = () => {
-      raw ??= exportMacro(source, def.path, def.line - 1, def.name);
-      return raw;
-    };
-    const call: MacroFunction = (...args: unknown[]) => {
-      try {
-        const output = getRaw()(...args);
-        return output instanceof nunjucks.runtime.SafeString ? String(output) : output;
-      } catch (signal) {
-        if (signal instanceof ReturnSignal) return signal.value;
-        throw signal;
-      }
-    };
+    let raw: PyCallable | undefined;
+    // Compiled on first call: most of dbt's and dbt_utils' macros are never called by a project.
+    const call: MacroFunction = pyFunction((positional, kwargs) => {
+      raw ??= (exportMacro(source, def.path, def.line - 1, def.name) as unknown as { [PY]: PyCallable })[PY];
+      return raw(positional, kwargs);
+    });
     this.bound.set(def, call);
     return call;
   }

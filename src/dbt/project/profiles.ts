@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import nunjucks from 'nunjucks';
 import { parse } from 'yaml';
 import type { TargetConfig } from '../../config/dema-config.ts';
 import { DemaError } from '../../errors.ts';
+import { compileTemplate } from '../jinja/environment.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -31,18 +31,11 @@ export function findProfilesFile(options: {
 
 /** Renders one profiles.yml value as dbt does: Jinja with env_var (always a string) and as_number / as_bool filters. */
 export function renderProfileValue(text: string, env: Env, where: string): string {
-  const environment = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
-  environment.addFilter('as_number', (value: unknown) => Number(value));
-  environment.addFilter(
-    'as_bool',
-    (value: unknown) => value === true || value === 'true' || value === 'True',
-  );
-  environment.addFilter('as_text', (value: unknown) => String(value));
   let missing: DemaError | undefined;
-  environment.addGlobal('env_var', (name: string, fallback?: string) => {
+  const envVar = (name: string, fallback?: string) => {
     const value = env[name];
     if (value !== undefined) return value;
-    if (fallback !== undefined) return fallback;
+    if (fallback !== undefined) return String(fallback);
     missing ??= new DemaError(
       'PROFILE_INVALID',
       `${where}: env_var('${name}') is not set and has no default.`,
@@ -51,12 +44,15 @@ export function renderProfileValue(text: string, env: Env, where: string): strin
       },
     );
     return '';
-  });
+  };
   let rendered: string;
   try {
-    rendered = environment.renderString(text, {});
+    rendered = compileTemplate(text, where).render({
+      has: (name) => name === 'env_var',
+      get: () => envVar,
+    });
   } catch (error) {
-    throw new DemaError('PROFILE_INVALID', `${where}: ${(error as Error).message}`, {
+    throw new DemaError('PROFILE_INVALID', `${(error as Error).message}`, {
       hint: 'Fix the Jinja in profiles.yml.',
     });
   }
