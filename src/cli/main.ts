@@ -58,6 +58,10 @@ const EXIT_2_CODES: ReadonlySet<string> = new Set([
   'GRAPH_CYCLE',
   'SELECT_INVALID',
   'PROFILE_INVALID',
+  'DEPS_SPEC',
+  'DEPS_CONFLICT',
+  'DEPS_NOT_FOUND',
+  'DEPS_NOT_INSTALLED',
 ]);
 
 function reportError(error: unknown, output: Output): number {

@@ -63,6 +63,7 @@ export interface DbtProjectFile {
   readonly macroPaths: string[];
   readonly docsPaths: string[];
   readonly targetPath: string;
+  readonly packagesInstallPath: string;
   readonly logPath: string;
   readonly cleanTargets: string[];
   readonly onRunStart: string[];
@@ -111,6 +112,7 @@ export function loadProjectFile(projectDir: string): DbtProjectFile {
     macroPaths,
     docsPaths: project['docs-paths'] ?? [...modelPaths, ...seedPaths, ...testPaths, ...macroPaths],
     targetPath,
+    packagesInstallPath: project['packages-install-path'],
     logPath: project['log-path'],
     cleanTargets: project['clean-targets'] ?? [targetPath],
     onRunStart: project['on-run-start'],
