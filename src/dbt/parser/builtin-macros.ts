@@ -27,3 +27,33 @@ export function builtinMacros(): MacroDef[] {
   cached = defs;
   return defs;
 }
+
+const shims = new Map<string, MacroDef[]>();
+
+/**
+ * dema's ClickHouse implementations for installed packages' dispatched macros (dbt-clickhouse
+ * style `clickhouse__name`), from `builtins/packages/<package>/`; registered in the package's own
+ * namespace, only where the package does not define that name itself.
+ */
+export function packageShims(packageName: string, defined: ReadonlySet<string>): MacroDef[] {
+  let defs = shims.get(packageName);
+  if (!defs) {
+    defs = [];
+    const dir = join(BUILTINS_DIR, 'packages', packageName);
+    if (existsSync(dir))
+      for (const file of readdirSync(dir)
+        .filter((name) => name.endsWith('.sql'))
+        .sort()) {
+        const text = readFileSync(join(dir, file), 'utf8');
+        defs.push(
+          ...macroDefsFromBlocks(
+            extractBlocks(text),
+            packageName,
+            `builtin://packages/${packageName}/${file}`,
+          ),
+        );
+      }
+    shims.set(packageName, defs);
+  }
+  return defs.filter((def) => !defined.has(def.name));
+}
