@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DemaError } from '../../errors.ts';
-import { formatRange, newestSatisfying } from './semver.ts';
+import { formatRange, formatVersion, newestSatisfying, type Range } from './semver.ts';
 import type { HubSpec } from './spec.ts';
 
 /**
@@ -53,13 +53,26 @@ async function getJson(url: string, what: string, notFound: () => DemaError): Pr
   }
 }
 
-/** The newest release of a hub package inside its (merged) range. */
-export async function resolveHubRelease(
+type ReleaseRecord = { name?: string; packages?: unknown[]; downloads?: { tarball?: string; sha1?: string } };
+const MISSING = new DemaError('DEPS_NOT_FOUND', 'not found');
+
+function exactVersion(range: Range): string | undefined {
+  const { lower, upper } = range;
+  return lower &&
+    upper &&
+    lower.inclusive &&
+    upper.inclusive &&
+    formatVersion(lower.version) === formatVersion(upper.version)
+    ? formatVersion(lower.version)
+    : undefined;
+}
+
+async function newestListed(
   hub: string,
-  spec: Pick<HubSpec, 'package' | 'range' | 'installPrerelease' | 'where'>,
+  spec: Pick<HubSpec, 'package' | 'range' | 'installPrerelease'>,
+  what: string,
   requirers: string,
-): Promise<HubRelease> {
-  const what = `${spec.where}: package ${spec.package}`;
+): Promise<string> {
   const index = (await getJson(
     `${hub}api/v1/${spec.package}.json`,
     what,
@@ -76,11 +89,32 @@ export async function resolveHubRelease(
       `${what}: no version satisfies ${formatRange(spec.range)} (required by ${requirers}); the hub has ${available.join(', ') || 'none'}.`,
       { hint: 'Widen the version range, or pick one of the listed versions.' },
     );
-  const release = (await getJson(
-    `${hub}api/v1/${spec.package}/${version}.json`,
-    what,
-    () => new DemaError('DEPS_NOT_FOUND', `${what}: version ${version} is listed but has no release record.`),
-  )) as { name?: string; packages?: unknown[]; downloads?: { tarball?: string; sha1?: string } };
+  return version;
+}
+
+/** The newest release of a hub package inside its (merged) range. */
+export async function resolveHubRelease(
+  hub: string,
+  spec: Pick<HubSpec, 'package' | 'range' | 'installPrerelease' | 'where'>,
+  requirers: string,
+): Promise<HubRelease> {
+  const what = `${spec.where}: package ${spec.package}`;
+  // An exact pin (a lock file entry, or `version: 1.2.3`) needs only the release record.
+  const pinned = exactVersion(spec.range);
+  const version = pinned ?? (await newestListed(hub, spec, what, requirers));
+  let release: ReleaseRecord | undefined;
+  try {
+    release = (await getJson(
+      `${hub}api/v1/${spec.package}/${version}.json`,
+      what,
+      () => MISSING,
+    )) as ReleaseRecord;
+  } catch (error) {
+    if (error !== MISSING) throw error;
+    // Say whether the package or the version is missing.
+    if (pinned) await newestListed(hub, spec, what, requirers);
+    throw new DemaError('DEPS_NOT_FOUND', `${what}: version ${version} is listed but has no release record.`);
+  }
   const tarball = release.downloads?.tarball;
   if (!tarball)
     throw new DemaError(
