@@ -132,7 +132,7 @@ function attachedRelation(
   context: ProjectContext,
   node: DbtNode,
   scope: ReturnType<typeof createScope>,
-): string {
+): unknown {
   const attached = context.lookup.node(node.test!.attachedNode!);
   if (!attached)
     throw new DemaError(
@@ -144,6 +144,8 @@ function attachedRelation(
       attached.resourceType === 'source'
         ? (scope.get('source') as JinjaFunction)(attached.sourceName, attached.name)
         : (scope.get('ref') as JinjaFunction)(attached.name);
-    return String((scope.get('get_where_subquery') as JinjaFunction)(relation)).trim();
+    // As dbt: the relation itself without a `where` (dbt_utils checks `model` is a Relation), else SQL text.
+    const model = (scope.get('get_where_subquery') as JinjaFunction)(relation);
+    return typeof model === 'string' ? model.trim() : model;
   });
 }

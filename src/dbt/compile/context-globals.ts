@@ -30,6 +30,8 @@ function columnObject(column: { name: string; type: string }) {
     quoted: `\`${column.name}\``,
     is_string: () => /String/.test(column.type),
     is_number: () => /Int|Float|Decimal/.test(column.type),
+    // dbt-clickhouse: FixedString(N) has N bytes; String has no limit, reported as 256 (dbt_utils.union_relations compares it).
+    string_size: () => Number(/FixedString\((\d+)\)/.exec(column.type)?.[1] ?? 256),
   };
 }
 

@@ -98,7 +98,8 @@ function createEnvironment(): nunjucks.Environment {
     'map',
     function map(this: { env: nunjucks.Environment }, items: unknown[], ...args: unknown[]) {
       const { positional, kwargs } = splitArgs(args);
-      if (typeof kwargs.attribute === 'string') {
+      // `map(attribute=0)` (dbt_utils on `load_result(…)['data']` rows) indexes by number.
+      if (typeof kwargs.attribute === 'string' || typeof kwargs.attribute === 'number') {
         const attribute = kwargs.attribute;
         return [...items].map((item) => (item as Record<string, unknown>)[attribute]);
       }

@@ -131,10 +131,12 @@ export class MacroRegistry {
     const existing = this.bound.get(def);
     if (existing) return existing;
     // The original whitespace control is kept: `{% macro m() -%}` must not emit its leading newline.
-    const source = `{% macro ${def.name}(${def.params}) ${def.trimAfterOpen ? '-' : ''}%}${def.body}{%${def.trimBeforeClose ? '-' : ''} endmacro %}`;
+    // Compiled under dbt's `dbt_macro__` prefix: templates do not export names starting with `_`
+    // (dbt_utils' `_is_relation`), and the body must not see itself under its plain name.
+    const source = `{% macro dbt_macro__${def.name}(${def.params}) ${def.trimAfterOpen ? '-' : ''}%}${def.body}{%${def.trimBeforeClose ? '-' : ''} endmacro %}`;
     let raw: ((...args: unknown[]) => unknown) | undefined;
     const getRaw = () => {
-      raw ??= exportMacro(source, def.path, def.line - 1, def.name);
+      raw ??= exportMacro(source, def.path, def.line - 1, `dbt_macro__${def.name}`);
       return raw;
     };
     const call: MacroFunction = (...args: unknown[]) => {

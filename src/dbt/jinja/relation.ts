@@ -33,6 +33,13 @@ export class Relation {
     return this.type === 'cte';
   }
 
+  /** dbt's relations are Mappings: dbt_utils' `_is_relation` reads `obj.get('metadata', {}).get('type')`. */
+  get(key: string, fallback?: unknown): unknown {
+    if (key === 'metadata') return { type: 'ClickHouseRelation' };
+    const value = (this as unknown as Record<string, unknown>)[key];
+    return value === undefined || typeof value === 'function' ? fallback : value;
+  }
+
   render(): string {
     if (this.type === 'cte') return this.identifier;
     return this.schema

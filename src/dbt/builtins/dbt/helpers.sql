@@ -32,10 +32,17 @@
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where -%}
-        (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- set filtered -%}(select * from {{ relation }} where {{ where }}) dbt_subquery{%- endset -%}
+        {{ return(filtered) }}
     {%- else -%}
-        {{ relation }}
+        {{ return(relation) }}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro should_store_failures() -%}
+    {%- set config_store_failures = config.get('store_failures') -%}
+    {%- if config_store_failures is none -%}{%- set config_store_failures = flags.STORE_FAILURES -%}{%- endif -%}
+    {{ return(config_store_failures) }}
 {%- endmacro %}
 
 {% macro current_timestamp() -%}now(){%- endmacro %}

@@ -1,0 +1,55 @@
+{# dema's ClickHouse implementations of dbt_utils' dispatched macros whose default SQL does not run on
+   ClickHouse (registered in the installed dbt_utils' namespace; see src/dbt/deps/README.md). #}
+
+{# ClickHouse has no database level above schemas, so `<database>.information_schema.tables` with
+   dbt-clickhouse's empty database is a syntax error; system.tables lists every table and view. #}
+{% macro clickhouse__get_tables_by_pattern_sql(schema_pattern, table_pattern, exclude='', database=target.database) %}
+        select distinct
+            database as {{ adapter.quote('table_schema') }},
+            name as {{ adapter.quote('table_name') }},
+            multiIf(engine = 'View', 'view', engine = 'MaterializedView', 'materializedview', 'table') as {{ adapter.quote('table_type') }}
+        from system.tables
+        where not is_temporary
+        and database ilike '{{ schema_pattern }}'
+        and name ilike '{{ table_pattern }}'
+        and name not ilike '{{ exclude }}'
+{% endmacro %}
+
+{# ClickHouse's lead() yields the type's default (0, '') past the last row, not NULL, so the last
+   range of every partition would look like it overlaps the next one: lead over a Nullable. #}
+{% macro clickhouse__test_mutually_exclusive_ranges(model, lower_bound_column, upper_bound_column, partition_by=None, gaps='allowed', zero_length_range_allowed=False) %}
+{%- if gaps == 'allowed' -%}{%- set gap_operator = '<=' -%}
+{%- elif gaps == 'not_allowed' -%}{%- set gap_operator = '=' -%}
+{%- elif gaps == 'required' -%}{%- set gap_operator = '<' -%}
+{%- else -%}{{ exceptions.raise_compiler_error("`gaps` argument for mutually_exclusive_ranges test must be one of ['not_allowed', 'allowed', 'required'] Got: '" ~ gaps ~ "'.'") }}
+{%- endif -%}
+{%- set length_operator = '<=' if zero_length_range_allowed else '<' -%}
+with bounds as (
+    select
+        {% if partition_by %}{{ partition_by }},{% endif %}
+        {{ lower_bound_column }} as lower_bound,
+        {{ upper_bound_column }} as upper_bound,
+        lead(toNullable({{ lower_bound_column }})) over (
+            {% if partition_by %}partition by {{ partition_by }}{% endif %}
+            order by {{ lower_bound_column }}, {{ upper_bound_column }}
+        ) as next_lower_bound
+    from {{ model }}
+)
+select * from bounds
+where not (
+    coalesce(lower_bound {{ length_operator }} upper_bound, false)
+    and coalesce(upper_bound {{ gap_operator }} next_lower_bound, next_lower_bound is null)
+)
+{% endmacro %}
+
+{# ClickHouse's CAST(NULL AS String) is an error, not NULL, so a NULL key part must be turned to
+   text with toString (which keeps NULL) before the coalesce; the hash is otherwise the same. #}
+{% macro clickhouse__generate_surrogate_key(field_list) -%}
+{%- set null_text = '' if var('surrogate_key_treat_nulls_as_empty_strings', False) else '_dbt_utils_surrogate_key_null_' -%}
+{%- set parts = [] -%}
+{%- for field in field_list -%}
+    {%- do parts.append("coalesce(toString(" ~ field ~ "), '" ~ null_text ~ "')") -%}
+    {%- if not loop.last %}{% do parts.append("'-'") %}{% endif -%}
+{%- endfor -%}
+{{ dbt.hash(dbt.concat(parts)) }}
+{%- endmacro %}
