@@ -53,3 +53,12 @@ where not (
 {%- endfor -%}
 {{ dbt.hash(dbt.concat(parts)) }}
 {%- endmacro %}
+
+{# ClickHouse reads `data natural join row_numbered` without an error but joins nothing (no NATURAL
+   JOIN), so the default returns no rows; LIMIT 1 BY keeps the first row of each partition. #}
+{%- macro clickhouse__deduplicate(relation, partition_by, order_by) -%}
+    select *
+    from {{ relation }}
+    order by {{ partition_by }}, {{ order_by }}
+    limit 1 by {{ partition_by }}
+{%- endmacro -%}
