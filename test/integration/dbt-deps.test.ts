@@ -192,7 +192,9 @@ test('git packages (file:// repository) install at a revision and subdirectory; 
     dir,
     `packages:\n  - git: "file://${repo}"\n    revision: v1\n    subdirectory: utils\n  - git: "file://${repo}"\n    subdirectory: date\n  - local: ${join(local, 'codegen')}\n`,
   );
-  const deps = await runCli(['deps'], { cwd: dir });
+  // No hub reachable: codegen's hub requirement on dbt_utils must be met by the git copy.
+  const offline = { DBT_PACKAGE_HUB_URL: 'http://127.0.0.1:9/' };
+  const deps = await runCli(['deps'], { cwd: dir, env: offline });
   assert.equal(deps.code, 0, deps.stderr);
   assert.equal(readFileSync(join(dir, 'dbt_packages/dbt_utils/marker.txt'), 'utf8'), 'tagged');
   assert.ok(existsSync(join(dir, 'dbt_packages/dbt_date/macros')));
@@ -210,7 +212,7 @@ test('git packages (file:// repository) install at a revision and subdirectory; 
   git('commit', '-qam', 'three');
   git('tag', '-f', 'v1');
   mkdirSync(join(dir, 'dbt_packages', 'stale'), { recursive: true });
-  const again = await runCli(['deps'], { cwd: dir });
+  const again = await runCli(['deps'], { cwd: dir, env: offline });
   assert.equal(again.code, 0, again.stderr);
   assert.equal(readFileSync(join(dir, 'dbt_packages/dbt_utils/marker.txt'), 'utf8'), 'tagged');
   assert.ok(!existsSync(join(dir, 'dbt_packages', 'stale')), 'deps replaces the install directory');

@@ -137,5 +137,9 @@ function pythonJson(value: unknown): string {
       .sort()
       .map((key) => `${JSON.stringify(key)}: ${pythonJson((value as Record<string, unknown>)[key])}`)
       .join(', ')}}`;
-  return JSON.stringify(value ?? null);
+  // Python's json.dumps escapes every non-ASCII character (ensure_ascii).
+  return JSON.stringify(value ?? null).replace(
+    /[\u0080-\uffff]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
