@@ -119,7 +119,10 @@ function renderGenericTest(
   }
   const macro = test.namespace
     ? context.registry.namespace(test.namespace)?.[`test_${test.name}`]
-    : context.registry.lookup(`test_${test.name}`);
+    : (() => {
+        const def = context.registry.findTest(`test_${test.name}`);
+        return def ? context.registry.bind(def) : undefined;
+      })();
   if (!macro)
     throw new DemaError('JINJA_RENDER', `${node.originalFilePath}: test macro test_${test.name} not found.`);
   return String(withScope(scope, () => macro(kwargs)));

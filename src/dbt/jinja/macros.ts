@@ -76,6 +76,18 @@ export class MacroRegistry {
     return this.byPackage.get(this.rootPackage)?.get(name) ?? this.byPackage.get(BUILTIN_PACKAGE)?.get(name);
   }
 
+  /**
+   * A generic test's macro named without a package: dbt ranks every package's `test_<name>` by
+   * locality — the root project, then installed packages, then dbt's own.
+   */
+  findTest(name: string): MacroDef | undefined {
+    const own = this.byPackage.get(this.rootPackage)?.get(name);
+    if (own) return own;
+    for (const [packageName, table] of [...this.byPackage].sort(([a], [b]) => a.localeCompare(b)))
+      if (packageName !== BUILTIN_PACKAGE && table.has(name)) return table.get(name);
+    return this.byPackage.get(BUILTIN_PACKAGE)?.get(name);
+  }
+
   /** A plain call `foo()`: the root project first, then dbt's built-ins (dbt-semantics.md §3.4). */
   lookup(name: string): MacroFunction | undefined {
     const def = this.find(name);
