@@ -62,3 +62,66 @@ where not (
     order by {{ partition_by }}, {{ order_by }}
     limit 1 by {{ partition_by }}
 {%- endmacro -%}
+
+{# A column missing from one of the relations is filled with CAST(NULL AS <type>), which ClickHouse
+   refuses for a non-Nullable type; the filler is NULL of the Nullable type (LowCardinality's
+   Nullable goes inside; Array/Map/Tuple cannot be Nullable and get their empty value), and UNION ALL
+   takes the common type. Otherwise as dbt_utils: columns in first-seen order, include/exclude
+   case-insensitive, column_override, where, the source column. #}
+{%- macro clickhouse__union_relations(relations, column_override=none, include=[], exclude=[], source_column_name='_dbt_source_relation', where=none) -%}
+{%- if exclude and include -%}
+    {{ exceptions.raise_compiler_error("Both an exclude and include list were provided to the `union` macro. Only one is allowed") }}
+{%- endif -%}
+{%- if not execute -%}{{ return('') }}{%- endif -%}
+{%- set overrides = column_override if column_override is not none else {} -%}
+{%- set wanted = include | map('lower') | list -%}
+{%- set unwanted = exclude | map('lower') | list -%}
+{%- set names = [] -%}
+{%- set types = {} -%}
+{%- set present = {} -%}
+{%- for relation in relations -%}
+    {%- do dbt_utils._is_relation(relation, 'union_relations') -%}
+    {%- set here = [] -%}
+    {%- for col in adapter.get_columns_in_relation(relation) -%}
+        {%- set key = col.column | lower -%}
+        {%- if (not include or key in wanted) and key not in unwanted -%}
+            {%- do here.append(key) -%}
+            {%- if key not in types -%}
+                {%- do names.append(col.column) -%}
+                {%- do types.update({key: overrides.get(col.column, col.data_type)}) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- do present.update({relation.render(): here}) -%}
+{%- endfor -%}
+{%- if (include or exclude) and not names -%}
+    {{ exceptions.raise_compiler_error("There were no columns found to union for relations " ~ relations | map(attribute='name') | join(', ')) }}
+{%- endif -%}
+{%- for relation in relations %}
+    (
+        select
+            {%- if source_column_name is not none %}
+            cast({{ dbt.string_literal(relation.render()) }} as String) as {{ adapter.quote(source_column_name) }}{% if names %},{% endif %}
+            {%- endif %}
+            {%- for name in names %}
+            {%- set type = types[name | lower] %}
+            {%- if name | lower in present[relation.render()] %}
+            cast({{ adapter.quote(name) }} as {{ type }}) as {{ adapter.quote(name) }}
+            {%- elif type.startswith('Nullable(') %}
+            cast(null as {{ type }}) as {{ adapter.quote(name) }}
+            {%- elif type.startswith('LowCardinality(') %}
+            cast(null as LowCardinality(Nullable({{ type[15:-1] }}))) as {{ adapter.quote(name) }}
+            {%- elif type.startswith('Array(') or type.startswith('Map(') or type.startswith('Tuple(') %}
+            defaultValueOfTypeName('{{ type }}') as {{ adapter.quote(name) }}
+            {%- else %}
+            cast(null as Nullable({{ type }})) as {{ adapter.quote(name) }}
+            {%- endif %}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        from {{ relation }}
+        {%- if where %}
+        where {{ where }}
+        {%- endif %}
+    )
+    {% if not loop.last %}union all{% endif %}
+{%- endfor -%}
+{%- endmacro -%}
