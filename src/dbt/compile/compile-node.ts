@@ -74,7 +74,18 @@ const KWARG_EXPRESSION = /^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$/;
 /** A generic test rendered with `execute` false: the refs, sources and config() its macro records. */
 export function parseGenericTest(context: ProjectContext, node: DbtNode): ParseCapture {
   const state = newRenderState({ ...identityOf(node), node: undefined }, false);
-  renderGenericTest(context, node, state, createScope(context, state));
+  try {
+    renderGenericTest(context, node, state, createScope(context, state));
+  } catch (error) {
+    // A failure inside a package's test macro is still reported against the YAML that uses it.
+    if (error instanceof DemaError) throw error;
+    const line = node.lineOf?.();
+    throw new DemaError(
+      'JINJA_RENDER',
+      `${node.originalFilePath}${line ? `:${line}` : ''}: test ${node.name}: ${(error as Error).message}`,
+      { hint: 'The test macro could not be rendered; check its arguments.', cause: error },
+    );
+  }
   return state.parse;
 }
 

@@ -32,8 +32,8 @@ const shims = new Map<string, MacroDef[]>();
 
 /**
  * dema's ClickHouse implementations for installed packages' dispatched macros (dbt-clickhouse
- * style `clickhouse__name`), from `builtins/packages/<package>/`; registered in the package's own
- * namespace, only where the package does not define that name itself.
+ * style `clickhouse__name`, or a replacement of a non-dispatched macro that is wrong on ClickHouse),
+ * from `builtins/packages/<package>/`, registered in the package's own namespace.
  */
 export function packageShims(packageName: string, defined: ReadonlySet<string>): MacroDef[] {
   let defs = shims.get(packageName);
@@ -55,5 +55,7 @@ export function packageShims(packageName: string, defined: ReadonlySet<string>):
       }
     shims.set(packageName, defs);
   }
-  return defs.filter((def) => !defined.has(def.name));
+  // `clickhouse__` implementations join the package's dispatch unless it has its own; any other
+  // name replaces the package's macro (registered after it).
+  return defs.filter((def) => !def.name.startsWith('clickhouse__') || !defined.has(def.name));
 }

@@ -125,3 +125,24 @@ where not (
     {% if not loop.last %}union all{% endif %}
 {%- endfor -%}
 {%- endmacro -%}
+
+{# lag() on ClickHouse gives the first row a previous value of 0 ('', 1970-01-01), not NULL, so the
+   first value is checked against it; lag over a Nullable leaves the first row out, as elsewhere. #}
+{% macro clickhouse__test_sequential_values(model, column_name, interval=1, datepart=None, group_by_columns=[]) %}
+with windowed as (
+    select
+        {% for column in group_by_columns %}{{ column }}, {% endfor %}
+        {{ column_name }} as current_value,
+        lag(toNullable({{ column_name }})) over (
+            {% if group_by_columns %}partition by {{ group_by_columns | join(', ') }}{% endif %}
+            order by {{ column_name }}
+        ) as previous_value
+    from {{ model }}
+)
+select * from windowed
+{% if datepart %}
+where not(cast(current_value as Nullable({{ dbt.type_timestamp() }})) = cast({{ dbt.dateadd(datepart, interval, 'previous_value') }} as Nullable({{ dbt.type_timestamp() }})))
+{% else %}
+where not(current_value = previous_value + {{ interval }})
+{% endif %}
+{% endmacro %}
