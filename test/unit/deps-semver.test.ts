@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   formatRange,
@@ -11,7 +13,8 @@ import {
   type Range,
   satisfies,
 } from '../../src/dbt/deps/semver.ts';
-import { specsHash } from '../../src/dbt/deps/spec.ts';
+import { readPackageSpecs, specsHash } from '../../src/dbt/deps/spec.ts';
+import { tempDir } from '../helpers/fixtures.ts';
 
 const range = (...specs: string[]): Range => specs.map((s) => parseSpec(s)!).reduce(intersect, {});
 
@@ -62,4 +65,40 @@ test("the lock file's sha1_hash matches dbt's (Python json.dumps(sort_keys=True)
     .trim();
   const specs = entries.map((raw) => ({ raw }) as unknown as Parameters<typeof specsHash>[0][number]);
   assert.equal(specsHash(specs), expected);
+});
+
+test('entries come from packages.yml or dependencies.yml (not both), each with its file:line', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(
+    join(dir, 'dependencies.yml'),
+    'projects:\n  - name: other\npackages:\n  - package: dbt-labs/dbt_utils\n    version: [">=1.0.0", "<2.0.0"]\n  - git: "https://example.com/x.git"\n    revision: v1\n  - local: ../pkg\n',
+  );
+  const specs = readPackageSpecs(dir, 'the root project');
+  assert.deepEqual(
+    specs.map((s) => [s.kind, s.where]),
+    [
+      ['hub', 'dependencies.yml:4'],
+      ['git', 'dependencies.yml:6'],
+      ['local', 'dependencies.yml:8'],
+    ],
+  );
+  assert.equal(specs[2]!.kind === 'local' && specs[2]!.path, join(dir, '..', 'pkg'));
+  writeFileSync(join(dir, 'packages.yml'), 'packages:\n  - package: a/b\n    version: 1.0.0\n');
+  assert.throws(() => readPackageSpecs(dir, 'x'), /both list packages/);
+  writeFileSync(join(dir, 'dependencies.yml'), 'projects: []\n');
+  assert.equal(readPackageSpecs(dir, 'x').length, 1);
+  const bad: [string, RegExp][] = [
+    [
+      '  - package: dbt_utils\n    version: 1.0.0\n',
+      /packages\.yml:2: package "dbt_utils" is not of the form org\/name/,
+    ],
+    ['  - package: a/b\n', /packages\.yml:2: package "a\/b" has no version/],
+    ['  - package: a/b\n    version: "~1.0"\n', /"~1\.0" is not a version or a version range/],
+    ['  - tarball: https://x/y.tgz\n    name: y\n', /"tarball:" packages are not supported/],
+    ['  - nothing: here\n', /needs one of package:, git: or local:/],
+  ];
+  for (const [entry, message] of bad) {
+    writeFileSync(join(dir, 'packages.yml'), `packages:\n${entry}`);
+    assert.throws(() => readPackageSpecs(dir, 'x'), message);
+  }
 });
