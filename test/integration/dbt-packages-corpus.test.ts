@@ -148,7 +148,7 @@ test('the five real packages install locally; their macros and generic tests run
       assert.match(String(event.message), gap, name);
     } else assert.equal(event.status, 'success', `${name}: ${String(event.message)}`);
   }
-  assert.equal(models.size, 27);
+  assert.equal(models.size, 28);
   const read = <R = Record<string, unknown>>(sql: string) => queryStore<R>(store, 'pkgs', sql);
 
   // dbt_date on fixed days.
@@ -345,6 +345,20 @@ test('the five real packages install locally; their macros and generic tests run
     [joined.filter(Boolean).length, joined.filter((x) => !x).length],
   );
   assert.match(values[0]!.match_status, /perfect match/);
+
+  // Row classification on (id, email, code): a key twice in bad is nonunique_pk, else identical or modified.
+  const classified = await read<{ id: number; s: string }>(
+    'select distinct id, dbt_audit_row_status as s from audit_classify_rows order by id',
+  );
+  assert.deepEqual(
+    classified.map((r) => [Number(r.id), r.s]),
+    GOOD.map((g) => {
+      const copies = BAD.filter((b) => b.id === g.id);
+      if (copies.length > 1) return [g.id, 'nonunique_pk'];
+      const same = copies[0]!.email === g.email && copies[0]!.code === g.code;
+      return [g.id, same ? 'identical' : 'modified'];
+    }),
+  );
 
   // codegen: the model YAML lists good's columns with ClickHouse's types.
   const [yamlText] = await column('select yaml as v from codegen_model_yaml');

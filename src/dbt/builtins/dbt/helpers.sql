@@ -54,7 +54,8 @@
 {% macro type_numeric() -%}Decimal(28, 6){%- endmacro %}
 {% macro type_boolean() -%}Bool{%- endmacro %}
 {% macro any_value(expression) -%}any({{ expression }}){%- endmacro %}
-{% macro bool_or(expression) -%}max({{ expression }}) > 0{%- endmacro %}
+{# max, not max(…) > 0: packages append `over (…)` to it (audit_helper), as on dbt-clickhouse. #}
+{% macro bool_or(expression) -%}max({{ expression }}){%- endmacro %}
 {% macro hash(field) -%}lower(hex(MD5(toString({{ field }})))){%- endmacro %}
 {% macro concat(fields) -%}concat({{ fields | join(', ') }}){%- endmacro %}
 {% macro cast(field, type) -%}CAST({{ field }} AS {{ type }}){%- endmacro %}
