@@ -96,8 +96,20 @@ test('hub packages resolve transitively, the lock file is written and honoured, 
   assert.match(again.stdout, /from package-lock\.yml/);
   assert.equal(readFileSync(join(dir, 'dbt_packages/dbt_utils/hub-version.txt'), 'utf8'), '1.4.1');
   assert.ok(!newer.requests.includes('/api/v1/dbt-labs/dbt_utils.json'), 'the lock needs no version listing');
-  const upgrade = await runCli(['deps', '--upgrade'], { cwd: dir, env: { DBT_PACKAGE_HUB_URL: newer.url } });
+  const upgrade = await runCli(['deps', '--upgrade', '--json'], {
+    cwd: dir,
+    env: { DBT_PACKAGE_HUB_URL: newer.url },
+  });
   assert.equal(upgrade.code, 0, upgrade.stderr);
+  assert.deepEqual(upgrade.events.at(-1), {
+    type: 'deps.done',
+    installed: [
+      { name: 'audit_helper', source: 'dbt-labs/audit_helper@0.12.2' },
+      { name: 'dbt_utils', source: 'dbt-labs/dbt_utils@1.4.2' },
+    ],
+    fromLock: false,
+    installPath: join(dir, 'dbt_packages'),
+  });
   assert.equal(readFileSync(join(dir, 'dbt_packages/dbt_utils/hub-version.txt'), 'utf8'), '1.4.2');
 
   // The hub goes away: parse, run and test use the installed copies only.

@@ -257,6 +257,17 @@ export async function depsAction(
     upgrade: flags.upgrade === true,
     emit: (message) => output.reporter.emit({ type: 'log', level: 'info', message }),
   });
+  if (output.json) {
+    output.line(
+      JSON.stringify({
+        type: 'deps.done',
+        installed: result.installed,
+        fromLock: result.fromLock,
+        installPath: result.installPath,
+      }),
+    );
+    return 0;
+  }
   if (result.installed.length === 0) output.line('No packages to install.');
   for (const item of result.installed) output.line(`Installed ${item.name} (${item.source})`);
   if (result.installed.length > 0)
