@@ -176,7 +176,7 @@ function writeRange(t: TestContext): string {
   return dir;
 }
 
-test('git packages (file:// repository) install at a revision and subdirectory; local packages are linked', {
+test('git packages (file:// repository) install at a revision and subdirectory; local packages are linked; tarball packages download', {
   skip,
 }, async (t) => {
   const repo = tempDir(t, 'dema-git-');
@@ -199,10 +199,12 @@ test('git packages (file:// repository) install at a revision and subdirectory; 
   cpSync(join(PACKAGES!, 'codegen'), join(local, 'codegen'), { recursive: true });
   // codegen's own packages.yml asks the hub for dbt_utils: the git copy satisfies it (no hub here).
 
+  const server = await hub(t);
+  const tarball = `${server.url}tarballs/dbt-labs/audit_helper/0.12.2.tar.gz`;
   const dir = tempDir(t);
   project(
     dir,
-    `packages:\n  - git: "file://${repo}"\n    revision: v1\n    subdirectory: utils\n  - git: "file://${repo}"\n    subdirectory: date\n  - local: ${join(local, 'codegen')}\n`,
+    `packages:\n  - git: "file://${repo}"\n    revision: v1\n    subdirectory: utils\n  - git: "file://${repo}"\n    subdirectory: date\n  - local: ${join(local, 'codegen')}\n  - tarball: ${tarball}\n    name: audit_helper\n`,
   );
   // No hub reachable: codegen's hub requirement on dbt_utils must be met by the git copy.
   const offline = { DBT_PACKAGE_HUB_URL: 'http://127.0.0.1:9/' };
@@ -218,7 +220,9 @@ test('git packages (file:// repository) install at a revision and subdirectory; 
     { git: `file://${repo}`, name: 'dbt_utils', revision: tagged, subdirectory: 'utils' },
     { git: `file://${repo}`, name: 'dbt_date', revision: head, subdirectory: 'date' },
     { local: join(local, 'codegen'), name: 'codegen' },
+    { name: 'audit_helper', tarball },
   ]);
+  assert.equal(readFileSync(join(dir, 'dbt_packages/audit_helper/hub-version.txt'), 'utf8'), '0.12.2');
   // The lock pins the sha: a new commit on the tag's branch does not move the install.
   writeFileSync(join(repo, 'utils', 'marker.txt'), 'moved');
   git('commit', '-qam', 'three');

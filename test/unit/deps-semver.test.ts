@@ -94,8 +94,9 @@ test('entries come from packages.yml or dependencies.yml (not both), each with i
     ],
     ['  - package: a/b\n', /packages\.yml:2: package "a\/b" has no version/],
     ['  - package: a/b\n    version: "~1.0"\n', /"~1\.0" is not a version or a version range/],
-    ['  - tarball: https://x/y.tgz\n    name: y\n', /"tarball:" packages are not supported/],
-    ['  - nothing: here\n', /needs one of package:, git: or local:/],
+    ['  - tarball: https://x/y.tgz\n', /tarball package https:\/\/x\/y\.tgz needs a name:/],
+    ['  - private: org/repo\n', /"private:" packages are not supported/],
+    ['  - nothing: here\n', /needs one of package:, git:, local: or tarball:/],
   ];
   for (const [entry, message] of bad) {
     writeFileSync(join(dir, 'packages.yml'), `packages:\n${entry}`);

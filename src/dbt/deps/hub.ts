@@ -130,7 +130,10 @@ export async function resolveHubRelease(
   };
 }
 
-export async function downloadTarball(release: HubRelease, what: string): Promise<Buffer> {
+export async function downloadTarball(
+  release: { readonly tarball: string; readonly sha1?: string | undefined },
+  what: string,
+): Promise<Buffer> {
   const response = await get(release.tarball, what);
   if (!response.ok)
     throw new DemaError('DEPS_FETCH', `${what}: ${release.tarball} answered HTTP ${response.status}.`);

@@ -73,6 +73,8 @@ function lockedSpec(entry: Record<string, unknown>, index: number, projectDir: s
       revision: entry.revision === undefined ? undefined : String(entry.revision),
       subdirectory: entry.subdirectory === undefined ? undefined : String(entry.subdirectory),
     };
+  if (typeof entry.tarball === 'string')
+    return { kind: 'tarball', ...base, tarball: entry.tarball, name: String(entry.name ?? '') };
   if (typeof entry.local === 'string')
     return { kind: 'local', ...base, local: entry.local, path: resolve(projectDir, entry.local) };
   throw new DemaError('DEPS_SPEC', `${where} is not a package entry.`, {
@@ -144,6 +146,7 @@ export async function installDeps(options: DepsOptions): Promise<DepsResult> {
 
 function sourceOf(p: Pinned): string {
   if (typeof p.lock.package === 'string') return `${p.lock.package}@${String(p.lock.version)}`;
+  if (typeof p.lock.tarball === 'string') return `tarball ${p.lock.tarball}`;
   if (typeof p.lock.git === 'string') return `${p.lock.git}@${String(p.lock.revision).slice(0, 12)}`;
   return `local ${String(p.lock.local)}`;
 }

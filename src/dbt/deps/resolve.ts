@@ -52,7 +52,9 @@ const keyOf = (spec: PackageSpec): string =>
     ? `hub:${spec.package}`
     : spec.kind === 'git'
       ? `git:${spec.git.replace(/(\.git)?\/?$/, '')}#${spec.subdirectory ?? ''}`
-      : `local:${spec.path}`;
+      : spec.kind === 'tarball'
+        ? `tarball:${spec.tarball}`
+        : `local:${spec.path}`;
 
 const describeRequirers = (wanted: Wanted) =>
   wanted.requirers
@@ -136,6 +138,14 @@ async function fetchPackage(wanted: Wanted, key: string, options: ResolveOptions
       ...(spec.subdirectory ? { subdirectory: spec.subdirectory } : {}),
     };
     return { key, name, dir: root, link: false, lock, requiredBy: spec.requiredBy };
+  }
+  if (spec.kind === 'tarball') {
+    options.emit(`Installing ${spec.tarball}`);
+    const what = `${spec.where}: tarball package ${spec.tarball}`;
+    mkdirSync(dir, { recursive: true });
+    extractPackage(await downloadTarball({ tarball: spec.tarball }, what), dir, what);
+    const name = projectNameOf(dir, what);
+    return { key, name, dir, link: false, lock: { tarball: spec.tarball }, requiredBy: spec.requiredBy };
   }
   const hubSpec: HubSpec = { ...spec, range: wanted.range };
   const release = await resolveHubRelease(options.hub, hubSpec, describeRequirers(wanted));

@@ -42,7 +42,14 @@ export interface LocalSpec extends SpecBase {
   readonly path: string;
 }
 
-export type PackageSpec = HubSpec | GitSpec | LocalSpec;
+export interface TarballSpec extends SpecBase {
+  readonly kind: 'tarball';
+  readonly tarball: string;
+  /** dbt requires it with a tarball; the install name still comes from the package's dbt_project.yml. */
+  readonly name: string;
+}
+
+export type PackageSpec = HubSpec | GitSpec | LocalSpec | TarballSpec;
 
 export const SPEC_FILES = ['packages.yml', 'dependencies.yml'] as const;
 
@@ -111,12 +118,19 @@ function specOf(entry: unknown, where: string, requiredBy: string, dir: string):
   }
   if (typeof raw.local === 'string')
     return { kind: 'local', ...base, local: raw.local, path: resolve(dir, raw.local) };
+  if (typeof raw.tarball === 'string') {
+    if (typeof raw.name !== 'string')
+      throw new DemaError('DEPS_SPEC', `${where}: tarball package ${raw.tarball} needs a name:.`, {
+        hint: 'Add name: <the package name>, as dbt requires.',
+      });
+    return { kind: 'tarball', ...base, tarball: raw.tarball, name: raw.name };
+  }
   const kind = ['tarball', 'private'].find((key) => key in raw);
   throw new DemaError(
     'DEPS_SPEC',
     kind
       ? `${where}: "${kind}:" packages are not supported by dema deps.`
-      : `${where}: a package entry needs one of package:, git: or local:.`,
+      : `${where}: a package entry needs one of package:, git:, local: or tarball:.`,
     { hint: 'Use a hub package (package: org/name), a git: URL or a local: path.' },
   );
 }

@@ -52,6 +52,7 @@ export function installedPackages(project: DbtProjectFile): InstalledPackage[] {
 /** The install name a packages.yml entry will get (the lock file knows it exactly). */
 function expectedName(spec: PackageSpec): string {
   if (spec.kind === 'hub') return spec.package.split('/')[1]!;
+  if (spec.kind === 'tarball') return spec.name;
   if (spec.kind === 'local') {
     const name = spec.path
       .replace(/[/\\]+$/, '')
