@@ -29,6 +29,11 @@ export type ErrorCode =
   | 'DBT_UNSUPPORTED'
   | 'REF_NOT_FOUND'
   | 'PROFILE_INVALID'
+  | 'DEPS_SPEC'
+  | 'DEPS_CONFLICT'
+  | 'DEPS_NOT_FOUND'
+  | 'DEPS_FETCH'
+  | 'DEPS_NOT_INSTALLED'
   | 'EXEC_MODEL'
   | 'USAGE'
   | 'INTERRUPTED';

@@ -70,6 +70,10 @@ const EXIT_2_CODES: ReadonlySet<string> = new Set([
   'PROFILE_INVALID',
   'INGEST_SOURCE_UNKNOWN',
   'GENERATE_INVALID',
+  'DEPS_SPEC',
+  'DEPS_CONFLICT',
+  'DEPS_NOT_FOUND',
+  'DEPS_NOT_INSTALLED',
 ]);
 
 /** The version in package.json (two levels up from both src/cli and dist/cli). */

@@ -300,6 +300,38 @@ export async function freshnessAction(
   return count('error') + count('runtime error') > 0 ? 1 : 0;
 }
 
+export async function depsAction(
+  flags: { projectDir?: string; upgrade?: boolean },
+  output: Output,
+): Promise<number> {
+  const projectDir = resolveProjectDir(flags.projectDir, process.cwd(), process.env);
+  const { installDeps } = await import('../../dbt/deps/install.ts');
+  const result = await installDeps({
+    projectDir,
+    env: process.env,
+    upgrade: flags.upgrade === true,
+    emit: (message) => output.reporter.emit({ type: 'log', level: 'info', message }),
+  });
+  if (output.json) {
+    output.line(
+      JSON.stringify({
+        type: 'deps.done',
+        installed: result.installed,
+        fromLock: result.fromLock,
+        installPath: result.installPath,
+      }),
+    );
+    return 0;
+  }
+  if (result.installed.length === 0) output.line('No packages to install.');
+  for (const item of result.installed) output.line(`Installed ${item.name} (${item.source})`);
+  if (result.installed.length > 0)
+    output.line(
+      `${result.installed.length} package${result.installed.length === 1 ? '' : 's'} in ${relative(projectDir, result.installPath) || '.'}/${result.fromLock ? ' (from package-lock.yml)' : '; wrote package-lock.yml'}`,
+    );
+  return 0;
+}
+
 export async function cleanAction(flags: { projectDir?: string }, output: Output): Promise<number> {
   const projectDir = resolveProjectDir(flags.projectDir, process.cwd(), process.env);
   const project = loadProjectFile(projectDir);

@@ -83,6 +83,15 @@ export function registerDbt(program: Command, run: Runner): void {
     );
 
   program
+    .command('deps')
+    .description('Install the packages of packages.yml / dependencies.yml and write package-lock.yml')
+    .option('--project-dir <dir>', 'the dbt project')
+    .option('--upgrade', 'resolve again even when package-lock.yml matches')
+    .action((flags: { projectDir?: string; upgrade?: boolean }) =>
+      run(async (_global, output) => (await actions()).depsAction(flags, output)),
+    );
+
+  program
     .command('clean')
     .description("Delete the project's clean-targets (target/ by default)")
     .option('--project-dir <dir>', 'the dbt project')

@@ -13,6 +13,26 @@ export class AgateColumn {
   }
 }
 
+/**
+ * agate's MappedSequence (`table.columns`): a list that is also read by name — `columns[0]`,
+ * `columns['n']`, and `.keys()` / `.values()` / `.items()` (dbt_utils' get_query_results_as_dict).
+ */
+function mappedSequence<T>(names: readonly string[], items: T[]): T[] {
+  names.forEach((name, index) => {
+    // A digit name or `length` would overwrite the list itself; those columns are read by index.
+    if (!/^\d+$/.test(name) && name !== 'length')
+      Object.defineProperty(items, name, { value: items[index], enumerable: false });
+  });
+  const methods = {
+    keys: () => [...names],
+    values: () => [...items],
+    items: () => names.map((name, index) => [name, items[index]]),
+  };
+  for (const [name, method] of Object.entries(methods))
+    Object.defineProperty(items, name, { value: method, enumerable: false });
+  return items;
+}
+
 export class AgateTable {
   readonly rows: (unknown[] & Record<string, unknown>)[];
   readonly columns: AgateColumn[];
@@ -27,12 +47,15 @@ export class AgateTable {
         record,
       ),
     );
-    this.columns = names.map(
-      (name, index) =>
-        new AgateColumn(
-          name,
-          this.rows.map((row) => row[index]),
-        ),
+    this.columns = mappedSequence(
+      names,
+      names.map(
+        (name, index) =>
+          new AgateColumn(
+            name,
+            this.rows.map((row) => row[index]),
+          ),
+      ),
     );
   }
 

@@ -74,7 +74,18 @@ const KWARG_EXPRESSION = /^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$/;
 /** A generic test rendered with `execute` false: the refs, sources and config() its macro records. */
 export function parseGenericTest(context: ProjectContext, node: DbtNode): ParseCapture {
   const state = newRenderState({ ...identityOf(node), node: undefined }, false);
-  renderGenericTest(context, node, state, createScope(context, state));
+  try {
+    renderGenericTest(context, node, state, createScope(context, state));
+  } catch (error) {
+    // A failure inside a package's test macro is still reported against the YAML that uses it.
+    if (error instanceof DemaError) throw error;
+    const line = node.lineOf?.();
+    throw new DemaError(
+      'JINJA_RENDER',
+      `${node.originalFilePath}${line ? `:${line}` : ''}: test ${node.name}: ${(error as Error).message}`,
+      { hint: 'The test macro could not be rendered; check its arguments.', cause: error },
+    );
+  }
   return state.parse;
 }
 
@@ -125,7 +136,10 @@ function renderGenericTest(
   }
   const macro = test.namespace
     ? context.registry.namespace(test.namespace)?.[`test_${test.name}`]
-    : context.registry.lookup(`test_${test.name}`);
+    : (() => {
+        const def = context.registry.findTest(`test_${test.name}`);
+        return def ? context.registry.bind(def) : undefined;
+      })();
   if (!macro)
     throw new DemaError('JINJA_RENDER', `${node.originalFilePath}: test macro test_${test.name} not found.`);
   return String(withScope(scope, () => macro(kwargs)));
@@ -153,7 +167,8 @@ function attachedRelation(
       attached.resourceType === 'source'
         ? (scope.get('source') as JinjaFunction)(attached.sourceName, attached.name)
         : (scope.get('ref') as JinjaFunction)(attached.name);
-    const value = (scope.get('get_where_subquery') as JinjaFunction)(relation);
-    return typeof value === 'string' ? value.trim() : value;
+    // As dbt: the relation itself without a `where` (dbt_utils checks `model` is a Relation), else SQL text.
+    const model = (scope.get('get_where_subquery') as JinjaFunction)(relation);
+    return typeof model === 'string' ? model.trim() : model;
   });
 }

@@ -76,6 +76,18 @@ export class MacroRegistry {
     return this.byPackage.get(this.rootPackage)?.get(name) ?? this.byPackage.get(BUILTIN_PACKAGE)?.get(name);
   }
 
+  /**
+   * A generic test's macro named without a package: dbt ranks every package's `test_<name>` by
+   * locality — the root project, then installed packages, then dbt's own.
+   */
+  findTest(name: string): MacroDef | undefined {
+    const own = this.byPackage.get(this.rootPackage)?.get(name);
+    if (own) return own;
+    for (const [packageName, table] of [...this.byPackage].sort(([a], [b]) => a.localeCompare(b)))
+      if (packageName !== BUILTIN_PACKAGE && table.has(name)) return table.get(name);
+    return this.byPackage.get(BUILTIN_PACKAGE)?.get(name);
+  }
+
   /** A plain call `foo()`: the root project first, then dbt's built-ins (dbt-semantics.md §3.4). */
   lookup(name: string): MacroFunction | undefined {
     const def = this.find(name);
@@ -131,11 +143,14 @@ export class MacroRegistry {
     const existing = this.bound.get(def);
     if (existing) return existing;
     // The original whitespace control is kept: `{% macro m() -%}` must not emit its leading newline.
-    const source = `{% macro ${def.name}(${def.params}) ${def.trimAfterOpen ? '-' : ''}%}${def.body}{%${def.trimBeforeClose ? '-' : ''} endmacro %}`;
+    // Compiled under dbt's `dbt_macro__` prefix, as dbt does: the body does not see itself under its
+    // plain name (a call of that name resolves through the context, e.g. to a root override).
+    const exported = `dbt_macro__${def.name}`;
+    const source = `{% macro ${exported}(${def.params}) ${def.trimAfterOpen ? '-' : ''}%}${def.body}{%${def.trimBeforeClose ? '-' : ''} endmacro %}`;
     let raw: PyCallable | undefined;
     // Compiled on first call: most of dbt's and dbt_utils' macros are never called by a project.
     const call: MacroFunction = pyFunction((positional, kwargs) => {
-      raw ??= (exportMacro(source, def.path, def.line - 1, def.name) as unknown as { [PY]: PyCallable })[PY];
+      raw ??= (exportMacro(source, def.path, def.line - 1, exported) as unknown as { [PY]: PyCallable })[PY];
       return raw(positional, kwargs);
     });
     this.bound.set(def, call);

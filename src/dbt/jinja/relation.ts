@@ -1,4 +1,5 @@
 import { quoteIdent } from '../../warehouse/sql.ts';
+import { PY_MAPPING } from './py/values.ts';
 
 /**
  * dbt-clickhouse's relation: no database level, always `` `schema`.`identifier` `` (dbt-semantics.md §7.2).
@@ -6,6 +7,8 @@ import { quoteIdent } from '../../warehouse/sql.ts';
  */
 export class Relation {
   readonly database = '';
+  /** A Mapping to Jinja's `is mapping`, as dbt's relations are. */
+  readonly [PY_MAPPING] = true;
 
   constructor(
     readonly schema: string,
@@ -31,6 +34,13 @@ export class Relation {
 
   get is_cte(): boolean {
     return this.type === 'cte';
+  }
+
+  /** dbt's relations are Mappings: dbt_utils' `_is_relation` reads `obj.get('metadata', {}).get('type')`. */
+  get(key: string, fallback?: unknown): unknown {
+    if (key === 'metadata') return { type: 'ClickHouseRelation' };
+    const value = (this as unknown as Record<string, unknown>)[key];
+    return value === undefined || typeof value === 'function' ? fallback : value;
   }
 
   render(): string {

@@ -11,6 +11,13 @@ export interface TestOutcome {
   readonly bytesRead: number;
 }
 
+/**
+ * Tests find missing rows with `LEFT JOIN … WHERE right.x IS NULL` (dbt_expectations, dbt_utils);
+ * with ClickHouse's default a non-joined row holds the type's default value instead of NULL, and
+ * such a test would pass on bad data. Test queries therefore run with standard SQL join NULLs.
+ */
+const TEST_SETTINGS = { join_use_nulls: 1 } as const;
+
 /** Runs a data test through dbt's wrapper; with store_failures the failing rows are kept, tagged with the invocation. */
 export async function runDataTest(
   node: DbtNode,
@@ -30,7 +37,7 @@ export async function runDataTest(
     ];
     for (const statement of create) {
       statements.push(statement);
-      await env.warehouse.command(statement);
+      await env.warehouse.command(statement, TEST_SETTINGS);
     }
     body = `select * from ${rel(audit)}`;
   }
@@ -40,7 +47,7 @@ export async function runDataTest(
     failures: string | number;
     should_warn: number | boolean;
     should_error: number | boolean;
-  }>(wrapper);
+  }>(wrapper, TEST_SETTINGS);
   const row = rows[0];
   const failures = Number(row?.failures ?? 0);
   const severity = String(node.config.severity ?? 'error').toLowerCase();

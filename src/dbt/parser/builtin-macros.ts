@@ -27,3 +27,35 @@ export function builtinMacros(): MacroDef[] {
   cached = defs;
   return defs;
 }
+
+const shims = new Map<string, MacroDef[]>();
+
+/**
+ * dema's ClickHouse implementations for installed packages' dispatched macros (dbt-clickhouse
+ * style `clickhouse__name`, or a replacement of a non-dispatched macro that is wrong on ClickHouse),
+ * from `builtins/packages/<package>/`, registered in the package's own namespace.
+ */
+export function packageShims(packageName: string, defined: ReadonlySet<string>): MacroDef[] {
+  let defs = shims.get(packageName);
+  if (!defs) {
+    defs = [];
+    const dir = join(BUILTINS_DIR, 'packages', packageName);
+    if (existsSync(dir))
+      for (const file of readdirSync(dir)
+        .filter((name) => name.endsWith('.sql'))
+        .sort()) {
+        const text = readFileSync(join(dir, file), 'utf8');
+        defs.push(
+          ...macroDefsFromBlocks(
+            extractBlocks(text),
+            packageName,
+            `builtin://packages/${packageName}/${file}`,
+          ),
+        );
+      }
+    shims.set(packageName, defs);
+  }
+  // `clickhouse__` implementations join the package's dispatch unless it has its own; any other
+  // name replaces the package's macro (registered after it).
+  return defs.filter((def) => !def.name.startsWith('clickhouse__') || !defined.has(def.name));
+}

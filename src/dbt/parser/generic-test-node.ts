@@ -31,7 +31,7 @@ export function genericTestNode(
   const isSource = attached.resourceType === 'source';
   const targetName = isSource ? `${attached.sourceName}_${attached.name}` : attached.name;
   const macroName = `test_${spec.name}`;
-  const macro = spec.namespace ? registry.find(macroName, spec.namespace) : registry.find(macroName);
+  const macro = spec.namespace ? registry.find(macroName, spec.namespace) : registry.findTest(macroName);
   if (!macro)
     throw new DemaError(
       'PARSE_PROJECT',
@@ -39,7 +39,7 @@ export function genericTestNode(
       {
         hint:
           spec.namespace && !registry.packages.includes(spec.namespace)
-            ? `Package "${spec.namespace}" is not available; dema has dbt_utils built in.`
+            ? `Package "${spec.namespace}" is not installed: add it to packages.yml and run \`dema deps\` (dbt_utils is also built in).`
             : `Define {% test ${spec.name}(model, column_name) %} in macros/ or tests/generic/, or fix the name.`,
       },
     );

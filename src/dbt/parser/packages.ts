@@ -1,32 +1,153 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { DemaError } from '../../errors.ts';
-import { readYamlFile } from '../project/yaml-file.ts';
+import { readLock } from '../deps/install.ts';
+import { type PackageSpec, readPackageSpecs } from '../deps/spec.ts';
+import { BlockError, extractBlocks } from '../jinja/blocks.ts';
+import { type MacroDef, macroDefsFromBlocks, UTILS_PACKAGE } from '../jinja/macros.ts';
+import { type DbtProjectFile, loadProjectFile } from '../project/project-file.ts';
+import { listFiles } from './files.ts';
 
 /**
- * packages.yml / dependencies.yml: dbt_utils is built into dema, so it needs no download; any other
- * package cannot be installed here and is a clear error, not a silently missing macro.
+ * The packages `dema deps` installed (every directory of packages-install-path holding a
+ * dbt_project.yml), read from disk only — parsing never touches the network. A package named in
+ * packages.yml but not installed is an error that says to run `dema deps`, except dbt_utils, which
+ * dema has built in.
  */
-export function checkPackages(projectDir: string): void {
-  for (const name of ['packages.yml', 'dependencies.yml']) {
-    const file = join(projectDir, name);
-    if (!existsSync(file)) continue;
-    const yaml = readYamlFile(file, name);
-    const entries = ((yaml.data as { packages?: unknown[] } | null)?.packages ?? []) as Record<
-      string,
-      unknown
-    >[];
-    entries.forEach((entry, index) => {
-      const spec = String(entry.package ?? entry.git ?? entry.local ?? entry.tarball ?? entry.private ?? '');
-      if (/(^|[/:])dbt[-_]utils(\.git)?\/?$/.test(spec) || /dbt-labs\/dbt_utils/.test(spec)) return;
-      const line = yaml.lineOf(['packages', index]);
-      throw new DemaError(
-        'PARSE_PROJECT',
-        `${name}${line ? `:${line}` : ''}: package "${spec}" is not supported.`,
-        {
-          hint: 'dema provides dbt_utils built in and installs nothing else (no network). Copy the macros you need into your macro-paths, or remove the package.',
-        },
-      );
-    });
+
+export interface InstalledPackage {
+  readonly name: string;
+  readonly dir: string;
+  /** Where its files show in messages, e.g. `dbt_packages/dbt_utils`. */
+  readonly label: string;
+  readonly project: DbtProjectFile;
+}
+
+export function installedPackages(project: DbtProjectFile): InstalledPackage[] {
+  const root = join(project.dir, project.packagesInstallPath);
+  const found: InstalledPackage[] = [];
+  if (existsSync(root))
+    for (const entry of readdirSync(root).sort()) {
+      const dir = join(root, entry);
+      if (!statSync(dir).isDirectory() || !existsSync(join(dir, 'dbt_project.yml'))) continue;
+      const label = relative(project.dir, dir);
+      let packageProject: DbtProjectFile;
+      try {
+        packageProject = loadProjectFile(dir);
+      } catch (error) {
+        if (error instanceof DemaError)
+          throw new DemaError(
+            error.code,
+            `${label}/${error.message}`,
+            error.hint ? { hint: error.hint } : {},
+          );
+        throw error;
+      }
+      found.push({ name: packageProject.name, dir, label, project: packageProject });
+    }
+  checkInstalled(project, new Set(found.map((p) => p.name)));
+  return found;
+}
+
+/** The install name a packages.yml entry will get (the lock file knows it exactly). */
+function expectedName(spec: PackageSpec): string {
+  if (spec.kind === 'hub') return spec.package.split('/')[1]!;
+  if (spec.kind === 'tarball') return spec.name;
+  if (spec.kind === 'local') {
+    const name = spec.path
+      .replace(/[/\\]+$/, '')
+      .split(/[/\\]/)
+      .at(-1)!;
+    return name;
   }
+  const last = (spec.subdirectory ?? spec.git)
+    .replace(/(\.git)?\/?$/, '')
+    .split(/[/:]/)
+    .at(-1)!;
+  return last.replace(/-/g, '_');
+}
+
+function checkInstalled(project: DbtProjectFile, installed: ReadonlySet<string>): void {
+  const specs = readPackageSpecs(project.dir, 'the root project');
+  if (specs.length === 0) return;
+  const locked = readLock(project.dir, specs);
+  const wanted = locked
+    ? locked.map((entry, index) => ({
+        name: String(entry.name),
+        where: `package-lock.yml entry ${index + 1}`,
+      }))
+    : specs.map((spec) => ({ name: expectedName(spec), where: spec.where }));
+  for (const { name, where } of wanted) {
+    if (installed.has(name) || (name === UTILS_PACKAGE && !locked)) continue;
+    throw new DemaError(
+      'DEPS_NOT_INSTALLED',
+      `${where}: package "${name}" is not installed in ${project.packagesInstallPath}/.`,
+      {
+        hint: 'Run `dema deps` to install the packages of packages.yml.',
+      },
+    );
+  }
+}
+
+/**
+ * The macros of one package (or the root project): its macro-paths and `<test-paths>/generic`,
+ * in its own namespace. `label` prefixes paths in messages (`dbt_packages/dbt_utils/`).
+ */
+export function readMacroFiles(project: DbtProjectFile, packageName: string, label: string): MacroDef[] {
+  const defs: MacroDef[] = [];
+  const files = [
+    ...listFiles(project.dir, project.macroPaths, ['.sql']),
+    ...listFiles(
+      project.dir,
+      project.testPaths.map((path) => `${path}/generic`),
+      ['.sql'],
+    ),
+  ];
+  for (const file of files) {
+    const shown = label ? `${label}/${file.relative}` : file.relative;
+    let blocks: ReturnType<typeof extractBlocks>;
+    try {
+      blocks = extractBlocks(readFileSync(file.absolute, 'utf8'));
+    } catch (error) {
+      if (error instanceof BlockError)
+        throw new DemaError(
+          'JINJA_SYNTAX',
+          `${shown}:${error.line}: ${error.message.replace(/^line \d+: /, '')}`,
+          {
+            hint: 'Close every block.',
+          },
+        );
+      throw error;
+    }
+    const materialization = blocks.find((block) => block.kind === 'materialization');
+    if (materialization) {
+      // A package's custom materialization is only an error when something uses it (dbt ignores
+      // package overrides of built-in ones); the root project's is refused outright.
+      if (!label)
+        throw new DemaError(
+          'JINJA_UNSUPPORTED',
+          `${shown}:${materialization.line}: custom materialization "${materialization.name}" is not supported.`,
+          { hint: 'dema implements view, table, incremental, ephemeral and seed natively; use one of them.' },
+        );
+    }
+    defs.push(...macroDefsFromBlocks(blocks, packageName, shown));
+  }
+  return defs;
+}
+
+/** Packages may bring macros; their models, seeds and singular tests are not run by dema yet. */
+export function assertMacrosOnly(pkg: InstalledPackage): void {
+  const nodes = [
+    ...listFiles(pkg.dir, pkg.project.modelPaths, ['.sql', '.py']),
+    ...listFiles(pkg.dir, pkg.project.seedPaths, ['.csv']),
+    ...listFiles(pkg.dir, pkg.project.testPaths, ['.sql']).filter(
+      (file) => !file.relative.includes('/generic/'),
+    ),
+  ];
+  if (nodes[0])
+    throw new DemaError(
+      'JINJA_UNSUPPORTED',
+      `${pkg.label}/${nodes[0].relative}: package "${pkg.name}" has models, seeds or tests; dema uses the macros and generic tests of packages only.`,
+      { hint: 'Copy the package models you need into your project, or remove the package.' },
+    );
 }

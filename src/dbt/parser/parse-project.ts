@@ -3,21 +3,21 @@ import { DemaError } from '../../errors.ts';
 import { identityOf, parseGenericTest } from '../compile/compile-node.ts';
 import { createScope, type NodeIdentity, newRenderState, type ProjectContext } from '../compile/context.ts';
 import { Graph } from '../graph/graph.ts';
-import { BlockError, extractBlocks } from '../jinja/blocks.ts';
+import { extractBlocks } from '../jinja/blocks.ts';
 import { compileTemplate, withScope } from '../jinja/environment.ts';
-import { BUILTIN_PACKAGE, type MacroDef, MacroRegistry, macroDefsFromBlocks } from '../jinja/macros.ts';
+import { BUILTIN_PACKAGE, type MacroDef, MacroRegistry, UTILS_PACKAGE } from '../jinja/macros.ts';
 import type { DbtNode, DocBlock, Manifest, TestSpec } from '../manifest/types.ts';
 import { configForFqn, mergeConfig, type NodeConfig } from '../project/config-tree.ts';
 import { type DbtProjectFile, loadProjectFile } from '../project/project-file.ts';
 import { readYamlFile } from '../project/yaml-file.ts';
 import { applyConfig, baseNode, MODEL_DEFAULTS, SEED_DEFAULTS, TEST_DEFAULTS } from './base-node.ts';
-import { builtinMacros } from './builtin-macros.ts';
+import { builtinMacros, packageShims } from './builtin-macros.ts';
 import { listFiles } from './files.ts';
 import { genericTestNode } from './generic-test-node.ts';
 import { below, escapeRegExp, fqnFor, lineOfText, stem, suggestion } from './names.ts';
 import { nodeDict } from './node-dict.ts';
 import { createLookup } from './node-lookup.ts';
-import { checkPackages } from './packages.ts';
+import { assertMacrosOnly, installedPackages, readMacroFiles } from './packages.ts';
 import { renderPatchConfigs, renderProjectTrees } from './render-project.ts';
 import { type NodePatch, readPropertyFiles } from './schema-yaml.ts';
 import { checkUnsupportedFiles, checkUnsupportedYaml } from './unsupported.ts';
@@ -52,45 +52,22 @@ export function parseProject(options: ParseOptions): ParsedProject {
     cliVars: options.cliVars ?? {},
     env: options.env ?? process.env,
   });
-  checkPackages(project.dir);
+  const packages = installedPackages(project);
   const packageName = project.name;
 
-  // Macros: dema's dbt + dbt_utils built-ins, then the project's macro-paths and tests/generic.
-  const defs: MacroDef[] = [...builtinMacros()];
-  const docs = new Map<string, DocBlock>();
-  const macroFiles = [
-    ...listFiles(project.dir, project.macroPaths, ['.sql']),
-    ...listFiles(
-      project.dir,
-      project.testPaths.map((path) => `${path}/generic`),
-      ['.sql'],
-    ),
-  ];
-  for (const file of macroFiles) {
-    const text = readFileSync(file.absolute, 'utf8');
-    let blocks: ReturnType<typeof extractBlocks>;
-    try {
-      blocks = extractBlocks(text);
-    } catch (error) {
-      if (error instanceof BlockError)
-        throw new DemaError(
-          'JINJA_SYNTAX',
-          `${file.relative}:${error.line}: ${error.message.replace(/^line \d+: /, '')}`,
-          { hint: 'Close every block.' },
-        );
-      throw error;
-    }
-    const materialization = blocks.find((block) => block.kind === 'materialization');
-    if (materialization)
-      throw new DemaError(
-        'JINJA_UNSUPPORTED',
-        `${file.relative}:${materialization.line}: custom materialization "${materialization.name}" is not supported.`,
-        {
-          hint: 'dema implements view, table, incremental, ephemeral and seed natively; use one of them.',
-        },
-      );
-    defs.push(...macroDefsFromBlocks(blocks, packageName, file.relative));
+  // Macros: dema's dbt built-ins (and its dbt_utils unless one is installed), each installed
+  // package's macros in its own namespace, then the project's macro-paths and tests/generic.
+  const installedNames = new Set(packages.map((p) => p.name));
+  const defs: MacroDef[] = builtinMacros().filter(
+    (def) => def.packageName !== UTILS_PACKAGE || !installedNames.has(UTILS_PACKAGE),
+  );
+  for (const pkg of packages) {
+    assertMacrosOnly(pkg);
+    const own = readMacroFiles(pkg.project, pkg.name, pkg.label);
+    defs.push(...own, ...packageShims(pkg.name, new Set(own.map((def) => def.name))));
   }
+  const docs = new Map<string, DocBlock>();
+  defs.push(...readMacroFiles(project, packageName, ''));
   for (const file of listFiles(project.dir, project.docsPaths, ['.md']))
     for (const block of extractBlocks(readFileSync(file.absolute, 'utf8')).filter((b) => b.kind === 'docs'))
       docs.set(block.name, {

@@ -64,6 +64,7 @@ export interface DbtProjectFile {
   readonly snapshotPaths: string[];
   readonly docsPaths: string[];
   readonly targetPath: string;
+  readonly packagesInstallPath: string;
   readonly logPath: string;
   readonly cleanTargets: string[];
   readonly onRunStart: string[];
@@ -113,6 +114,7 @@ export function loadProjectFile(projectDir: string): DbtProjectFile {
     snapshotPaths: project['snapshot-paths'],
     docsPaths: project['docs-paths'] ?? [...modelPaths, ...seedPaths, ...testPaths, ...macroPaths],
     targetPath,
+    packagesInstallPath: project['packages-install-path'],
     logPath: project['log-path'],
     cleanTargets: project['clean-targets'] ?? [targetPath],
     onRunStart: project['on-run-start'],

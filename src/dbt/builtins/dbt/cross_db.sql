@@ -12,8 +12,9 @@ any({{ expression }})
 {% macro bool_or(expression) -%}
     {{ return(adapter.dispatch('bool_or', 'dbt')(expression)) }}
 {%- endmacro %}
+{# max, not max(…) > 0: packages append `over (…)` to it (audit_helper), as on dbt-clickhouse. #}
 {% macro clickhouse__bool_or(expression) -%}
-max({{ expression }}) > 0
+max({{ expression }})
 {%- endmacro %}
 
 {% macro cast(field, type) -%}

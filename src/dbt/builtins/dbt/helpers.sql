@@ -40,3 +40,9 @@
         {{ return(relation) }}
     {%- endif -%}
 {%- endmacro %}
+
+{% macro should_store_failures() -%}
+    {%- set config_store_failures = config.get('store_failures') -%}
+    {%- if config_store_failures is none -%}{%- set config_store_failures = flags.STORE_FAILURES -%}{%- endif -%}
+    {{ return(config_store_failures) }}
+{%- endmacro %}

@@ -90,6 +90,16 @@ export function view<T>(items: T[], name: string): T[] {
   return items;
 }
 
+/**
+ * Marks a host object (dbt's Relation) that Python code treats as a Mapping: `x is mapping` holds,
+ * as for dbt's relations, which dbt_utils' `_is_relation` checks before reading `x.get('metadata')`.
+ */
+export const PY_MAPPING: unique symbol = Symbol('dema.pyMapping');
+
+export function isMappingLike(value: unknown): boolean {
+  return isDict(value) || (typeof value === 'object' && value !== null && PY_MAPPING in value);
+}
+
 export function isDict(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const prototype = Object.getPrototypeOf(value);
