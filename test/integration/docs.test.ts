@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { Catalog } from '../../src/docs/catalog.ts';
+import type { DocsData } from '../../src/docs/docs-data.ts';
+import { featuresProject } from '../fixtures/features-project.ts';
+import { runCli } from '../helpers/cli.ts';
+import { tempDir, writeFiles } from '../helpers/fixtures.ts';
+import { queryStore } from '../helpers/store.ts';
+
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+function embeddedData(html: string): DocsData {
+  const match = /<script id="docs-data" type="application\/json">(.*?)<\/script>/s.exec(html);
+  assert.ok(match, 'index.html embeds its data');
+  return JSON.parse(match[1]!) as DocsData;
+}
+
+test('dema docs generate: catalog.json matches the warehouse; index.html works offline in Chromium', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'warehouse');
+  writeFiles(dir, featuresProject(store));
+  const build = await runCli(['build', '--json'], { cwd: dir });
+  assert.equal(build.code, 0, build.stderr);
+  const generated = await runCli(['docs', 'generate'], { cwd: dir });
+  assert.equal(generated.code, 0, generated.stderr + generated.stdout);
+  assert.match(generated.stdout, /Catalog written to .*catalog\.json/);
+
+  // catalog.json against ClickHouse itself: every relation, its columns in order with their types.
+  const catalog = JSON.parse(readFileSync(join(dir, 'target/catalog.json'), 'utf8')) as Catalog;
+  assert.equal(catalog.metadata.dbt_schema_version, 'https://schemas.getdbt.com/dbt/catalog/v1.json');
+  assert.equal(catalog.errors, null);
+  const columns = await queryStore<{ table: string; name: string; type: string; comment: string }>(
+    store,
+    'features',
+    "select table, name, type, comment from system.columns where database = 'features' order by table, position",
+  );
+  const tables = await queryStore<{ name: string; engine: string }>(
+    store,
+    'features',
+    "select name, engine from system.tables where database = 'features'",
+  );
+  const manifest = JSON.parse(readFileSync(join(dir, 'target/manifest.json'), 'utf8'));
+  const expectedNodes = Object.values(
+    manifest.nodes as Record<
+      string,
+      { unique_id: string; resource_type: string; config: { materialized?: string } }
+    >,
+  )
+    .filter((n) => ['model', 'seed'].includes(n.resource_type) && n.config.materialized !== 'ephemeral')
+    .map((n) => n.unique_id)
+    .sort();
+  assert.deepEqual(Object.keys(catalog.nodes).sort(), expectedNodes);
+  assert.deepEqual(Object.keys(catalog.sources).sort(), [
+    'source.features.seeded.people',
+    'source.features.seeded.people_strict',
+  ]);
+  for (const entry of [...Object.values(catalog.nodes), ...Object.values(catalog.sources)]) {
+    const name = entry.metadata.name;
+    const want = columns.filter((c) => c.table === name);
+    assert.deepEqual(
+      Object.values(entry.columns).map((c) => [c.index, c.name, c.type]),
+      want.map((c, i) => [i + 1, c.name, c.type]),
+      name,
+    );
+    const engine = tables.find((x) => x.name === name)!.engine;
+    assert.equal(entry.metadata.type, engine === 'View' ? 'view' : 'table', name);
+    assert.equal(entry.metadata.schema, 'features');
+  }
+  // Row counts: a plain MergeTree table's active parts hold exactly its rows.
+  const evens = catalog.nodes['model.features.evens']!;
+  assert.equal(evens.stats.row_count?.value, 5);
+  assert.ok(Number(evens.stats.bytes?.value) > 0);
+  assert.equal(catalog.nodes['model.features.stg_numbers']!.stats.has_stats!.value, false);
+
+  // Column lineage through the ephemeral model's CTE and its `select *`.
+  const html = readFileSync(join(dir, 'target/index.html'), 'utf8');
+  assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+  const data = embeddedData(html);
+  const node = (id: string) => data.nodes.find((n) => n.id === id)!;
+  const evensDoc = node('model.features.evens');
+  const n = evensDoc.columns.find((c) => c.name === 'n')!;
+  assert.deepEqual(
+    n.from.map(([i, column, direct]) => [data.nodes[i]!.id, column, direct]),
+    [['model.features.stg_numbers', 'n', 1]],
+  );
+  assert.equal(n.type, 'UInt64');
+  assert.equal(n.desc, 'An even number.');
+  assert.ok(n.tests.includes('unique') && n.tests.includes('dbt_utils.accepted_range'));
+  assert.match(evensDoc.compiled, /__dbt__cte__eph_even/);
+
+  // The page itself, from file:// with no network.
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    headless: true,
+  });
+  const profile = mkdtempSync(join(tmpdir(), 'dema-chromium-'));
+  t.after(() => rmSync(profile, { recursive: true, force: true }));
+  try {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, offline: true });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(pathToFileURL(join(dir, 'target/index.html')).href);
+    await page.waitForSelector('body[data-ready="1"]');
+    await page.fill('#search', 'evens');
+    await page.click('#results a[href="#!/model.features.evens"]');
+    await page.waitForSelector('h1:has-text("evens")');
+    const row = page.locator('table.cols tr', { has: page.locator('code', { hasText: /^n$/ }) });
+    assert.match(
+      (await row.textContent()) ?? '',
+      /UInt64\s*An even number\.[\s\S]*unique[\s\S]*from stg_numbers\.n/,
+    );
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'docs-evens.png'), fullPage: true });
+    // Lineage: the parent is drawn; clicking it opens its page.
+    await page.locator('svg g.n text', { hasText: /^stg_numbers$/ }).click();
+    await page.waitForFunction(() => location.hash === '#!/model.features.stg_numbers');
+    await page.waitForSelector('h1:has-text("stg_numbers")');
+    assert.ok(await page.locator('svg g.n.focus', { hasText: 'stg_numbers' }).count());
+    assert.ok(await page.locator('svg g.n', { hasText: 'evens' }).count(), 'children drawn downstream');
+    await page.screenshot({ path: join(ARTIFACTS, 'docs-stg-numbers.png'), fullPage: true });
+    // Depth 0 upstream and downstream leaves only the focused node.
+    await page.fill('#down', '0');
+    await page.dispatchEvent('#down', 'change');
+    assert.equal(await page.locator('svg g.n').count(), 1);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
