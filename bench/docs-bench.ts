@@ -1,0 +1,67 @@
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { buildDocsData, type Manifest } from '../src/docs/docs-data.ts';
+import { renderSite } from '../src/docs/site.ts';
+import { measure } from './measure.ts';
+import { writeBigProject } from './parse-bench.ts';
+
+/**
+ * `dema docs generate` on a generated 1,000-model project (compile + catalog + site, fresh process,
+ * embedded warehouse with nothing built), then the time until the page is interactive in Chromium:
+ * from navigation to the first lineage graph drawn for a model in the middle of the DAG.
+ */
+
+export interface DocsFigures {
+  readonly models: number;
+  readonly generate: { seconds: number; peakRssMb: number };
+  readonly htmlMb: number;
+  readonly interactiveMs: number;
+  readonly graphNodes: number;
+  readonly docsStepMs: number;
+}
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export async function benchDocs(dir: string, models: number, bin: string): Promise<DocsFigures> {
+  writeBigProject(dir, models);
+  writeFileSync(
+    join(dir, 'profiles.yml'),
+    `big:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: big, threads: 1}\n`,
+  );
+  const generate = await measure(process.execPath, [bin, 'docs', 'generate', '--quiet'], { cwd: dir });
+  const html = join(dir, 'target', 'index.html');
+  // The docs step alone (manifest → lineage, joined data, HTML), in this process.
+  const started = performance.now();
+  const manifest = JSON.parse(readFileSync(join(dir, 'target', 'manifest.json'), 'utf8')) as Manifest;
+  renderSite(buildDocsData(manifest, { metadata: {}, nodes: {}, sources: {}, errors: null }, 'big'));
+  const docsStepMs = performance.now() - started;
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  try {
+    const page = await (await browser.newContext({ offline: true })).newPage();
+    const middle = `model.big.m_${String(Math.floor(models / 2)).padStart(4, '0')}`;
+    const started = performance.now();
+    await page.goto(`${pathToFileURL(html).href}#!/${middle}`);
+    await page.waitForSelector('svg#graph g.n.focus');
+    const interactiveMs = performance.now() - started;
+    const graphNodes = await page.locator('svg#graph g.n').count();
+    return {
+      models,
+      generate: { seconds: generate.seconds, peakRssMb: generate.peakRssMb },
+      htmlMb: statSync(html).size / 1e6,
+      interactiveMs,
+      graphNodes,
+      docsStepMs,
+    };
+  } finally {
+    await browser.close();
+  }
+}
