@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { runCli } from '../helpers/cli.ts';
 import { tempDir, writeFiles } from '../helpers/fixtures.ts';
 import { queryStore } from '../helpers/store.ts';
 
+const BIN = fileURLToPath(new URL('../../bin/dema.js', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 
 export const CHROMIUM_ARGS = [
@@ -142,4 +144,37 @@ test('dema docs generate: catalog.json matches the warehouse; index.html works o
   } finally {
     await browser.close();
   }
+});
+
+test('dema docs serve: target/ on loopback only, nothing outside it', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, featuresProject(join(dir, 'warehouse')));
+  const missing = await runCli(['docs', 'serve', '--port', '0'], { cwd: dir });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /USAGE.*docs generate/s);
+  assert.equal((await runCli(['docs', 'generate', '--empty-catalog', '--no-compile'], { cwd: dir })).code, 0);
+  const child = spawn(process.execPath, [BIN, 'docs', 'serve', '--port', '0'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill('SIGTERM'));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk;
+      const match = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+      if (match) resolve(match[0]);
+    });
+    child.on('close', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+  });
+  const index = await fetch(url);
+  assert.equal(index.status, 200);
+  assert.match(index.headers.get('content-type') ?? '', /text\/html/);
+  assert.match(await index.text(), /id="docs-data"/);
+  assert.equal((await fetch(`${url}catalog.json`)).status, 200);
+  assert.equal((await fetch(`${url}..%2fdbt_project.yml`)).status, 404);
+  assert.equal((await fetch(`${url}%2e%2e/profiles.yml`)).status, 404);
+  const closed = new Promise((resolve) => child.once('close', resolve));
+  child.kill('SIGTERM');
+  assert.equal(await closed, 0);
 });
