@@ -23,6 +23,7 @@ export interface WarehouseTable {
   readonly database: string;
   readonly name: string;
   readonly engine: string;
+  readonly comment?: string;
 }
 export interface WarehouseColumn {
   readonly database: string;
@@ -149,7 +150,7 @@ export function buildCatalog(
         schema: table.database,
         name: table.name,
         database: '',
-        comment: null,
+        comment: table.comment ? table.comment : null,
         owner: null,
       },
       columns: Object.fromEntries(
@@ -180,12 +181,14 @@ export async function readCatalog(
   const schemas = [...new Set(relations.map((r) => r.schema))].sort();
   if (schemas.length === 0) return buildCatalog(relations, [], [], [], metadata);
   const inSchemas = `IN (${schemas.map(quoteString).join(', ')})`;
-  const { rows: positionColumn } = await warehouse.query(
-    "SELECT name FROM system.columns WHERE database = 'system' AND table = 'columns' AND name = 'position'",
+  // Newer servers have system.columns.position and system.tables.comment; 18.16 has neither.
+  const { rows: optional } = await warehouse.query<{ table: string; name: string }>(
+    "SELECT table, name FROM system.columns WHERE database = 'system' AND ((table = 'columns' AND name = 'position') OR (table = 'tables' AND name = 'comment'))",
   );
-  const position = positionColumn.length > 0 ? ', position' : '';
+  const has = (table: string, name: string) => optional.some((c) => c.table === table && c.name === name);
+  const position = has('columns', 'position') ? ', position' : '';
   const tables = await warehouse.query<WarehouseTable>(
-    `SELECT database, name, engine FROM system.tables WHERE database ${inSchemas}`,
+    `SELECT database, name, engine${has('tables', 'comment') ? ', comment' : ''} FROM system.tables WHERE database ${inSchemas}`,
   );
   const columns = await warehouse.query<WarehouseColumn>(
     `SELECT database, table, name, type, comment${position} FROM system.columns WHERE database ${inSchemas}` +

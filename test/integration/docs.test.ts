@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import type { Catalog } from '../../src/docs/catalog.ts';
+import { type Catalog, readCatalog } from '../../src/docs/catalog.ts';
 import type { DocsData } from '../../src/docs/docs-data.ts';
 import { featuresProject } from '../fixtures/features-project.ts';
 import { runCli } from '../helpers/cli.ts';
-import { tempDir, writeFiles } from '../helpers/fixtures.ts';
+import { openTestWarehouse, serverAvailable, tempDir, testTarget, writeFiles } from '../helpers/fixtures.ts';
 import { queryStore } from '../helpers/store.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/dema.js', import.meta.url));
@@ -174,7 +174,71 @@ test('dema docs serve: target/ on loopback only, nothing outside it', async (t) 
   assert.equal((await fetch(`${url}catalog.json`)).status, 200);
   assert.equal((await fetch(`${url}..%2fdbt_project.yml`)).status, 404);
   assert.equal((await fetch(`${url}%2e%2e/profiles.yml`)).status, 404);
+  // Loopback only: the same port on this machine's other addresses refuses the connection.
+  const port = new URL(url).port;
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal);
+  if (external) await assert.rejects(fetch(`http://${external.address}:${port}/`));
   const closed = new Promise((resolve) => child.once('close', resolve));
   child.kill('SIGTERM');
   assert.equal(await closed, 0);
 });
+
+for (const transport of ['embedded', 'server'] as const)
+  test(`catalog from the system tables on the ${transport} transport matches DESCRIBE and count()`, async (t) => {
+    if (transport === 'server' && !(await serverAvailable())) return t.skip('no ClickHouse server');
+    const target = testTarget(transport, tempDir(t));
+    const warehouse = await openTestWarehouse(t, target);
+    const db = target.schema;
+    await warehouse.command(`CREATE DATABASE IF NOT EXISTS ${db}`);
+    await warehouse.command(
+      `CREATE TABLE ${db}.t (a UInt8, b Nullable(String) COMMENT 'bee', c Decimal(38, 4)) ENGINE = MergeTree ORDER BY a`,
+    );
+    await warehouse.command(`INSERT INTO ${db}.t VALUES (1, 'x', 1.5), (2, NULL, 2)`);
+    await warehouse.command(`INSERT INTO ${db}.t VALUES (3, 'y', 0)`);
+    await warehouse.command(`CREATE VIEW ${db}.v AS SELECT c, a FROM ${db}.t`);
+    await warehouse.command(`CREATE TABLE ${db}.l (x String) ENGINE = Log`);
+    const relation = (name: string, resource_type = 'model') => ({
+      unique_id: `${resource_type}.p.${name}`,
+      resource_type,
+      name,
+      alias: name,
+      identifier: name,
+      schema: db,
+    });
+    const catalog = await readCatalog(
+      warehouse,
+      [relation('t'), relation('v'), relation('l', 'source'), relation('missing')],
+      {},
+    );
+    assert.deepEqual(Object.keys(catalog.nodes).sort(), ['model.p.t', 'model.p.v']);
+    for (const [id, name] of [
+      ['model.p.t', 't'],
+      ['model.p.v', 'v'],
+      ['source.p.l', 'l'],
+    ] as const) {
+      const described = (
+        await warehouse.query<{ name: string; type: string; comment?: string; comment_expression?: string }>(
+          `DESCRIBE TABLE ${db}.${name}`,
+        )
+      ).rows;
+      const entry = catalog.nodes[id] ?? catalog.sources[id]!;
+      assert.deepEqual(
+        Object.values(entry.columns).map((c) => [c.index, c.name, c.type, c.comment ?? '']),
+        // 18.16 calls the comment comment_expression
+        described.map((c, i) => [i + 1, c.name, c.type, c.comment ?? c.comment_expression]),
+        name,
+      );
+    }
+    assert.equal(catalog.nodes['model.p.t']!.columns.b!.comment, 'bee');
+    const [count] = (await warehouse.query<{ n: string }>(`SELECT count() AS n FROM ${db}.t`)).rows;
+    assert.equal(catalog.nodes['model.p.t']!.stats.row_count!.value, Number(count!.n));
+    assert.match(
+      String(catalog.nodes['model.p.t']!.stats.last_modified!.value),
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/,
+    );
+    assert.equal(catalog.nodes['model.p.v']!.metadata.type, 'view');
+    assert.equal(catalog.nodes['model.p.v']!.stats.has_stats!.value, false);
+    assert.equal(catalog.sources['source.p.l']!.metadata.type, 'table');
+  });
