@@ -1,4 +1,5 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -20,6 +21,9 @@ export interface DocsFigures {
   readonly interactiveMs: number;
   readonly graphNodes: number;
   readonly docsStepMs: number;
+  readonly wholeDagMs: number;
+  readonly wholeDagNodes: number;
+  readonly loadAverage: number;
 }
 
 const CHROMIUM_ARGS = [
@@ -53,6 +57,18 @@ export async function benchDocs(dir: string, models: number, bin: string): Promi
     await page.waitForSelector('svg#graph g.n.focus');
     const interactiveMs = performance.now() - started;
     const graphNodes = await page.locator('svg#graph g.n').count();
+    // Worst case: the root with everything downstream (the whole DAG), redrawn after a depth change.
+    await page.goto(`${pathToFileURL(html).href}#!/model.big.m_0000`);
+    await page.waitForSelector('svg#graph g.n.focus');
+    const wholeDagMs = await page.evaluate(() => {
+      const input = document.getElementById('down') as HTMLInputElement;
+      const t0 = performance.now();
+      input.value = '20';
+      input.dispatchEvent(new Event('change'));
+      return performance.now() - t0;
+    });
+    const wholeDagNodes = await page.locator('svg#graph g.n').count();
+    await page.screenshot({ path: join(dir, 'whole-dag.png') });
     return {
       models,
       generate: { seconds: generate.seconds, peakRssMb: generate.peakRssMb },
@@ -60,6 +76,9 @@ export async function benchDocs(dir: string, models: number, bin: string): Promi
       interactiveMs,
       graphNodes,
       docsStepMs,
+      wholeDagMs,
+      wholeDagNodes,
+      loadAverage: loadavg()[0]!,
     };
   } finally {
     await browser.close();

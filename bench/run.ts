@@ -166,6 +166,12 @@ if (only.includes('docs')) {
         ['index.html MB', d.htmlMb.toFixed(1), ''],
         ['page open → lineage drawn (interactive), ms', Math.round(d.interactiveMs).toString(), '< 2,000 ms'],
         ['nodes in the focused graph (±2)', String(d.graphNodes), ''],
+        [
+          `redraw: root with depth 20 downstream (${d.wholeDagNodes} drawn, ≤ 80 a layer), ms`,
+          Math.round(d.wholeDagMs).toString(),
+          '',
+        ],
+        ['machine load average (1 min) during the bench', d.loadAverage.toFixed(1), ''],
       ],
     ),
   );
