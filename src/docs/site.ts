@@ -19,7 +19,7 @@ main{flex:1;overflow:auto;padding:16px 24px}h1{font-size:22px;margin:0 0 4px}h2{
 table.cols{border-collapse:collapse;width:100%;max-width:1200px}table.cols th,table.cols td{border-bottom:1px solid #eaeef2;padding:5px 8px;text-align:left;vertical-align:top}
 table.cols th{background:#f6f8fa;font-weight:600}code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
 pre{background:#f6f8fa;padding:12px;border-radius:6px;overflow:auto;max-height:480px}.test{display:inline-block;background:#dafbe1;color:#116329;border-radius:4px;padding:0 5px;margin:1px 2px;font-size:12px}
-.lineage{font-size:12px}.lineage a{color:#0969da}ul.links{columns:3;max-width:1100px;padding-left:18px}a{color:#0969da}
+.lineage{font-size:12px}.lineage a{color:#0969da}ul.links{columns:3;max-width:1100px;padding-left:18px}ul.links li{overflow-wrap:anywhere;break-inside:avoid}a{color:#0969da}
 #graphbox{border:1px solid #d0d7de;border-radius:6px;overflow:auto;max-height:520px;background:#fff}
 .controls{margin:6px 0;color:#57606a;font-size:13px}.controls input{width:48px}
 svg .n rect{fill:#fff;stroke:#8c959f;rx:4}svg .n{cursor:pointer}svg .n text{font-size:12px;fill:#1f2328}

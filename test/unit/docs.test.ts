@@ -189,6 +189,17 @@ test('docs data: catalog types, declared descriptions, tests and lineage joined 
       },
     },
     sources: {},
+    exposures: {
+      'exposure.p.board': {
+        unique_id: 'exposure.p.board',
+        resource_type: 'exposure',
+        name: 'board',
+        label: 'Finance board',
+        schema: '',
+        description: 'The CFO dashboard.',
+        depends_on: { nodes: ['model.p.c'] },
+      },
+    },
   };
   const catalog = buildCatalog(
     catalogRelations(Object.values(manifest.nodes)),
@@ -206,6 +217,9 @@ test('docs data: catalog types, declared descriptions, tests and lineage joined 
     { name: 'key', type: '', desc: '', tests: [], from: [[data.nodes.indexOf(a), 'id', 1]] },
     { name: 'undocumented_in_db', type: 'Int8', desc: 'Only in YAML.', tests: [], from: [] },
   ]);
+  const exposure = data.nodes.find((n) => n.type === 'exposure')!;
+  assert.equal(exposure.name, 'Finance board');
+  assert.deepEqual(exposure.parents, [data.nodes.indexOf(c)]);
   const test = data.nodes.find((n) => n.type === 'test')!;
   assert.deepEqual(test.parents, [data.nodes.indexOf(a)]);
 });
