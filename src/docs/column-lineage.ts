@@ -328,9 +328,19 @@ class Reader {
     self?: string,
   ): ColumnOrigin[] {
     const found: ColumnOrigin[] = [];
+    // Lambda parameters (`x -> …`) name no column; collected first, they are skipped everywhere.
+    const bound = new Set<string>();
+    for (let i = start; i < end; i++)
+      if (isName(this.t[i]) && this.punct(i + 1, '->')) bound.add(this.t[i]!.text);
     for (let i = start; i < end; i++) {
       const token = this.t[i]!;
-      if (!isName(token) || this.punct(i + 1, '(') || this.punct(i - 1, '.')) continue;
+      if (this.punct(i, '(') && this.is(i + 1, 'select')) {
+        // A scalar subquery reads its own FROM, not this scope: its columns are not resolved here.
+        i = matchParen(this.t, i);
+        continue;
+      }
+      if (!isName(token) || this.punct(i + 1, '(') || this.punct(i - 1, '.') || bound.has(token.text))
+        continue;
       if (token.kind === 'word' && NOT_ALIAS.has(token.lower)) continue;
       let qualifier: string | undefined;
       let column = token.text;

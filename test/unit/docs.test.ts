@@ -148,6 +148,9 @@ test('column lineage: plain copies, aliases, qualifiers, joins, CTEs, subqueries
     ['select count() as c, x from s.a group by x', { c: [], x: ['a.x'] }],
     ['select case when x > 0 then y else 0 end as pos from s.a', { pos: ['a.x~', 'a.y~'] }],
     ['select x y2 from s.a', { y2: ['a.x'] }],
+    // A scalar subquery's names belong to its own FROM; lambda parameters name no column.
+    ['select y + (select max(x) from s.b) as m from s.a', { m: ['a.y~'] }],
+    ['select arrayMap(x -> x + 1, [y]) as arr from s.a', { arr: ['a.y~'] }],
   ];
   for (const [sql, want] of cases) assert.deepEqual(lineage(sql), want, sql);
   // SQL the reader cannot follow gives no lineage, never a wrong one.
