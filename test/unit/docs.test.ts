@@ -148,6 +148,8 @@ test('column lineage: plain copies, aliases, qualifiers, joins, CTEs, subqueries
     ['select count() as c, x from s.a group by x', { c: [], x: ['a.x'] }],
     ['select case when x > 0 then y else 0 end as pos from s.a', { pos: ['a.x~', 'a.y~'] }],
     ['select x y2 from s.a', { y2: ['a.x'] }],
+    // The only relation in scope owns an unqualified name even when its columns are unknown.
+    ['select q, c.r from s.c', { q: ['c.q'], r: ['c.r'] }],
     // A scalar subquery's names belong to its own FROM; lambda parameters name no column.
     ['select y + (select max(x) from s.b) as m from s.a', { m: ['a.y~'] }],
     ['select arrayMap(x -> x + 1, [y]) as arr from s.a', { arr: ['a.y~'] }],
@@ -185,7 +187,7 @@ test('docs data: catalog types, declared descriptions, tests and lineage joined 
         resource_type: 'test',
         name: 'unique_a_id',
         schema: 's',
-        column_name: 'id',
+        column_name: 'ID', // dbt-docs matches columns case-insensitively
         attached_node: 'model.p.a',
         test_metadata: { name: 'unique' },
         depends_on: { nodes: ['model.p.a'] },
