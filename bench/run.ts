@@ -161,6 +161,7 @@ if (only.includes('docs')) {
       ['measure', 'value', 'target'],
       [
         ['dema docs generate (compile + catalog + site), s', d.generate.seconds.toFixed(2), '< 5 s'],
+        ['  CPU seconds (user + system) of that process', d.generate.cpuSeconds.toFixed(2), ''],
         ['  of which the docs step (manifest → lineage + site), ms', Math.round(d.docsStepMs).toString(), ''],
         ['  peak RSS MB', Math.round(d.generate.peakRssMb).toLocaleString('en-US'), ''],
         ['index.html MB', d.htmlMb.toFixed(1), ''],
