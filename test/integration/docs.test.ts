@@ -152,7 +152,15 @@ test('dema docs serve: target/ on loopback only, nothing outside it', async (t) 
   const missing = await runCli(['docs', 'serve', '--port', '0'], { cwd: dir });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /USAGE.*docs generate/s);
-  assert.equal((await runCli(['docs', 'generate', '--empty-catalog', '--no-compile'], { cwd: dir })).code, 0);
+  const generated = await runCli(['docs', 'generate', '--empty-catalog', '--no-compile', '--json'], {
+    cwd: dir,
+  });
+  assert.equal(generated.code, 0, generated.stderr);
+  assert.deepEqual(
+    generated.events.filter((e) => e.type === 'docs.generated').map((e) => e.catalogued),
+    [0],
+    'no warehouse read: an empty catalog',
+  );
   const child = spawn(process.execPath, [BIN, 'docs', 'serve', '--port', '0'], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],

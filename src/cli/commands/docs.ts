@@ -71,6 +71,10 @@ async function generateAction(global: GlobalOptions, flags: GenerateFlags, outpu
       defaultSchema: prepared.target.target.schema,
       invocationId: prepared.invocationId,
     });
+    if (output.json) {
+      output.line(JSON.stringify({ type: 'docs.generated', ...result }));
+      return code;
+    }
     output.line(`Catalog written to ${result.catalogPath} (${result.catalogued} relations)`);
     output.line(
       `Docs site written to ${result.sitePath} (${result.nodes} nodes) — open it, or run \`dema docs serve\``,
