@@ -1,4 +1,16 @@
+import {
+  type ColumnOrigin,
+  columnsRel,
+  dedupe,
+  type LineageContext,
+  type Rel,
+  type ScopeEntry,
+  tableRel,
+  UNKNOWN,
+} from './lineage-scope.ts';
 import { findKeyword, isName, matchParen, splitTopLevel, type Token, tokenize } from './sql-tokens.ts';
+
+export type { ColumnOrigin, LineageContext } from './lineage-scope.ts';
 
 /**
  * Column-level lineage read from a model's compiled SQL: for each output column, the columns of
@@ -8,68 +20,14 @@ import { findKeyword, isName, matchParen, splitTopLevel, type Token, tokenize } 
  * rather than guessed, so an edge shown in the docs is always true.
  */
 
-export interface ColumnOrigin {
-  readonly node: string;
-  readonly column: string;
-  readonly direct: boolean;
-}
-
-export interface LineageContext {
-  /** The node a relation `schema.table` (schema undefined when unqualified) is built by, if any. */
-  readonly resolveRelation: (schema: string | undefined, table: string) => string | undefined;
-  /** The columns of a node in order, when known (from the catalog), so `*` can be expanded. */
-  readonly columnsOf: (node: string) => readonly string[] | undefined;
-}
-
-/** A relation in scope: its columns (in order, when known) and where each comes from. */
-interface Rel {
-  readonly order: readonly string[] | undefined;
-  lookup(column: string): ColumnOrigin[] | undefined;
-}
-
-interface ScopeEntry {
-  readonly names: readonly string[];
-  readonly rel: Rel;
-}
-
-const UNKNOWN: Rel = { order: undefined, lookup: () => undefined };
-const CLAUSE_END = new Set([
-  'where',
-  'prewhere',
-  'group',
-  'order',
-  'limit',
-  'having',
-  'settings',
-  'qualify',
-  'window',
-  'format',
-  'union',
-]);
+/** Keywords that end a FROM clause. */
+const CLAUSE_END = new Set(
+  'where prewhere group order limit having settings qualify window format union'.split(' '),
+);
+/** Words that can follow an expression or table without being its alias. */
 const NOT_ALIAS = new Set([
-  'end',
-  'null',
-  'true',
-  'false',
-  'final',
-  'on',
-  'using',
-  'join',
-  'left',
-  'right',
-  'inner',
-  'full',
-  'cross',
-  'any',
-  'all',
-  'asof',
-  'semi',
-  'anti',
-  'outer',
-  'global',
-  'array',
-  'paste',
-  'sample',
+  ...'end null true false final on using join left right inner full cross any all'.split(' '),
+  ...'asof semi anti outer global array paste sample'.split(' '),
   ...CLAUSE_END,
 ]);
 
@@ -86,32 +44,6 @@ export function columnLineage(sql: string, context: LineageContext): Map<string,
     // SQL this reader does not follow yields no lineage rather than a wrong one.
     return new Map();
   }
-}
-
-function tableRel(node: string, columns: readonly string[] | undefined): Rel {
-  const known = columns ? new Set(columns) : undefined;
-  return {
-    order: columns,
-    lookup: (column) => (known && !known.has(column) ? undefined : [{ node, column, direct: true }]),
-  };
-}
-
-function columnsRel(order: string[], origins: ColumnOrigin[][]): Rel {
-  const byName = new Map<string, ColumnOrigin[]>();
-  order.forEach((name, i) => {
-    if (!byName.has(name)) byName.set(name, origins[i]!);
-  });
-  return { order, lookup: (column) => byName.get(column) };
-}
-
-function dedupe(origins: readonly ColumnOrigin[]): ColumnOrigin[] {
-  const seen = new Map<string, ColumnOrigin>();
-  for (const o of origins) {
-    const key = `${o.node}\u0000${o.column}`;
-    const prior = seen.get(key);
-    if (!prior || (o.direct && !prior.direct)) seen.set(key, o);
-  }
-  return [...seen.values()];
 }
 
 class Reader {
