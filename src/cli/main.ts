@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { DemaError } from '../errors.ts';
 import { killOnEvents } from '../kill-point.ts';
 import { registerDbt } from './commands/dbt.ts';
+import { registerDocs } from './commands/docs.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerIngest } from './commands/ingest.ts';
 import { registerLoads } from './commands/loads.ts';
@@ -43,6 +44,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerQuery(program, run);
   registerLoads(program, run);
   registerDbt(program, run);
+  registerDocs(program, run);
 
   try {
     await program.parseAsync(argv as string[]);
