@@ -185,6 +185,7 @@ const stringMethods = [
   "{{ 'prefix_name'.removeprefix('prefix_') }}|{{ 'name.sql'.removesuffix('.sql') }}",
   "{{ 'l1\\nl2\\r\\nl3'.splitlines() }}|{{ 'MiXeD'.casefold() }}",
   "{{ ' a b  c '.rsplit(None, 1) }}|{{ ' a b  c '.split(None, 1) }}|{{ 'a b c'.rsplit(maxsplit=1) }}|{{ 'a,b,c'.rsplit(',') }}",
+  "{{ 'é'.title() }}|{{ 'ÉCOLE été'.title() }}|{{ 'a1b c_d'.title() }}|{{ '%s' % undefined_v }}|{{ 'a' % undefined_v }}|{{ 7 % -0.5 }}|{{ -7 % 0.5 }}",
   "{{ 'x'.nope }}|",
   "{{ 'x'.nope() }}",
   "{{ 'a b'.split(' ')[1].upper() }}|{{ 'abc'.upper()[::-1].lower() }}",

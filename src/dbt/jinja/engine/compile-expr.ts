@@ -4,6 +4,7 @@ import { contains, GLOBALS, TESTS } from '../py/tests.ts';
 import {
   isDict,
   isNumber,
+  isString,
   pyCompare,
   pyEquals,
   str,
@@ -167,7 +168,8 @@ export function compileExpr(expr: Expr): ExprFn {
         const a = left(frame);
         const b = right(frame);
         if (a instanceof Undefined) throw new UndefinedError(a.message);
-        if (b instanceof Undefined) throw new UndefinedError(b.message);
+        // `'text' % x` takes any right operand (an Undefined is an empty mapping to Python).
+        if (b instanceof Undefined && !(op === '%' && isString(a))) throw new UndefinedError(b.message);
         return binary(op, a, b);
       };
     }

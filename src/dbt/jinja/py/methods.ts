@@ -80,10 +80,16 @@ function findIndex(haystack: string, needle: unknown, fromRight: boolean): numbe
   return fromRight ? haystack.lastIndexOf(String(needle)) : haystack.indexOf(String(needle));
 }
 
+/** Python's str.title: a cased character after an uncased one is upper-cased, the rest lowered. */
 function title(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/(^|[^a-zA-Z])([a-z])/g, (_m, before: string, letter: string) => before + letter.toUpperCase());
+  let out = '';
+  let previousCased = false;
+  for (const char of text) {
+    const cased = char.toLowerCase() !== char.toUpperCase();
+    out += cased ? (previousCased ? char.toLowerCase() : char.toUpperCase()) : char;
+    previousCased = cased;
+  }
+  return out;
 }
 
 export const STRING_METHODS: Record<

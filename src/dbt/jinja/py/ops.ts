@@ -14,6 +14,7 @@ import {
   tuple,
   typeError,
   typeName,
+  Undefined,
 } from './values.ts';
 
 /** Python's arithmetic operators on template values (int exactness, float results, sequences). */
@@ -44,7 +45,9 @@ function floatOp(x: number, y: number, op: string): number | PyFloat {
     case '%': {
       if (y === 0) throw zeroDivision('float modulo');
       const r = x % y;
-      return makeFloat(r !== 0 && r < 0 !== y < 0 ? r + y : r);
+      // Python's result takes the divisor's sign, a zero included (7 % -0.5 is -0.0).
+      if (r === 0) return makeFloat(y < 0 ? -0 : 0);
+      return makeFloat(r < 0 !== y < 0 ? r + y : r);
     }
     default:
       if (x === 0 && y < 0) throw zeroDivision('0.0 cannot be raised to a negative power');
@@ -231,7 +234,8 @@ const SPEC = /%(?:\(([^)]*)\))?([-+ #0]*)(\*|\d+)?(?:\.(\*|\d+))?[hlL]?([diouxXe
 export function percentFormat(format: string, args: unknown): string {
   const mapping = isDict(args) ? args : undefined;
   // Python treats any non-tuple with __getitem__ (a dict, a list) as a mapping: no count check.
-  const lenient = mapping !== undefined || (Array.isArray(args) && !isTuple(args));
+  const lenient =
+    mapping !== undefined || (Array.isArray(args) && !isTuple(args)) || args instanceof Undefined;
   const values = isTuple(args) ? [...(args as unknown[])] : [args];
   let index = 0;
   const next = () => {
