@@ -10,6 +10,7 @@ import { exitCodeFor } from '../../dbt/run/results.ts';
 import { executeRun, type RunCommand } from '../../dbt/run/runner.ts';
 import { type DbtTarget, parseVars, resolveDbtTarget, resolveProjectDir } from '../../dbt/session.ts';
 import { DemaError } from '../../errors.ts';
+import { type RunRecorder, recordRun } from '../../history/record.ts';
 import { connectWarehouse } from '../../warehouse/connect.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import type { GlobalOptions } from '../context.ts';
@@ -76,6 +77,7 @@ export async function runDbtCommand(
   command: RunCommand,
   flags: DbtFlags & { models?: string[] },
   output: Output,
+  recorder?: RunRecorder,
 ): Promise<number> {
   const { parsed, invocationId, startedAt } = prepared;
   const threads = flags.threads ? Number(flags.threads) : prepared.target.threads;
@@ -92,6 +94,7 @@ export async function runDbtCommand(
     invocationId,
     reporter: output.reporter,
   });
+  recorder?.dbtResults(result.summary.results, parsed.manifest.nodes, flags.storeFailures === true);
   writeArtifacts({
     parsed,
     invocationId,
@@ -121,7 +124,13 @@ export async function runCommandAction(
   const prepared = prepareProject(global, flags, name, output);
   const warehouse = await connectWarehouse(prepared.target.target);
   try {
-    return await runDbtCommand(prepared, warehouse, name, flags, output);
+    if (name === 'compile') return await runDbtCommand(prepared, warehouse, name, flags, output);
+    return await recordRun(
+      warehouse,
+      output.reporter,
+      { command: name, invocationId: prepared.invocationId },
+      (recorder) => runDbtCommand(prepared, warehouse, name, flags, output, recorder),
+    );
   } finally {
     await warehouse.close();
   }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DemaError } from '../../errors.ts';
+import { recordRun } from '../../history/record.ts';
 import { ingest, type SourceOutcome } from '../../ingest/ingest.ts';
 import { type GlobalOptions, withWarehouse } from '../context.ts';
 import type { Output } from '../output.ts';
@@ -63,15 +64,19 @@ export function registerIngest(
     .option('-f, --force', 'load even if the same file (same sha256) was already loaded')
     .action((sources: string[], flags: IngestFlags) =>
       run((global, output) =>
-        withWarehouse(global, async ({ config, warehouse }) => {
-          const outcomes = await ingest(
-            config,
-            warehouse,
-            { only: sources, locations: parseLocations(flags.location), force: flags.force ?? false },
-            output.reporter,
-          );
-          return reportOutcomes(outcomes, output);
-        }),
+        withWarehouse(global, ({ config, warehouse }) =>
+          recordRun(warehouse, output.reporter, { command: 'ingest' }, async (recorder) => {
+            const started = Date.now();
+            const outcomes = await ingest(
+              config,
+              warehouse,
+              { only: sources, locations: parseLocations(flags.location), force: flags.force ?? false },
+              output.reporter,
+            );
+            recorder.ingestOutcomes(outcomes, started);
+            return reportOutcomes(outcomes, output);
+          }),
+        ),
       ),
     );
 }
