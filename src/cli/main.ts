@@ -7,6 +7,7 @@ import { registerLoads } from './commands/loads.ts';
 import { registerPipeline } from './commands/pipeline.ts';
 import { registerQuery } from './commands/query.ts';
 import { registerRuns } from './commands/runs.ts';
+import { registerSchedule } from './commands/schedule.ts';
 import type { GlobalOptions } from './context.ts';
 import { createOutput, type Output } from './output.ts';
 
@@ -36,6 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerLoads(program, run);
   registerDbt(program, run);
   registerRuns(program, run);
+  registerSchedule(program, run);
 
   try {
     await program.parseAsync(argv as string[]);

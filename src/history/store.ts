@@ -179,3 +179,12 @@ export async function listRunNodes(warehouse: Warehouse, invocationId: string): 
     failures: row.failures === null ? null : Number(row.failures),
   }));
 }
+
+/** Start of the newest pipeline run that did something (skipped ticks do not count), or null. */
+export async function lastPipelineStart(warehouse: Warehouse): Promise<number | null> {
+  if (!(await tableExists(warehouse, RUNS_TABLE))) return null;
+  const { rows } = await warehouse.query<{ n: number; last: number }>(
+    `SELECT count() AS n, max(started_ms) AS last FROM ${qualified(warehouse.database, RUNS_TABLE)} FINAL WHERE command = 'pipeline' AND status != 'skipped'`,
+  );
+  return Number(rows[0]?.n ?? 0) > 0 ? Number(rows[0]!.last) : null;
+}
