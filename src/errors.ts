@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'REF_NOT_FOUND'
   | 'PROFILE_INVALID'
   | 'EXEC_MODEL'
+  | 'FRESHNESS_UNMEASURABLE'
   | 'USAGE';
 
 export class DemaError extends Error {

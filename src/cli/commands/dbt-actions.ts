@@ -223,7 +223,7 @@ export async function freshnessAction(
   const sources = [...chosen]
     .sort()
     .map((id) => parsed.manifest.nodes.get(id)!)
-    .filter((node) => node.resourceType === 'source' && node.source?.freshness && node.source.loadedAtField);
+    .filter((node) => node.resourceType === 'source' && node.source?.freshness);
   output.reporter.emit({
     type: 'dbt.start',
     command: 'source freshness',
