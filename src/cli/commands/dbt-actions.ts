@@ -42,6 +42,7 @@ export function prepareProject(
   flags: DbtFlags,
   which: string,
   output: Output,
+  invocationId = newInvocationId(),
 ): PreparedProject {
   const cwd = process.cwd();
   const projectDir = resolveProjectDir(flags.projectDir, cwd, process.env);
@@ -52,7 +53,6 @@ export function prepareProject(
     cwd,
     env: process.env,
   });
-  const invocationId = newInvocationId();
   const startedAt = new Date();
   const parsed = parseProject({
     projectDir,

@@ -56,7 +56,14 @@ export function registerPipeline(
             // The build runs on the warehouse ingest just wrote (chDB allows one open store per process).
             const projectDir = resolve(config.root, config.project_dir);
             const { prepareProject, runDbtCommand } = await import('./dbt-actions.ts');
-            const prepared = prepareProject(global, { projectDir }, 'build', output);
+            const prepared = prepareProject(
+              global,
+              { projectDir },
+              'build',
+              output,
+              // One id for the run history, run_results.json and stored test failures.
+              recorder.invocationId,
+            );
             return runDbtCommand(
               prepared,
               warehouse,
