@@ -57,7 +57,7 @@ async function scheduleAction(
   if (flags.once) return runDemaChild(childArgs);
   const cron = new Cron(config.schedule.cron, { paused: true, timezone: config.schedule.timezone });
   const emit = (event: ScheduleEvent) => {
-    if (output.json) output.line(JSON.stringify(event));
+    if (output.json) output.line(JSON.stringify({ ...event, time: new Date().toISOString() }));
     else output.reporter.emit({ type: 'log', level: 'info', message: `schedule: ${describe(event)}` });
   };
   const skipped: { scheduledFor: number; runningSince: number }[] = [];
