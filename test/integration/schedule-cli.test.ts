@@ -82,3 +82,14 @@ test('dema schedule: runs every 2 s never overlap, a broken source fails one run
     skipped,
   );
 });
+
+test('dema schedule without a schedule in dema.yml is a configuration error naming the file', async (t) => {
+  const dir = tempDir(t);
+  writeSmallProject(dir, testTarget('embedded', dir));
+  const result = await runCli(['schedule'], { cwd: dir });
+  assert.equal(result.code, 2);
+  assert.match(
+    result.stderr,
+    /CONFIG_INVALID\] .*dema\.yml: no `schedule` to run[\s\S]*hint: Add e\.g\. `schedule: /,
+  );
+});
