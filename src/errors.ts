@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'REF_NOT_FOUND'
   | 'PROFILE_INVALID'
   | 'EXEC_MODEL'
+  | 'FRESHNESS_UNMEASURABLE'
   | 'USAGE'
   | 'INTERRUPTED';
 

@@ -9,6 +9,8 @@ import { registerIngest } from './commands/ingest.ts';
 import { registerLoads } from './commands/loads.ts';
 import { registerPipeline } from './commands/pipeline.ts';
 import { registerQuery } from './commands/query.ts';
+import { registerRuns } from './commands/runs.ts';
+import { registerSchedule } from './commands/schedule.ts';
 import type { GlobalOptions } from './context.ts';
 import { createOutput, guardStandardStreams, type Output } from './output.ts';
 
@@ -45,6 +47,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerLoads(program, run);
   registerDbt(program, run);
   registerDocs(program, run);
+  registerRuns(program, run);
+  registerSchedule(program, run);
 
   try {
     await program.parseAsync(argv as string[]);
