@@ -6,6 +6,7 @@ import { registerIngest } from './commands/ingest.ts';
 import { registerLoads } from './commands/loads.ts';
 import { registerPipeline } from './commands/pipeline.ts';
 import { registerQuery } from './commands/query.ts';
+import { registerServe } from './commands/serve.ts';
 import type { GlobalOptions } from './context.ts';
 import { createOutput, type Output } from './output.ts';
 
@@ -34,6 +35,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerQuery(program, run);
   registerLoads(program, run);
   registerDbt(program, run);
+  registerServe(program, run);
 
   try {
     await program.parseAsync(argv as string[]);

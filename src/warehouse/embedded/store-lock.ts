@@ -23,9 +23,21 @@ export function lockedError(directory: string, owner: LockOwner | undefined): De
   const who = owner
     ? `process ${owner.pid} (${owner.command}), running since ${owner.since}`
     : 'another process';
+  // `dema serve` holds the warehouse until stopped: point at its HTTP interface rather than waiting.
+  const hint = owner?.command.startsWith('dema serve')
+    ? `dema serve owns the warehouse while it runs: query it through its read-only HTTP interface (curl 'http://HOST:PORT/?query=…' or any ClickHouse client), or stop it (Ctrl-C, or kill ${owner.pid}) and retry.`
+    : 'chDB allows one process per data directory: wait for that command to finish, stop it, or use --target server.';
   return new DemaError('WAREHOUSE_LOCKED', `The embedded warehouse at ${directory} is in use by ${who}.`, {
-    hint: 'chDB allows one process per data directory: wait for that command to finish, stop it, or use --target server.',
+    hint,
   });
+}
+
+/** `dema <args>` as the owner ran it, with secrets (`--token`) masked: the lock file is readable. */
+export function commandLine(argv: readonly string[]): string {
+  const args = argv
+    .slice(2)
+    .map((arg, i, all) => (all[i - 1] === '--token' ? '***' : arg.replace(/^(--token=).*/, '$1***')));
+  return ['dema', ...args].join(' ').slice(0, 200);
 }
 
 /**
@@ -38,7 +50,7 @@ export function acquireStoreLock(directory: string): () => void {
   const path = join(directory, LOCK_FILE);
   const me: LockOwner = {
     pid: process.pid,
-    command: process.argv.slice(1).join(' ').slice(0, 200),
+    command: commandLine(process.argv),
     since: new Date().toISOString(),
   };
   for (let attempt = 0; attempt < 2; attempt++) {
