@@ -106,7 +106,11 @@ function totalsTable(rows) {
   });
 }
 
+var generation = 0;
 function render() {
+  // Only the latest request may draw: an earlier, slower answer must not overwrite a newer filter.
+  var mine = ++generation;
+  var asked = JSON.stringify(state);
   var query = { merchant: state.merchant, currency: state.currency, from: state.from, to: state.to };
   var shown = new URLSearchParams();
   for (var k in state) if (state[k]) shown.set(k, state[k]);
@@ -116,6 +120,7 @@ function render() {
   var finance = api('/api/finance', Object.assign({ category: state.category }, query));
   var marketing = api('/api/marketing', Object.assign({ channel: state.channel }, query));
   return Promise.all([finance, marketing]).then(function (res) {
+    if (mine !== generation) return;
     var f = res[0], m = res[1], cur = state.currency;
     barChart('chart-revenue-month', 'Revenue by month', f.byMonth, 'month', 'revenue', cur);
     barChart('chart-units-month', 'Units ordered by month', f.byMonth, 'month', 'units');
@@ -128,7 +133,7 @@ function render() {
     barChart('chart-revenue-campaign', 'Revenue by campaign (top 15)', m.byCampaign, 'key', 'revenue', cur);
     totalsTable(f.table);
     $('status').textContent = 'Amounts in ' + cur + (state.merchant ? ' for ' + state.merchant : ' for all merchants') + '.';
-    document.body.setAttribute('data-ready', JSON.stringify(state));
+    document.body.setAttribute('data-ready', asked);
   }).catch(function (e) { $('status').textContent = 'Error: ' + e.message; });
 }
 
