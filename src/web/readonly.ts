@@ -9,9 +9,41 @@ const READING = new Set(['SELECT', 'SHOW', 'DESCRIBE', 'DESC', 'EXISTS', 'WITH',
 
 export type Verdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
+/** Where a (possibly nested, as ClickHouse allows) block comment starting at `i` ends, or -1. */
+function blockCommentEnd(sql: string, i: number): number {
+  let depth = 0;
+  for (let j = i; j < sql.length - 1; j++) {
+    if (sql[j] === '/' && sql[j + 1] === '*') {
+      depth++;
+      j++;
+    } else if (sql[j] === '*' && sql[j + 1] === '/') {
+      depth--;
+      j++;
+      if (depth === 0) return j + 1;
+    }
+  }
+  return -1;
+}
+
+/** Where a quoted string or identifier starting at `i` ends (after its closing quote), or -1. */
+function quoteEnd(sql: string, i: number): number {
+  const quote = sql[i];
+  for (let j = i + 1; j < sql.length; j++) {
+    if (sql[j] === '\\') j++;
+    else if (sql[j] === quote) {
+      if (sql[j + 1] !== quote) return j + 1;
+      j++;
+    }
+  }
+  return -1;
+}
+
 /**
  * The SQL with comments removed and every string literal or quoted identifier replaced by `''`,
- * so keyword checks never look inside quotes. Unterminated quotes or comments yield undefined.
+ * so keyword checks never look inside quotes. It follows ClickHouse's lexer: `--`, `# ` and `#!`
+ * line comments, nested block comments, backslash and doubled-quote escapes. What it cannot lex
+ * the same way for sure — unterminated quotes or comments, `$$` heredoc strings — is undefined,
+ * and refused: a disagreement between this lexer and ClickHouse's must never let a write through.
  */
 export function maskSql(sql: string): string | undefined {
   let out = '';
@@ -19,31 +51,21 @@ export function maskSql(sql: string): string | undefined {
   while (i < sql.length) {
     const c = sql[i] as string;
     const next = sql[i + 1];
-    if (c === '-' && next === '-') {
-      const end = sql.indexOf('\n', i);
-      i = end < 0 ? sql.length : end;
+    let end = i + 1;
+    if ((c === '-' && next === '-') || (c === '#' && (next === ' ' || next === '!'))) {
+      const newline = sql.indexOf('\n', i);
+      end = newline < 0 ? sql.length : newline;
       out += ' ';
     } else if (c === '/' && next === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      if (end < 0) return undefined;
-      i = end + 2;
+      end = blockCommentEnd(sql, i);
       out += ' ';
     } else if (c === "'" || c === '"' || c === '`') {
-      let j = i + 1;
-      for (; j < sql.length; j++) {
-        if (sql[j] === '\\') j++;
-        else if (sql[j] === c) {
-          if (sql[j + 1] === c) j++;
-          else break;
-        }
-      }
-      if (j >= sql.length) return undefined;
+      end = quoteEnd(sql, i);
       out += "''";
-      i = j + 1;
-    } else {
-      out += c;
-      i++;
-    }
+    } else if (c === '$') return undefined;
+    else out += c;
+    if (end < 0) return undefined;
+    i = end;
   }
   return out;
 }
@@ -51,7 +73,8 @@ export function maskSql(sql: string): string | undefined {
 /** Is this one reading statement (SELECT, SHOW, DESCRIBE, EXISTS, WITH … SELECT, EXPLAIN)? */
 export function checkReadOnly(sql: string): Verdict {
   const masked = maskSql(sql);
-  if (masked === undefined) return { ok: false, reason: 'unterminated quote or comment' };
+  if (masked === undefined)
+    return { ok: false, reason: 'unterminated quote or comment, or a $ heredoc (not supported here)' };
   const body = masked.trim().replace(/;\s*$/, '');
   if (body.includes(';')) return { ok: false, reason: 'one statement per request' };
   const first = /^(\(|[A-Za-z]+)/.exec(body)?.[1]?.toUpperCase();

@@ -72,6 +72,10 @@ test('dema serve: curl and @clickhouse/client read the marts through the read-on
     'SET readonly = 0',
     'SELECT 1; DROP TABLE mart_finance__orders_per_month',
     `SELECT 1 INTO OUTFILE '${outfile}'`,
+    // Comments and heredocs that ClickHouse lexes differently from a naive scanner.
+    `SELECT 1 /* /* */ '  */ INTO OUTFILE '${outfile}' --'`,
+    `SELECT $$'$$ INTO OUTFILE '${outfile}' --'`,
+    `SELECT 1 # '\n INTO OUTFILE '${outfile}' --'`,
     'EXPLAIN INSERT INTO mart_finance__orders_per_month SELECT * FROM mart_finance__orders_per_month',
     '/* SELECT */ DELETE FROM mart_finance__orders_per_month WHERE 1',
     // ...and by the engine's readonly = 1, for what the check lets through.
