@@ -56,7 +56,16 @@ export function registerServe(
           const engine = await ReadonlyEngine.open(warehouse);
           const docsFile = join(resolve(config.root, config.project_dir), 'target', 'index.html');
           const server = createWebServer({ engine, docsFile, ...(token === undefined ? {} : { token }) });
-          const url = await listen(server, flags.host, port);
+          const url = await listen(server, flags.host, port).catch((error: NodeJS.ErrnoException) => {
+            throw new DemaError(
+              'USAGE',
+              `Cannot listen on ${flags.host}:${port}: ${error.code ?? error.message}.`,
+              {
+                hint: 'Pick another --port (0 picks a free one), or a --host this machine has.',
+                cause: error,
+              },
+            );
+          });
           if (output.json) output.line(JSON.stringify({ type: 'serve', url, readonly: true }));
           else {
             output.line(`dema serve: listening on ${url}`);
