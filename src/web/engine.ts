@@ -63,7 +63,10 @@ export function clickhouseErrorBody(error: unknown): { status: number; body: str
   const parsed = toWarehouseError(error);
   if (!(parsed instanceof ClickHouseError))
     return { status: 500, body: `Code: 1000. DB::Exception: ${parsed.message}. (POCO_EXCEPTION)\n` };
-  const message = parsed.message.replace(/^ClickHouse error \d+ \([A-Z0-9_]+\): /, '');
+  // chDB nests "Code: N. DB::Exception:" prefixes; ClickHouse sends one.
+  const message = parsed.message
+    .replace(/^ClickHouse error \d+ \([A-Z0-9_]+\): /, '')
+    .replace(/^(Code: \d+\. DB::Exception: )+/, '');
   return {
     status: statusFor(parsed.clickhouseType),
     body: `Code: ${parsed.clickhouseCode}. DB::Exception: ${message} (${parsed.clickhouseType})\n`,

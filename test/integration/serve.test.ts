@@ -120,6 +120,24 @@ test('dema serve: curl and @clickhouse/client read the marts through the read-on
   writeFileSync(join(dir, 'project/target/index.html'), '<html><body>dema docs</body></html>');
   assert.match((await curl(`${url}/docs`)).body, /dema docs/);
 
+  // The dashboard's API: a currency is required, filters are values (never SQL), months are checked.
+  const api = (query: string) => curl(`${url}/api/finance?${query}`);
+  assert.equal((await api('')).status, 400);
+  assert.equal((await api('currency=SEK&from=2023-13-99x')).status, 400);
+  const injected = await api(`currency=SEK&merchant=${encodeURIComponent("x' OR 1=1 --")}`);
+  assert.deepEqual(JSON.parse(injected.body), { byMonth: [], byCategory: [], table: [] });
+  const ranged = JSON.parse((await api('currency=SEK&from=2023-02&to=2023-03')).body) as {
+    byMonth: { month: string }[];
+  };
+  assert.deepEqual(
+    ranged.byMonth.map((row) => row.month),
+    ['2023-02-01', '2023-03-01'],
+  );
+  // `database` switches for one statement only.
+  assert.equal((await curl(`${url}/?database=system&query=SELECT+currentDatabase()`)).body, 'system\n');
+  assert.equal((await curl(`${url}/?database=nope&query=SELECT+1`)).status, 404);
+  assert.equal((await curl(`${url}/?query=SELECT+currentDatabase()`)).body, 'dema\n');
+
   assert.equal(await stop(), 0, 'SIGTERM stops serve cleanly');
   assert.equal(await demaQuery(dir, FINANCE_TOTALS, 'csv'), financeCsv, 'the marts are unchanged');
   assert.equal(await demaQuery(dir, MARKETING_TOTALS, 'json'), marketingJson);
