@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { clickhouseErrorBody, type ReadonlyEngine, readonlyErrorBody } from './engine.ts';
-import { checkReadOnly, settingChange, statementFormat } from './readonly.ts';
+import { checkReadOnly, settingChange, statementFormat, withoutFormat } from './readonly.ts';
 
 /** Request bodies above this are refused: a reading statement is never that long. */
 const MAX_BODY = 1024 * 1024;
@@ -73,7 +73,7 @@ export async function handleClickHouse(
   const format = statementFormat(sql) ?? params.get('default_format') ?? 'TabSeparated';
   const started = process.hrtime.bigint();
   try {
-    const text = await engine.text(sql, format, params.get('database') ?? undefined);
+    const text = await engine.text(withoutFormat(sql), format, params.get('database') ?? undefined);
     const elapsed = String(process.hrtime.bigint() - started);
     send(response, 200, text, {
       'Content-Type': CONTENT_TYPES[format] ?? 'text/plain; charset=UTF-8',

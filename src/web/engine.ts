@@ -23,9 +23,12 @@ export class ReadonlyEngine {
   }
 
   static async open(warehouse: Warehouse): Promise<ReadonlyEngine> {
-    await warehouse.command('SET readonly = 1');
-    const rows = (await warehouse.query<{ r: string | number }>("SELECT getSetting('readonly') AS r")).rows;
-    const sessionReadonly = Number(rows[0]?.r) === 1;
+    // Old servers have no getSetting(); there the session cannot be checked, so every query carries it.
+    const sessionReadonly = await warehouse
+      .command('SET readonly = 1')
+      .then(() => warehouse.query<{ r: string | number }>("SELECT getSetting('readonly') AS r"))
+      .then(({ rows }) => Number(rows[0]?.r) === 1)
+      .catch(() => false);
     return new ReadonlyEngine(warehouse, sessionReadonly ? {} : { readonly: 1 });
   }
 
@@ -67,9 +70,11 @@ export function clickhouseErrorBody(error: unknown): { status: number; body: str
   const message = parsed.message
     .replace(/^ClickHouse error \d+ \([A-Z0-9_]+\): /, '')
     .replace(/^(Code: \d+\. DB::Exception: )+/, '');
+  // Old servers print no type name; 164 is the one this interface must always name.
+  const type = parsed.clickhouseCode === 164 ? 'READONLY' : parsed.clickhouseType;
   return {
-    status: statusFor(parsed.clickhouseType),
-    body: `Code: ${parsed.clickhouseCode}. DB::Exception: ${message} (${parsed.clickhouseType})\n`,
+    status: statusFor(type),
+    body: `Code: ${parsed.clickhouseCode}. DB::Exception: ${message} (${type})\n`,
   };
 }
 

@@ -98,7 +98,19 @@ export function checkReadOnly(sql: string): Verdict {
 /** The output format a statement names itself (`… FORMAT JSON`), which chDB honours over the default. */
 export function statementFormat(sql: string): string | undefined {
   const masked = maskSql(sql) ?? '';
-  return /\bFORMAT\s+([A-Za-z0-9_]+)\s*;?\s*$/i.exec(masked.trim())?.[1];
+  return TRAILING_FORMAT.exec(masked.trim())?.[1];
+}
+
+const TRAILING_FORMAT = /\bFORMAT\s+([A-Za-z0-9_]+)\s*;?\s*$/i;
+
+/**
+ * The statement without its trailing FORMAT clause, so the format can travel beside it (a server
+ * client appends its own). Unchanged when the clause is not plainly the text's end (e.g. a comment follows).
+ */
+export function withoutFormat(sql: string): string {
+  if (statementFormat(sql) === undefined) return sql;
+  const match = TRAILING_FORMAT.exec(sql.trimEnd());
+  return match ? sql.trimEnd().slice(0, match.index) : sql;
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
 import { isLoopback, presentedToken, tokenMatches } from '../../src/web/auth.ts';
-import { checkReadOnly, settingChange, statementFormat } from '../../src/web/readonly.ts';
+import { checkReadOnly, settingChange, statementFormat, withoutFormat } from '../../src/web/readonly.ts';
 
 const READING = [
   'SELECT 1',
@@ -79,6 +79,9 @@ test('the FORMAT a statement names is found outside strings and comments only', 
   assert.equal(statementFormat("SELECT 'x FORMAT JSON'"), undefined);
   assert.equal(statementFormat('SELECT 1 -- FORMAT JSON'), undefined);
   assert.equal(statementFormat('SELECT 1'), undefined);
+  assert.equal(withoutFormat('SELECT 1 FORMAT JSON;\n'), 'SELECT 1 ');
+  assert.equal(withoutFormat("SELECT 'FORMAT JSON'"), "SELECT 'FORMAT JSON'");
+  assert.equal(withoutFormat('SELECT 1 FORMAT JSON -- note'), 'SELECT 1 FORMAT JSON -- note');
 });
 
 test('URL parameters: transport ones pass, anything else would change a setting', () => {
