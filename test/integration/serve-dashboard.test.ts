@@ -79,7 +79,9 @@ test('the dashboard draws exactly the marts, per currency, and follows the merch
   const currencies = [...new Set(byMonthAll.map((r) => String(r.currency)))].sort();
   assert.deepEqual(currencies, ['EUR', 'SEK'], 'the sample has two currencies');
 
-  const { url } = await startServe(t, dir, ['--port', '0']);
+  // On loopback the token is optional, but checked when set: the page must carry it on every call.
+  const token = 'page-token';
+  const { url } = await startServe(t, dir, ['--port', '0', '--token', token]);
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -100,7 +102,8 @@ test('the dashboard draws exactly the marts, per currency, and follows the merch
   mkdirSync(ARTIFACTS, { recursive: true });
 
   // Default view: all merchants, the first currency; nothing summed across currencies.
-  await page.goto(`${url}/dashboard`);
+  assert.equal((await page.goto(`${url}/dashboard`))?.status(), 401);
+  await page.goto(`${url}/?token=${token}`);
   const first = currencies[0] as string;
   await ready(page, '', first);
   const all = byMonthAll.filter((r) => r.currency === first);
@@ -132,6 +135,7 @@ test('the dashboard draws exactly the marts, per currency, and follows the merch
   assert.deepEqual(await table(page), tableMerchant.filter(mine).map(rowText));
   assert.match((await page.textContent('#status')) ?? '', new RegExp(`Amounts in SEK for ${merchant}`));
   assert.ok(page.url().includes(`merchant=${merchant}`), 'the filters are kept in the URL');
+  assert.ok(page.url().includes(`token=${token}`), 'and so is the token');
   await page.screenshot({ path: `${ARTIFACTS}dashboard-merchant-sek.png`, fullPage: true });
   assert.deepEqual(errors, []);
 });
