@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
+import { commandLine } from '../../src/warehouse/embedded/store-lock.ts';
 import { isLoopback, presentedToken, tokenMatches } from '../../src/web/auth.ts';
 import { checkReadOnly, settingChange, statementFormat, withoutFormat } from '../../src/web/readonly.ts';
 
@@ -128,4 +129,14 @@ test('loopback is 127.0.0.0/8, ::1 and localhost; everything else needs a token'
     '127.0.0.1.evil.com',
   ])
     assert.equal(isLoopback(host), false, host);
+});
+
+test('the lock records `dema serve …` with the token masked', () => {
+  const node = '/usr/bin/node';
+  assert.equal(
+    commandLine([node, '/x/bin/dema.js', 'serve', '--token', 'abc', '--port', '0']),
+    'dema serve --token *** --port 0',
+  );
+  assert.equal(commandLine([node, '/x/bin/dema.js', 'serve', '--token=abc']), 'dema serve --token=***');
+  assert.equal(commandLine([node, '/x/t.test.ts']), '/x/t.test.ts');
 });

@@ -1,5 +1,5 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { DemaError } from '../../errors.ts';
 import { processAlive } from '../../process-alive.ts';
 
@@ -32,12 +32,16 @@ export function lockedError(directory: string, owner: LockOwner | undefined): De
   });
 }
 
-/** `dema <args>` as the owner ran it, with secrets (`--token`) masked: the lock file is readable. */
+/**
+ * `dema <args>` as the owner ran it (any other program: its script and args), with secrets
+ * (`--token`) masked: the lock file is readable by anyone who can read the warehouse.
+ */
 export function commandLine(argv: readonly string[]): string {
   const args = argv
     .slice(2)
     .map((arg, i, all) => (all[i - 1] === '--token' ? '***' : arg.replace(/^(--token=).*/, '$1***')));
-  return ['dema', ...args].join(' ').slice(0, 200);
+  const program = basename(argv[1] ?? '').startsWith('dema') ? 'dema' : (argv[1] ?? '');
+  return [program, ...args].join(' ').slice(0, 200);
 }
 
 /**
