@@ -80,7 +80,7 @@ function lineChart(id, title, rows, key, measure, unit) {
   var svg = el('svg', { width: width, height: height, viewBox: '0 0 ' + width + ' ' + height, role: 'img' });
   var max = Math.max.apply(null, rows.map(function (r) { return Number(r[measure]); }).concat([1]));
   var plot = height - bottom - top;
-  var step = rows.length > 1 ? (width - left - 20) / (rows.length - 1) : 0;
+  var step = rows.length > 1 ? (width - left - 40) / (rows.length - 1) : 0;
   var points = rows.map(function (r, i) { return [left + 10 + i * step, top + plot - plot * Number(r[measure]) / max]; });
   svg.appendChild(el('line', { x1: left, x2: width, y1: top + plot, y2: top + plot, class: 'axis' }));
   svg.appendChild(el('text', { x: left - 6, y: top + 10, class: 'tick', 'text-anchor': 'end' }, fmt(max)));
