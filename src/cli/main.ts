@@ -11,6 +11,7 @@ import { registerPipeline } from './commands/pipeline.ts';
 import { registerQuery } from './commands/query.ts';
 import { registerRuns } from './commands/runs.ts';
 import { registerSchedule } from './commands/schedule.ts';
+import { registerServe } from './commands/serve.ts';
 import type { GlobalOptions } from './context.ts';
 import { createOutput, guardStandardStreams, type Output } from './output.ts';
 
@@ -49,6 +50,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerDocs(program, run);
   registerRuns(program, run);
   registerSchedule(program, run);
+  registerServe(program, run);
 
   try {
     await program.parseAsync(argv as string[]);
