@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GENERATE_DEFAULTS, generate } from '../src/generate/generate.ts';
 import { benchBuild } from './build-bench.ts';
+import { benchDocs } from './docs-bench.ts';
 import { benchIngest, type Row } from './ingest-bench.ts';
 import { parseAndCompile, writeBigProject } from './parse-bench.ts';
 
@@ -170,4 +171,32 @@ if (only.includes('build')) {
   );
   console.log(`\nslowest nodes, build after +100%: ${b.largeBatchNodes}`);
   console.log(`slowest nodes, build --full-refresh: ${b.largeBatchRefreshNodes}`);
+}
+
+if (only.includes('docs')) {
+  const bin = fileURLToPath(new URL('../bin/dema.js', import.meta.url));
+  const d = await benchDocs(join(OUT, 'docs-project-1000'), 1000, bin);
+  console.log(
+    '\nDocs of a generated 1,000-model project (3,000 nodes with tests; fresh process; Chromium headless)\n',
+  );
+  console.log(
+    simpleTable(
+      ['measure', 'value', 'target'],
+      [
+        ['dema docs generate (compile + catalog + site), s', d.generate.seconds.toFixed(2), '< 5 s'],
+        ['  CPU seconds (user + system) of that process', d.generate.cpuSeconds.toFixed(2), ''],
+        ['  of which the docs step (manifest → lineage + site), ms', Math.round(d.docsStepMs).toString(), ''],
+        ['  peak RSS MB', Math.round(d.generate.peakRssMb).toLocaleString('en-US'), ''],
+        ['index.html MB', d.htmlMb.toFixed(1), ''],
+        ['page open → lineage drawn (interactive), ms', Math.round(d.interactiveMs).toString(), '< 2,000 ms'],
+        ['nodes in the focused graph (±2)', String(d.graphNodes), ''],
+        [
+          `redraw: root with depth 20 downstream (${d.wholeDagNodes} drawn, ≤ 80 a layer), ms`,
+          Math.round(d.wholeDagMs).toString(),
+          '',
+        ],
+        ['machine load average (1 min) during the bench', d.loadAverage.toFixed(1), ''],
+      ],
+    ),
+  );
 }

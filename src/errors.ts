@@ -35,6 +35,7 @@ export type ErrorCode =
   | 'DEPS_FETCH'
   | 'DEPS_NOT_INSTALLED'
   | 'EXEC_MODEL'
+  | 'FRESHNESS_UNMEASURABLE'
   | 'USAGE'
   | 'INTERRUPTED';
 

@@ -3,11 +3,15 @@ import { Command, CommanderError } from 'commander';
 import { DemaError } from '../errors.ts';
 import { killOnEvents } from '../kill-point.ts';
 import { registerDbt } from './commands/dbt.ts';
+import { registerDocs } from './commands/docs.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerIngest } from './commands/ingest.ts';
 import { registerLoads } from './commands/loads.ts';
 import { registerPipeline } from './commands/pipeline.ts';
 import { registerQuery } from './commands/query.ts';
+import { registerRuns } from './commands/runs.ts';
+import { registerSchedule } from './commands/schedule.ts';
+import { registerServe } from './commands/serve.ts';
 import type { GlobalOptions } from './context.ts';
 import { createOutput, guardStandardStreams, type Output } from './output.ts';
 
@@ -43,6 +47,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerQuery(program, run);
   registerLoads(program, run);
   registerDbt(program, run);
+  registerDocs(program, run);
+  registerRuns(program, run);
+  registerSchedule(program, run);
+  registerServe(program, run);
 
   try {
     await program.parseAsync(argv as string[]);

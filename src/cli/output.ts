@@ -90,7 +90,8 @@ function statusLabel(status: string, message: string, c: Painter): string {
     case 'success':
       return c.green(message);
     case 'pass':
-      return c.green('PASS');
+      // Source freshness passes carry their age ("PASS: newest row 5m old (…)").
+      return c.green(message.startsWith('PASS:') ? message : 'PASS');
     case 'warn':
       return c.yellow('WARN');
     case 'skipped':

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { Cron } from 'croner';
 import { type Document, isMap, isScalar, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DemaError } from '../errors.ts';
@@ -89,6 +90,20 @@ const clickhouseTarget = z
   })
   .strict();
 
+/** `dema schedule`: when the pipeline runs (croner syntax: 5 fields, or 6 with seconds first). */
+const scheduleSchema = z
+  .object({ cron: z.string().min(1), timezone: z.string().min(1).default('UTC') })
+  .strict()
+  .superRefine((schedule, context) => {
+    try {
+      new Cron(schedule.cron, { paused: true, timezone: schedule.timezone }).nextRun();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const path = /timezone/i.test(message) ? ['timezone'] : ['cron'];
+      context.addIssue({ code: 'custom', path, message });
+    }
+  });
+
 export const targetSchema = z.discriminatedUnion('type', [chdbTarget, clickhouseTarget]);
 
 /** HTTP downloads: how long to wait, and how often to retry what a retry can fix. */
@@ -113,6 +128,7 @@ const configSchema = z
     ...recordLimitKeys,
     sources: z.array(sourceSchema).default([]),
     fetch: fetchSchema.prefault({}),
+    schedule: scheduleSchema.optional(),
   })
   .strict();
 

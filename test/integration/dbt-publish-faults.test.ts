@@ -27,7 +27,14 @@ interface Scenario {
   readonly config: NodeConfig;
   readonly first: string;
   readonly later: string;
+  /** The rows the later build must give (dbt's semantics, computed by ClickHouse), from the two queries. */
+  readonly expected: (first: string, later: string) => string;
 }
+
+const replacedById = (first: string, later: string) =>
+  `select * from (${first}) where id not in (select id from (${later})) union all select * from (${later})`;
+const appended = (first: string, later: string) =>
+  `select * from (${first}) union all select * from (${later})`;
 
 const rows = (from: number, to: number, v: number, extra = '') =>
   `select toUInt64(number) as id, toUInt8(number % 3) as p, toUInt32(${v}) as v${extra} from numbers(${from}, ${to - from})`;
@@ -38,12 +45,14 @@ const SCENARIOS: Scenario[] = [
     config: { materialized: 'table', order_by: 'id' },
     first: rows(0, 50, 1),
     later: rows(0, 60, 2),
+    expected: (_first, later) => later,
   },
   {
     name: 'legacy',
     config: { materialized: 'incremental', unique_key: 'id', order_by: 'id' },
     first: rows(0, 50, 1),
     later: rows(40, 70, 2),
+    expected: replacedById,
   },
   {
     name: 'appended',
@@ -55,12 +64,14 @@ const SCENARIOS: Scenario[] = [
     },
     first: rows(0, 50, 1),
     later: rows(50, 60, 2),
+    expected: appended,
   },
   {
     name: 'appended_log',
     config: { materialized: 'incremental', incremental_strategy: 'append', engine: 'Log' },
     first: rows(0, 50, 1),
     later: rows(50, 60, 2),
+    expected: appended,
   },
   {
     name: 'del_ins_parts',
@@ -73,6 +84,7 @@ const SCENARIOS: Scenario[] = [
     },
     first: rows(0, 50, 1),
     later: rows(40, 70, 2),
+    expected: replacedById,
   },
   {
     name: 'del_ins_moved',
@@ -86,6 +98,7 @@ const SCENARIOS: Scenario[] = [
     },
     first: rows(0, 50, 1),
     later: rows(45, 55, 2),
+    expected: replacedById,
   },
   {
     name: 'del_ins_flat',
@@ -97,6 +110,7 @@ const SCENARIOS: Scenario[] = [
     },
     first: rows(0, 50, 1),
     later: rows(40, 70, 2),
+    expected: replacedById,
   },
   {
     name: 'del_ins_new_keys',
@@ -108,6 +122,7 @@ const SCENARIOS: Scenario[] = [
     },
     first: rows(0, 50, 1),
     later: rows(50, 60, 2),
+    expected: replacedById,
   },
   {
     name: 'del_ins_new_column',
@@ -120,6 +135,8 @@ const SCENARIOS: Scenario[] = [
     },
     first: rows(0, 50, 1),
     later: rows(40, 70, 2, ", 'x' as extra"),
+    expected: (first, later) =>
+      `select *, '' as extra from (${first}) where id not in (select id from (${later})) union all select * from (${later})`,
   },
   {
     name: 'overwrite',
@@ -131,6 +148,7 @@ const SCENARIOS: Scenario[] = [
     },
     first: rows(0, 50, 1),
     later: `select * from (${rows(0, 80, 2)}) where p = 1`,
+    expected: (first, later) => `select * from (${first}) where p != 1 union all select * from (${later})`,
   },
 ];
 
@@ -197,7 +215,7 @@ async function sweep(transport: Transport, warehouse: Warehouse) {
       `select * from ${quoteIdent(schema)}.${quoteIdent(name)}`,
       'TabSeparated',
     );
-    return `${columns.map((c) => `${c.name} ${c.type}`).join(', ')}\n${text.trim().split('\n').sort().join('\n')}`;
+    return `${columns.map((c) => `${c.name} ${c.type}`).join(', ')}\n${text.replace(/\n$/, '').split('\n').sort().join('\n')}`;
   };
   const helpers = async () =>
     (
@@ -230,6 +248,16 @@ async function sweep(transport: Transport, warehouse: Warehouse) {
       const clean = await build(scenario, sql);
       assert.equal(clean.error, undefined, `${scenario.name} ${phase}: ${clean.error?.message}`);
       const after = await dump(scenario.name);
+      const oracle = phase === 'first' ? sql : scenario.expected(scenario.first, scenario.later);
+      const expectedRows = (await warehouse.queryText(`select * from (${oracle})`, 'TabSeparated'))
+        .replace(/\n$/, '')
+        .split('\n')
+        .sort();
+      assert.deepEqual(
+        after.split('\n').slice(1),
+        expectedRows,
+        `${transport} ${scenario.name} ${phase}: dbt's result`,
+      );
       const publishAt = clean.seen.findIndex((s) => publishes(s, scenario.name));
       assert.ok(publishAt >= 0, `${scenario.name} ${phase}: a publish statement\n${clean.seen.join('\n')}`);
       for (let k = 1; k <= clean.seen.length; k++) {

@@ -10,6 +10,7 @@ import { exitCodeFor } from '../../dbt/run/results.ts';
 import { executeRun, type RunCommand } from '../../dbt/run/runner.ts';
 import { type DbtTarget, parseVars, resolveDbtTarget, resolveProjectDir } from '../../dbt/session.ts';
 import { DemaError } from '../../errors.ts';
+import { type RunRecorder, recordRun } from '../../history/record.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { connectForCommand, type GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
@@ -46,6 +47,7 @@ export function prepareProject(
   flags: DbtFlags,
   which: string,
   output: Output,
+  invocationId = newInvocationId(),
 ): PreparedProject {
   const cwd = process.cwd();
   const projectDir = resolveProjectDir(flags.projectDir, cwd, process.env);
@@ -56,7 +58,6 @@ export function prepareProject(
     cwd,
     env: process.env,
   });
-  const invocationId = newInvocationId();
   const startedAt = new Date();
   const parsed = parseProject({
     projectDir,
@@ -98,6 +99,7 @@ export async function runDbtCommand(
   command: RunCommand,
   flags: DbtFlags & { models?: string[] },
   output: Output,
+  recorder?: RunRecorder,
 ): Promise<number> {
   const { parsed, invocationId, startedAt } = prepared;
   const threads = flags.threads ? Number(flags.threads) : prepared.target.threads;
@@ -117,6 +119,7 @@ export async function runDbtCommand(
     reporter: output.reporter,
     signal: interrupt.signal,
   }).finally(interrupt.release);
+  recorder?.dbtResults(result.summary.results, parsed.manifest.nodes, flags.storeFailures === true);
   writeArtifacts({
     parsed,
     invocationId,
@@ -174,7 +177,13 @@ export async function runCommandAction(
   const prepared = prepareProject(global, flags, name, output);
   const warehouse = await connectForCommand(prepared.target.target, global, output.reporter);
   try {
-    return await runDbtCommand(prepared, warehouse, name, flags, output);
+    if (name === 'compile') return await runDbtCommand(prepared, warehouse, name, flags, output);
+    return await recordRun(
+      warehouse,
+      output.reporter,
+      { command: name, invocationId: prepared.invocationId },
+      (recorder) => runDbtCommand(prepared, warehouse, name, flags, output, recorder),
+    );
   } finally {
     await warehouse.close();
   }
@@ -269,7 +278,7 @@ export async function freshnessAction(
   const sources = [...chosen]
     .sort()
     .map((id) => parsed.manifest.nodes.get(id)!)
-    .filter((node) => node.resourceType === 'source' && node.source?.freshness && node.source.loadedAtField);
+    .filter((node) => node.resourceType === 'source' && node.source?.freshness);
   output.reporter.emit({
     type: 'dbt.start',
     command: 'source freshness',

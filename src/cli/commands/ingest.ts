@@ -64,21 +64,25 @@ export function registerIngest(
     .action((sources: string[], flags: IngestFlags) =>
       run(async (global, output) => {
         // Loaded only when the command runs, so `dema --help` stays quick.
-        const [{ withWarehouse }, { ingest }] = await Promise.all([
+        const [{ withWarehouse }, { ingest }, { recordRun }] = await Promise.all([
           import('../context.ts'),
           import('../../ingest/ingest.ts'),
+          import('../../history/record.ts'),
         ]);
         return withWarehouse(
           global,
-          async ({ config, warehouse }) => {
-            const outcomes = await ingest(
-              config,
-              warehouse,
-              { only: sources, locations: parseLocations(flags.location), force: flags.force ?? false },
-              output.reporter,
-            );
-            return reportOutcomes(outcomes, output);
-          },
+          ({ config, warehouse }) =>
+            recordRun(warehouse, output.reporter, { command: 'ingest' }, async (recorder) => {
+              const started = Date.now();
+              const outcomes = await ingest(
+                config,
+                warehouse,
+                { only: sources, locations: parseLocations(flags.location), force: flags.force ?? false },
+                output.reporter,
+              );
+              recorder.ingestOutcomes(outcomes, started);
+              return reportOutcomes(outcomes, output);
+            }),
           output.reporter,
         );
       }),

@@ -1,11 +1,16 @@
-import { errorMessage } from '../../errors.ts';
+import { DemaError, errorMessage } from '../../errors.ts';
 import type { Reporter } from '../../events.ts';
+import { LEDGER_TABLE } from '../../ingest/landing-sql.ts';
+import { qualified, quoteString } from '../../warehouse/sql.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import type { DbtNode, FreshnessSpec } from '../manifest/types.ts';
 
 /**
- * `dema source freshness`: per source table with a freshness rule, the age of its newest row
- * (`max(loaded_at_field)`) against warn_after / error_after, as dbt computes it (dbt-semantics.md §9.4).
+ * `dema source freshness`: per source table with a freshness rule, its age against warn_after /
+ * error_after, as dbt computes it (dbt-semantics.md §9.4). The age comes from the data when the
+ * source names a `loaded_at_field` (`max(loaded_at_field)` with the rule's `filter`, as dbt), else
+ * from dema's load ledger: the newest successful load into that landing table (ClickHouse has no
+ * table-modified metadata for dbt's fallback). 2023 orders loaded today are old by their data.
  */
 
 export type FreshnessStatus = 'pass' | 'warn' | 'error' | 'runtime error';
@@ -18,6 +23,8 @@ export interface FreshnessResult {
   readonly ageSeconds: number | null;
   readonly criteria: FreshnessSpec;
   readonly executionTime: number;
+  /** Where the age came from: the source's loaded_at_field, or the load ledger. */
+  readonly measuredFrom: 'column' | 'ledger';
   readonly error?: string;
 }
 
@@ -43,6 +50,41 @@ export function freshnessSql(node: DbtNode): string {
   return `select toUnixTimestamp(max(toDateTime(${field}))) as max_loaded_at, max(${field}) is null as never, toUnixTimestamp(now()) as snapshotted_at from ${node.relationName}${filter ? ` where ${filter}` : ''}`;
 }
 
+/** The ledger's newest successful load into the source's table (the ledger lives beside it). */
+export function ledgerFreshnessSql(node: DbtNode): string {
+  return `select toUnixTimestamp(max(finished_at)) as max_loaded_at, count() = 0 as never, toUnixTimestamp(now()) as snapshotted_at from ${qualified(node.schema, LEDGER_TABLE)} final where status = 'success' and landing_table = ${quoteString(node.source!.identifier)}`;
+}
+
+async function ledgerExists(warehouse: Warehouse, schema: string): Promise<boolean> {
+  const { rows } = await warehouse.query<{ n: number }>(
+    `select count() as n from system.tables where database = ${quoteString(schema)} and name = ${quoteString(LEDGER_TABLE)}`,
+  );
+  return Number(rows[0]?.n ?? 0) > 0;
+}
+
+async function measure(
+  node: DbtNode,
+  warehouse: Warehouse,
+): Promise<{ maxLoadedAt: number | null; snapshot: number }> {
+  let sql: string;
+  if (node.source!.loadedAtField) sql = freshnessSql(node);
+  else if (await ledgerExists(warehouse, node.schema)) sql = ledgerFreshnessSql(node);
+  else
+    throw new DemaError(
+      'FRESHNESS_UNMEASURABLE',
+      `${node.sourceName}.${node.name} has no loaded_at_field and ${node.schema} has no load ledger (${LEDGER_TABLE}).`,
+      { hint: `Name a loaded_at_field for it in ${node.originalFilePath}, or load it with \`dema ingest\`.` },
+    );
+  const { rows } = await warehouse.query<{ max_loaded_at: number; never: number; snapshotted_at: number }>(
+    sql,
+  );
+  const row = rows[0]!;
+  return {
+    maxLoadedAt: Number(row.never) === 1 ? null : Number(row.max_loaded_at),
+    snapshot: Number(row.snapshotted_at),
+  };
+}
+
 export async function checkFreshness(
   sources: readonly DbtNode[],
   warehouse: Warehouse,
@@ -57,24 +99,19 @@ export async function checkFreshness(
     const started = performance.now();
     reporter.emit({ type: 'dbt.node.start', index, total, uniqueId: node.uniqueId, description });
     let result: FreshnessResult;
+    const measuredFrom = node.source!.loadedAtField ? 'column' : 'ledger';
     try {
-      const { rows } = await warehouse.query<{
-        max_loaded_at: number;
-        never: number;
-        snapshotted_at: number;
-      }>(freshnessSql(node));
-      const row = rows[0]!;
-      const never = Number(row.never) === 1;
-      const snapshot = Number(row.snapshotted_at);
-      const age = never ? null : snapshot - Number(row.max_loaded_at);
+      const { maxLoadedAt, snapshot } = await measure(node, warehouse);
+      const age = maxLoadedAt === null ? null : snapshot - maxLoadedAt;
       result = {
         uniqueId: node.uniqueId,
         status: freshnessStatus(age, criteria),
-        maxLoadedAt: never ? null : new Date(Number(row.max_loaded_at) * 1000).toISOString(),
+        maxLoadedAt: maxLoadedAt === null ? null : new Date(maxLoadedAt * 1000).toISOString(),
         snapshottedAt: new Date(snapshot * 1000).toISOString(),
         ageSeconds: age,
         criteria,
         executionTime: (performance.now() - started) / 1000,
+        measuredFrom,
       };
     } catch (error) {
       result = {
@@ -85,12 +122,11 @@ export async function checkFreshness(
         ageSeconds: null,
         criteria,
         executionTime: (performance.now() - started) / 1000,
+        measuredFrom,
         error: errorMessage(error),
       };
     }
     results.push(result);
-    const age =
-      result.ageSeconds === null ? 'never loaded' : `newest row ${formatAge(result.ageSeconds)} old`;
     reporter.emit({
       type: 'dbt.node.done',
       index,
@@ -98,16 +134,37 @@ export async function checkFreshness(
       uniqueId: node.uniqueId,
       description,
       status: result.status === 'runtime error' ? 'error' : result.status,
-      message: result.error ?? `${result.status.toUpperCase()}: ${age}`,
+      message: result.error ?? freshnessMessage(result),
       seconds: result.executionTime,
     });
   }
   return results;
 }
 
-function formatAge(seconds: number): string {
-  if (seconds < 120) return `${Math.round(seconds)}s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
-  return `${Math.round(seconds / 86400)} days`;
+/** e.g. "PASS: newest row 3d 4h old (warn after 24 hours, error after 72 hours)". */
+export function freshnessMessage(result: FreshnessResult): string {
+  const what = result.measuredFrom === 'column' ? 'newest row' : 'newest load';
+  const age = result.ageSeconds === null ? `never loaded` : `${what} ${formatAge(result.ageSeconds)} old`;
+  const rule = (name: string, limit: FreshnessSpec['warn_after']) =>
+    limit ? [`${name} after ${limit.count} ${limit.period}${limit.count === 1 ? '' : 's'}`] : [];
+  const rules = [...rule('warn', result.criteria.warn_after), ...rule('error', result.criteria.error_after)];
+  return `${result.status.toUpperCase()}: ${age}${rules.length ? ` (${rules.join(', ')})` : ''}`;
+}
+
+/** Two units, largest first: "3d 4h", "4h 12m", "12m 3s", "45s"; a future timestamp is "-5m 0s". */
+export function formatAge(seconds: number): string {
+  if (seconds < 0) return `-${formatAge(-seconds)}`;
+  const s = Math.floor(seconds);
+  const units: [string, number][] = [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ];
+  const first = units.findIndex(([, size]) => s >= size);
+  if (first < 0) return '0s';
+  const [name, size] = units[first]!;
+  const next = units[first + 1];
+  const head = `${Math.floor(s / size)}${name}`;
+  return next ? `${head} ${Math.floor((s % size) / next[1])}${next[0]}` : head;
 }

@@ -1,5 +1,5 @@
 import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { DemaError } from '../../errors.ts';
 import { makeDirectories } from '../../fs-error.ts';
 import { currentProcess, identityAlive, type ProcessIdentity } from '../../process-alive.ts';
@@ -41,7 +41,10 @@ export function lockedError(directory: string, owner: LockOwner | undefined, wai
     'WAREHOUSE_LOCKED',
     `The embedded warehouse at ${directory} is in use by ${who}${waited}.`,
     {
-      hint: `One command at a time per warehouse: wait for it with --wait [SECONDS], or stop it. If no dema command is running${owner ? ` as process ${owner.pid}` : ''}, delete ${join(directory, LOCK_FILE)}.`,
+      // `dema serve` holds the warehouse until stopped: point at its HTTP interface rather than waiting.
+      hint: owner?.command.startsWith('dema serve')
+        ? `dema serve owns the warehouse while it runs: query it through its read-only HTTP interface (curl 'http://HOST:PORT/?query=…' or any ClickHouse client), or stop it (Ctrl-C, or kill ${owner.pid}) and retry.`
+        : `One command at a time per warehouse: wait for it with --wait [SECONDS], or stop it. If no dema command is running${owner ? ` as process ${owner.pid}` : ''}, delete ${join(directory, LOCK_FILE)}.`,
     },
   );
 }
@@ -81,6 +84,18 @@ function tryTake(path: string, me: LockOwner): boolean {
 }
 
 /**
+ * `dema <args>` as the owner ran it (any other program: its script and args), with secrets
+ * (`--token`) masked: the lock file is readable by anyone who can read the warehouse.
+ */
+export function commandLine(argv: readonly string[]): string {
+  const args = argv
+    .slice(2)
+    .map((arg, i, all) => (all[i - 1] === '--token' ? '***' : arg.replace(/^(--token=).*/, '$1***')));
+  const program = basename(argv[1] ?? '').startsWith('dema') ? 'dema' : (argv[1] ?? '');
+  return [program, ...args].join(' ').slice(0, 200);
+}
+
+/**
  * Takes the data directory for this process, waiting up to `waitMs` (Infinity: as long as it
  * takes) for another command to finish. Returns the release function.
  */
@@ -89,7 +104,7 @@ export async function acquireStoreLock(directory: string, waitMs = 0): Promise<(
   const path = join(directory, LOCK_FILE);
   const me: LockOwner = {
     ...currentProcess(),
-    command: process.argv.slice(1).join(' ').slice(0, 200),
+    command: commandLine(process.argv),
     since: new Date().toISOString(),
   };
   const started = Date.now();

@@ -1,0 +1,96 @@
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { DemaError } from '../../errors.ts';
+import { isLoopback } from '../../web/auth.ts';
+import { ReadonlyEngine } from '../../web/engine.ts';
+import { createWebServer, listen } from '../../web/server.ts';
+import { type GlobalOptions, withWarehouse } from '../context.ts';
+import type { Output } from '../output.ts';
+
+interface ServeFlags {
+  readonly host: string;
+  readonly port: string;
+  readonly token?: string;
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new DemaError('USAGE', `--port must be an integer from 0 to 65535, got "${text}".`, {
+      hint: '0 picks a free port (the URL is printed).',
+    });
+  return port;
+}
+
+/** The token rule: optional on loopback, required on any address other machines can reach. */
+function tokenFor(flags: ServeFlags): string | undefined {
+  const token = flags.token ?? (process.env.DEMA_SERVE_TOKEN || undefined);
+  if (token === undefined && !isLoopback(flags.host))
+    throw new DemaError(
+      'USAGE',
+      `dema serve on ${flags.host} needs a token: that address is reachable from other machines.`,
+      {
+        hint: 'Pass --token T or set DEMA_SERVE_TOKEN; clients then send "Authorization: Bearer T", ?token=T, or T as the ClickHouse password.',
+      },
+    );
+  return token;
+}
+
+export function registerServe(
+  program: Command,
+  run: (work: (g: GlobalOptions, o: Output) => Promise<number>) => void,
+): void {
+  program
+    .command('serve')
+    .description(
+      'Serve the marts dashboard and a read-only ClickHouse HTTP interface for the warehouse (owns the warehouse while it runs)',
+    )
+    .option('--host <address>', 'address to bind; anything but loopback requires a token', '127.0.0.1')
+    .option('--port <port>', 'port (0 picks a free one)', '8080')
+    .option('--token <token>', 'required from every client (default: DEMA_SERVE_TOKEN)')
+    .action((flags: ServeFlags) =>
+      run(async (global, output) => {
+        const port = parsePort(flags.port);
+        const token = tokenFor(flags);
+        return withWarehouse(global, async ({ config, warehouse }) => {
+          const engine = await ReadonlyEngine.open(warehouse);
+          const docsFile = join(resolve(config.root, config.project_dir), 'target', 'index.html');
+          const server = createWebServer({ engine, docsFile, ...(token === undefined ? {} : { token }) });
+          const url = await listen(server, flags.host, port).catch((error: NodeJS.ErrnoException) => {
+            throw new DemaError(
+              'USAGE',
+              `Cannot listen on ${flags.host}:${port}: ${error.code ?? error.message}.`,
+              {
+                hint: 'Pick another --port (0 picks a free one), or a --host this machine has.',
+                cause: error,
+              },
+            );
+          });
+          if (output.json) output.line(JSON.stringify({ type: 'serve', url, readonly: true }));
+          else {
+            output.line(`dema serve: listening on ${url}`);
+            output.line(
+              `  dashboard: ${url}/dashboard   ClickHouse HTTP (read-only): ${url}/?query=SELECT+1`,
+            );
+            output.line(`  ${warehouse.description}; Ctrl-C stops it and releases the warehouse`);
+          }
+          await stopped(server);
+          return 0;
+        });
+      }),
+    );
+}
+
+/** Resolves when SIGINT or SIGTERM closes the server, so the warehouse is closed and unlocked. */
+function stopped(server: import('node:http').Server): Promise<void> {
+  return new Promise((resolveStop) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      server.close(() => resolveStop());
+      server.closeAllConnections();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

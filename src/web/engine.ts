@@ -1,0 +1,90 @@
+import { ClickHouseError, toWarehouseError } from '../warehouse/clickhouse-error.ts';
+import { quoteIdent } from '../warehouse/sql.ts';
+import type { Settings, Warehouse } from '../warehouse/warehouse.ts';
+
+/**
+ * The app's only way to the warehouse: one statement at a time (the embedded session is one
+ * connection and `USE` is session state), always with `readonly = 1` in force.
+ *
+ * Invariant: before the first request is served, the engine itself refuses writes. On a session
+ * that keeps settings (chDB) `SET readonly = 1` holds for the life of the process and the engine
+ * forbids changing it back; where it does not persist (a server over HTTP), every query carries it.
+ */
+export class ReadonlyEngine {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly warehouse: Warehouse,
+    private readonly perQuery: Settings,
+  ) {}
+
+  get database(): string {
+    return this.warehouse.database;
+  }
+
+  static async open(warehouse: Warehouse): Promise<ReadonlyEngine> {
+    // Old servers have no getSetting(); there the session cannot be checked, so every query carries it.
+    const sessionReadonly = await warehouse
+      .command('SET readonly = 1')
+      .then(() => warehouse.query<{ r: string | number }>("SELECT getSetting('readonly') AS r"))
+      .then(({ rows }) => Number(rows[0]?.r) === 1)
+      .catch(() => false);
+    return new ReadonlyEngine(warehouse, sessionReadonly ? {} : { readonly: 1 });
+  }
+
+  /** Runs one reading statement and returns its output in `format` (a FORMAT clause in the SQL wins). */
+  text(sql: string, format: string, database?: string): Promise<string> {
+    return this.serialize(async () => {
+      const switched = database !== undefined && database !== this.warehouse.database;
+      if (switched) await this.warehouse.command(`USE ${quoteIdent(database)}`);
+      try {
+        return await this.warehouse.queryText(sql, format, this.perQuery);
+      } finally {
+        if (switched) await this.warehouse.command(`USE ${quoteIdent(this.warehouse.database)}`);
+      }
+    });
+  }
+
+  /** Rows of a reading statement, as JSON objects (numbers of 64-bit types may come as strings). */
+  async rows<Row>(sql: string): Promise<Row[]> {
+    const text = await this.text(sql, 'JSONEachRow');
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Row);
+  }
+
+  private serialize<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work, work);
+    this.tail = run.catch(() => {});
+    return run;
+  }
+}
+
+/** A ClickHouse-style exception text and HTTP status for any error, as ClickHouse's HTTP handler sends. */
+export function clickhouseErrorBody(error: unknown): { status: number; body: string } {
+  const parsed = toWarehouseError(error);
+  if (!(parsed instanceof ClickHouseError))
+    return { status: 500, body: `Code: 1000. DB::Exception: ${parsed.message}. (POCO_EXCEPTION)\n` };
+  // chDB nests "Code: N. DB::Exception:" prefixes; ClickHouse sends one.
+  const message = parsed.message
+    .replace(/^ClickHouse error \d+ \([A-Z0-9_]+\): /, '')
+    .replace(/^(Code: \d+\. DB::Exception: )+/, '');
+  // Old servers print no type name; 164 is the one this interface must always name.
+  const type = parsed.clickhouseCode === 164 ? 'READONLY' : parsed.clickhouseType;
+  return {
+    status: statusFor(type),
+    body: `Code: ${parsed.clickhouseCode}. DB::Exception: ${message} (${type})\n`,
+  };
+}
+
+export function readonlyErrorBody(reason: string): { status: number; body: string } {
+  return { status: 403, body: `Code: 164. DB::Exception: dema serve is read-only: ${reason}. (READONLY)\n` };
+}
+
+function statusFor(type: string): number {
+  if (type === 'READONLY' || type === 'ACCESS_DENIED') return 403;
+  if (type === 'UNKNOWN_TABLE' || type === 'UNKNOWN_DATABASE') return 404;
+  if (type === 'SYNTAX_ERROR' || type === 'UNKNOWN_FORMAT' || type === 'UNKNOWN_IDENTIFIER') return 400;
+  return 500;
+}
