@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { agateTable } from '../../src/dbt/compile/agate.ts';
 import { pyDate } from '../../src/dbt/compile/modules.ts';
 import { extractBlocks } from '../../src/dbt/jinja/blocks.ts';
 import { compileTemplate, type Scope } from '../../src/dbt/jinja/environment.ts';
 import { MacroRegistry, macroDefsFromBlocks } from '../../src/dbt/jinja/macros.ts';
+import { Relation } from '../../src/dbt/jinja/relation.ts';
 
 const MACROS = `
 {% macro add(a, b=2) %}{{ return(a + b) }}{% endmacro %}
@@ -182,4 +184,20 @@ test('values handed to JS serialize as plain JSON (an integral float, Markup, Un
     },
   });
   assert.equal(JSON.stringify(given), '{"ratio":1,"half":0.5,"m":"x","u":null,"t":[1,2]}');
+});
+
+test("dbt's host objects as Python sees them: a Relation is a Mapping, run_query's columns a MappedSequence", () => {
+  // dbt_utils' _is_relation, verbatim.
+  const isRelation =
+    "{{ obj is mapping and obj.get('metadata', {}).get('type', '').endswith('Relation') }}|{{ obj.get('schema') }}";
+  assert.equal(render(isRelation, { obj: new Relation('s', 't', 'table') }), 'True|s');
+  assert.equal(render('{{ obj is mapping }}', { obj: '`s`.`t`' }), 'False');
+  const table = agateTable([
+    { code: 'A', n: 5 },
+    { code: 'B', n: 7 },
+  ]);
+  // dbt_utils' get_query_results_as_dict loop, and agate's by-name and by-index access.
+  const loop =
+    "{% set d = {} %}{% for name, column in t.columns.items() %}{% do d.update({name: column.values()}) %}{% endfor %}{{ d }}|{{ t.columns['n'].values() }}|{{ t.columns[0].name }}|{{ t.columns.keys() }}|{{ t.columns | length }}";
+  assert.equal(render(loop, { t: table }), "{'code': ('A', 'B'), 'n': (5, 7)}|(5, 7)|code|('code', 'n')|2");
 });

@@ -1,3 +1,5 @@
+import { tuple } from '../jinja/py/values.ts';
+
 /**
  * The slice of agate's Table that dbt macros use on `run_query` results: `.rows`, `.columns`,
  * `columns[i].values()`, `column_names`, `rows[i][j]` and `rows[i]['name']`.
@@ -8,8 +10,9 @@ export class AgateColumn {
     private readonly cells: readonly unknown[],
   ) {}
 
+  /** A tuple, as agate's. */
   values(): unknown[] {
-    return [...this.cells];
+    return tuple([...this.cells]);
   }
 }
 
@@ -24,9 +27,9 @@ function mappedSequence<T>(names: readonly string[], items: T[]): T[] {
       Object.defineProperty(items, name, { value: items[index], enumerable: false });
   });
   const methods = {
-    keys: () => [...names],
-    values: () => [...items],
-    items: () => names.map((name, index) => [name, items[index]]),
+    keys: () => tuple([...names]),
+    values: () => tuple([...items]),
+    items: () => names.map((name, index) => tuple([name, items[index]])),
   };
   for (const [name, method] of Object.entries(methods))
     Object.defineProperty(items, name, { value: method, enumerable: false });
