@@ -4,7 +4,13 @@ import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { GENERIC_TESTS, PACKAGE_NAMES, PARSE_GAPS, packagesProject } from '../fixtures/packages-project.ts';
+import {
+  GENERIC_TESTS,
+  MODELS_SQL,
+  PACKAGE_NAMES,
+  PARSE_GAPS,
+  packagesProject,
+} from '../fixtures/packages-project.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir, writeFiles } from '../helpers/fixtures.ts';
 import { sharedPackagesDir } from '../helpers/package-hub.ts';
@@ -144,7 +150,7 @@ test('the five real packages install locally; their macros and generic tests run
       assert.match(String(event.message), gap, name);
     } else assert.equal(event.status, 'success', `${name}: ${String(event.message)}`);
   }
-  assert.equal(models.size, 31);
+  assert.equal(models.size, 32);
   const read = <R = Record<string, unknown>>(sql: string) => queryStore<R>(store, 'pkgs', sql);
 
   // dbt_date on fixed days.
@@ -397,6 +403,17 @@ test('the five real packages install locally; their macros and generic tests run
   assert.deepEqual(
     yaml.models[0]!.columns.map((c) => [c.name, c.data_type]),
     types.map((c) => [c.name, c.type.toLowerCase()]),
+  );
+
+  // codegen: utils_safe_divide's ref becomes an import CTE named after it, and the FROM reads the CTE
+  // (the macro's Python regexes: inline flags, verbose mode, findall groups, \g<n> replacements).
+  const [importCtes] = await column('select sql as v from codegen_import_ctes');
+  const raw = MODELS_SQL['models/utils_safe_divide.sql']!;
+  assert.equal(
+    String(importCtes).replace(/\s+/g, ' ').trim(),
+    `with good as ( select * from {{ ref('good') }} ) ${raw.replace("{{ ref('good') }}", 'good')}`
+      .replace(/\s+/g, ' ')
+      .trim(),
   );
 
   // Generic tests: each passes on good and fails on bad.

@@ -1,3 +1,5 @@
+import { pythonRe } from './python-re.ts';
+
 /** `modules.datetime`, `modules.re`, `modules.pytz`: the parts dbt projects use. */
 
 function pad(value: number, width = 2): string {
@@ -58,14 +60,7 @@ export function modulesContext() {
         1000,
     },
     pytz: { utc: 'UTC', timezone: (name: string) => name },
-    re: {
-      match: (pattern: string, text: string) => new RegExp(`^(?:${pattern})`).exec(text),
-      search: (pattern: string, text: string) => new RegExp(pattern).exec(text),
-      sub: (pattern: string, replacement: string, text: string) =>
-        text.replace(new RegExp(pattern, 'g'), replacement),
-      findall: (pattern: string, text: string) =>
-        [...text.matchAll(new RegExp(pattern, 'g'))].map((match) => match[0]),
-    },
+    re: pythonRe(),
     itertools: {},
   };
 }
