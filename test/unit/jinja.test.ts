@@ -201,3 +201,23 @@ test("dbt's host objects as Python sees them: a Relation is a Mapping, run_query
     "{% set d = {} %}{% for name, column in t.columns.items() %}{% do d.update({name: column.values()}) %}{% endfor %}{{ d }}|{{ t.columns['n'].values() }}|{{ t.columns[0].name }}|{{ t.columns.keys() }}|{{ t.columns | length }}";
   assert.equal(render(loop, { t: table }), "{'code': ('A', 'B'), 'n': (5, 7)}|(5, 7)|code|('code', 'n')|2");
 });
+
+test("a project macro is compiled as dbt's dbt_macro__<name>: errors name it so, and a call of its plain name goes through the context", () => {
+  assert.throws(
+    () => render('{{ shout(1, 2) }}'),
+    /macro 'dbt_macro__shout' takes not more than 1 argument\(s\)/,
+  );
+  // The body's `countdown` is the registry's (the context), as in dbt, so recursion works.
+  const recursive = new MacroRegistry(
+    macroDefsFromBlocks(
+      extractBlocks(
+        '{% macro countdown(n) %}{% if n > 0 %}{{ n }}{{ countdown(n - 1) }}{% endif %}{% endmacro %}',
+      ),
+      'shop',
+      'macros/r.sql',
+    ),
+    'shop',
+  );
+  const scope: Scope = { has: (name) => name === 'countdown', get: () => recursive.lookup('countdown') };
+  assert.equal(compileTemplate('{{ countdown(3) }}', 'models/r.sql').render(scope), '321');
+});
