@@ -63,19 +63,15 @@ export function registerIngest(
     .option('-f, --force', 'load even if the same file (same sha256) was already loaded')
     .action((sources: string[], flags: IngestFlags) =>
       run((global, output) =>
-        withWarehouse(
-          global,
-          async ({ config, warehouse }) => {
-            const outcomes = await ingest(
-              config,
-              warehouse,
-              { only: sources, locations: parseLocations(flags.location), force: flags.force ?? false },
-              output.reporter,
-            );
-            return reportOutcomes(outcomes, output);
-          },
-          output.reporter,
-        ),
+        withWarehouse(global, async ({ config, warehouse }) => {
+          const outcomes = await ingest(
+            config,
+            warehouse,
+            { only: sources, locations: parseLocations(flags.location), force: flags.force ?? false },
+            output.reporter,
+          );
+          return reportOutcomes(outcomes, output);
+        }),
       ),
     );
 }

@@ -21,35 +21,31 @@ export function registerLoads(
     .option('-n, --limit <n>', 'most recent N loads', '20')
     .action((flags: { source?: string; limit: string }) =>
       run((global, output) =>
-        withWarehouse(
-          global,
-          async ({ warehouse }) => {
-            const loads = await listLoads(
-              warehouse,
-              flags.source ? { source: flags.source } : {},
-              Number(flags.limit),
-            );
-            const rows = loads.map((l) => ({
-              ...l,
-              started: new Date(l.started_at * 1000).toISOString(),
-              sha256: output.json ? l.sha256 : l.sha256.slice(0, 12),
-            }));
-            print(output, rows, [
-              'load_id',
-              'source',
-              'merchant',
-              'status',
-              'started',
-              'rows_read',
-              'rows_loaded',
-              'rows_rejected',
-              'sha256',
-              'error',
-            ]);
-            return 0;
-          },
-          output.reporter,
-        ),
+        withWarehouse(global, async ({ warehouse }) => {
+          const loads = await listLoads(
+            warehouse,
+            flags.source ? { source: flags.source } : {},
+            Number(flags.limit),
+          );
+          const rows = loads.map((l) => ({
+            ...l,
+            started: new Date(l.started_at * 1000).toISOString(),
+            sha256: output.json ? l.sha256 : l.sha256.slice(0, 12),
+          }));
+          print(output, rows, [
+            'load_id',
+            'source',
+            'merchant',
+            'status',
+            'started',
+            'rows_read',
+            'rows_loaded',
+            'rows_rejected',
+            'sha256',
+            'error',
+          ]);
+          return 0;
+        }),
       ),
     );
   program
@@ -59,22 +55,18 @@ export function registerLoads(
     .option('-n, --limit <n>', 'at most N rows', '50')
     .action((flags: { load?: string; limit: string }) =>
       run((global, output) =>
-        withWarehouse(
-          global,
-          async ({ warehouse }) => {
-            const rows = await listRejects(warehouse, flags.load, Number(flags.limit));
-            print(output, rows as unknown as Record<string, unknown>[], [
-              'source',
-              'source_file',
-              'line',
-              'reason',
-              'raw',
-              'load_id',
-            ]);
-            return 0;
-          },
-          output.reporter,
-        ),
+        withWarehouse(global, async ({ warehouse }) => {
+          const rows = await listRejects(warehouse, flags.load, Number(flags.limit));
+          print(output, rows as unknown as Record<string, unknown>[], [
+            'source',
+            'source_file',
+            'line',
+            'reason',
+            'raw',
+            'load_id',
+          ]);
+          return 0;
+        }),
       ),
     );
 }

@@ -24,27 +24,23 @@ export function registerQuery(
     .option('--format <format>', `output: ${Object.keys(FORMATS).join(', ')}`, 'table')
     .action((sql: string, flags: { format: string }) =>
       run((global, output) =>
-        withWarehouse(
-          global,
-          async ({ warehouse }) => {
-            const format = output.json ? 'json' : flags.format;
-            const clickhouseFormat = FORMATS[format];
-            if (!clickhouseFormat)
-              throw new DemaError('USAGE', `Unknown format "${format}".`, {
-                hint: `Accepted: ${Object.keys(FORMATS).join(', ')}.`,
-              });
-            const text = await warehouse.queryText(sql, clickhouseFormat);
-            if (format === 'table') {
-              const rows = text
-                .split('\n')
-                .filter(Boolean)
-                .map((line) => JSON.parse(line) as Record<string, unknown>);
-              output.line(renderTable(rows));
-            } else process.stdout.write(text);
-            return 0;
-          },
-          output.reporter,
-        ),
+        withWarehouse(global, async ({ warehouse }) => {
+          const format = output.json ? 'json' : flags.format;
+          const clickhouseFormat = FORMATS[format];
+          if (!clickhouseFormat)
+            throw new DemaError('USAGE', `Unknown format "${format}".`, {
+              hint: `Accepted: ${Object.keys(FORMATS).join(', ')}.`,
+            });
+          const text = await warehouse.queryText(sql, clickhouseFormat);
+          if (format === 'table') {
+            const rows = text
+              .split('\n')
+              .filter(Boolean)
+              .map((line) => JSON.parse(line) as Record<string, unknown>);
+            output.line(renderTable(rows));
+          } else process.stdout.write(text);
+          return 0;
+        }),
       ),
     );
 }
