@@ -39,7 +39,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     const global = program.opts<GlobalOptions>();
     const output = createOutput({ json: global.json, quiet: global.quiet });
     output.reporter = killOnEvents(output.reporter);
-    pending = work(global, output).catch((error: unknown) => reportError(error, output));
+    const withReporter = { ...global, reporter: output.reporter };
+    pending = work(withReporter, output).catch((error: unknown) => reportError(error, output));
   };
   registerPipeline(program, run);
   registerIngest(program, run);
