@@ -216,3 +216,8 @@ test('default limits: 1000 lines, 1 MiB', () => {
     [[3, 'record longer than 1048576 bytes (max_record_bytes)']],
   );
 });
+
+test('re-quoting a record copies its quoted fields exactly and quotes only what needs it', () => {
+  const result = scanAll('\\N,"a""b",""""\nb\t,aN,\\x\n"",\\N,"x,""y"""\n', 3);
+  assert.equal(result.good, '2,"\\N","a""b",""""\n3,"b\t",aN,\\x\n4,"","\\N","x,""y"""\n');
+});
