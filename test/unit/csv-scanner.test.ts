@@ -221,3 +221,14 @@ test('re-quoting a record copies its quoted fields exactly and quotes only what 
   const result = scanAll('\\N,"a""b",""""\nb\t,aN,\\x\n"",\\N,"x,""y"""\n', 3);
   assert.equal(result.good, '2,"\\N","a""b",""""\n3,"b\t",aN,\\x\n4,"","\\N","x,""y"""\n');
 });
+
+test('a broken last line without a line feed is rejected whole, with its bytes', () => {
+  for (const size of [undefined, 1, 4]) {
+    const result = scanAll('a,1,2\n"abc" x,1,2\r', 3, size);
+    assert.equal(result.good, '2,a,1,2\n');
+    assert.deepEqual(
+      result.rejects.map((r) => [r.line, r.lastLine, r.offset, r.bytes, r.raw]),
+      [[3, 3, 16, 11, '"abc" x,1,2']],
+    );
+  }
+});
