@@ -116,6 +116,8 @@ function hardCodedRelation(ctx: RuleContext): Hit[] {
     if (caller?.kind === 'word' && !KEYWORDS.has(caller.text.toLowerCase())) return;
     const [schema, dot, table, after] = [code[i + 1], code[i + 2], code[i + 3], code[i + 4]];
     if (!named(schema) || !isPunct(dot, '.') || !named(table) || isPunct(after, '(')) return;
+    // A quoted name built by Jinja (`{{ relation.schema }}`) is not written out.
+    if (/\{[{%]/.test((schema as Token).text + (table as Token).text)) return;
     const name = (schema as Token).text.replace(/^[`"]|[`"]$/g, '');
     if (ctx.config.allowedSchemas.some((s) => s.toLowerCase() === name.toLowerCase())) return;
     hits.push({
@@ -132,15 +134,34 @@ const ON_ENDS = new Set(
   ),
 );
 
+const BEFORE_JOIN_ENDS = new Set('select from where group order having union on using'.split(' '));
+
+/** Whether the `on` at `i` belongs to a join: a `join` before it, parenthesised subqueries skipped. */
+function joinsBefore(code: readonly Token[], i: number): boolean {
+  let depth = 0;
+  for (let j = i - 1; j >= 0 && j > i - 40; j--) {
+    const t = code[j] as Token;
+    if (isPunct(t, ')')) depth++;
+    else if (isPunct(t, '(') && --depth < 0) return false;
+    else if (depth === 0 && lower(t) === 'join') return true;
+    else if (depth === 0 && (BEFORE_JOIN_ENDS.has(lower(t) ?? '') || isPunct(t, ';'))) return false;
+  }
+  return false;
+}
+
+/** `{% else %}`, `{% endif %}`, …: the condition's text stops being one path through the template. */
+const BRANCH_END = /^\{%[-+]?\s*(else|elif|end\w*)\b/;
+
 /** Bare column names in a join's ON condition: which side they come from is left to guessing. */
 function unqualifiedJoinColumns(ctx: RuleContext): Hit[] {
   const { code } = ctx;
   const hits: Hit[] = [];
   code.forEach((t, i) => {
-    if (lower(t) !== 'on') return;
+    if (lower(t) !== 'on' || !joinsBefore(code, i)) return;
     let depth = 0;
     for (let j = i + 1; j < code.length; j++) {
       const u = code[j] as Token;
+      if (u.kind === 'jinja' && BRANCH_END.test(u.text)) break;
       if (isPunct(u, '(')) depth++;
       else if (isPunct(u, ')') && --depth < 0) break;
       else if (isPunct(u, ';')) break;

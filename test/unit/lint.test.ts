@@ -153,6 +153,18 @@ test('settings: keyword case, comma style, severity, allowed schemas', () => {
     );
 });
 
+test('no false alarms: prose in a {% set %} block, a Jinja-built relation, an ON past {% else %}', () => {
+  const only = (rule: string, text: string) => rulesOf('models/m.sql', text).filter((f) => f.endsWith(rule));
+  assert.deepEqual(only('RF02', '{% set msg %}\nit relies on the information schema\n{% endset %}\n'), []);
+  assert.deepEqual(only('RF02', 'select 1 from a join (select x from b) as c on x = 1\n'), ['1:48 RF02']);
+  assert.deepEqual(
+    only('RF02', 'select 1 from a join b on\n{% if n %}a.x = b.x{% else %}\nz cross join b{% endif %}\n'),
+    [],
+  );
+  assert.deepEqual(only('RF01', 'select 1 from `{{ r.schema }}`.`{{ r.name }}`\n'), []);
+  assert.deepEqual(only('RF01', 'select 1 from "raw"."t"\n'), ['1:15 RF01']);
+});
+
 test('Jinja inside strings and comments, raw blocks and whitespace control are never rewritten', () => {
   const text =
     '{%- raw -%}SELECT  {{ x }}\t{%- endraw %}\t\n-- FROM {{ a }}  \nSELECT \'{{ b }}\t\'  , "FROM"\t\nfrom t';
