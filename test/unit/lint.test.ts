@@ -167,12 +167,14 @@ test('no false alarms: prose in a {% set %} block, a Jinja-built relation, an ON
 
 test('Jinja inside strings and comments, raw blocks and whitespace control are never rewritten', () => {
   const text =
+    "{{ config(  \n\tx='a'\t\n) }}\n" +
     '{%- raw -%}SELECT  {{ x }}\t{%- endraw %}\t\n-- FROM {{ a }}  \nSELECT \'{{ b }}\t\'  , "FROM"\t\nfrom t';
   const fixed = fixText('m.sql', text, config({}));
   assert.deepEqual(jinjaTags(fixed), jinjaTags(text));
   assert.equal(
     fixed,
-    '{%- raw -%}SELECT  {{ x }}\t{%- endraw %}\n-- FROM {{ a }}\nselect \'{{ b }}\t\'  , "FROM"\nfrom t\n',
+    "{{ config(  \n\tx='a'\t\n) }}\n" +
+      '{%- raw -%}SELECT  {{ x }}\t{%- endraw %}\n-- FROM {{ a }}\nselect \'{{ b }}\t\'  , "FROM"\nfrom t\n',
   );
 });
 
