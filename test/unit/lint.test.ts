@@ -82,6 +82,9 @@ test('--rules and --exclude-rules choose rules by id or name; clean files exit 0
   const rest = lintProject(dir, { excludeRules: 'JJ00,select-star-in-marts,RF01' });
   assert.equal(rest.code, 0);
   assert.equal(rest.found.length, EXPECTED.length - 3);
+  const whole = capture();
+  lintAction({ projectDir: dir }, [dir], whole);
+  assert.equal(whole.lines.length, EXPECTED.length + 1, 'the project root as a PATH: target/ is skipped');
   assert.throws(
     () => lintProject(dir, { rules: 'LT99' }),
     (e: DemaError) => e.code === 'USAGE',
