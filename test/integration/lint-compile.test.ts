@@ -72,7 +72,7 @@ async function checkFixKeepsMeaning(cwd: string, projectDir: string, extra: stri
   assert.ok(changed > 0, 'the fix did change the compiled text (keyword case)');
 }
 
-test('lint --fix on the real project/ compiles to the same SQL modulo whitespace and keyword case', async (t) => {
+test('lint --fix on the real project/ compiles to the same SQL modulo whitespace and keyword case, and builds', async (t) => {
   const dir = tempDir(t, 'dema-lint-');
   cpSync(join(ROOT, 'project'), join(dir, 'project'), {
     recursive: true,
@@ -80,6 +80,9 @@ test('lint --fix on the real project/ compiles to the same SQL modulo whitespace
   });
   cpSync(join(ROOT, 'dema.yml'), join(dir, 'dema.yml'));
   await checkFixKeepsMeaning(dir, join(dir, 'project'));
+  const built = await runCli(['pipeline', '--sample'], { cwd: dir });
+  assert.equal(built.code, 0, `the fixed project still builds:\n${built.stdout}${built.stderr}`);
+  assert.match(built.stdout, /ERROR=0/);
 });
 
 test('lint --fix on the features fixture project compiles to the same SQL', async (t) => {
