@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { featuresProject } from '../fixtures/features-project.ts';
+import { LINT_PROJECT } from '../fixtures/lint-project.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir, writeFiles } from '../helpers/fixtures.ts';
 
@@ -96,4 +97,24 @@ test('the repository project/ is lint-clean (as CI checks)', async () => {
   const result = await runCli(['lint', '--project-dir', join(ROOT, 'project')]);
   assert.equal(result.code, 0, result.stdout);
   assert.match(result.stdout, /: 0 errors, 0 warnings/);
+});
+
+test('the CLI: file:line:col RULE lines, exit 1 on errors, 0 on warnings only, 2 on a bad setting', async (t) => {
+  const dir = tempDir(t, 'dema-lint-');
+  writeFiles(dir, LINT_PROJECT);
+  const failing = await runCli(['lint', '--project-dir', dir]);
+  assert.equal(failing.code, 1);
+  assert.ok(
+    failing.stdout.includes('models/marts/mart_orders.sql:3:6 RF01 hard-coded relation analytics.customers'),
+  );
+  const warnings = await runCli(['lint', 'models/staging'], { cwd: dir });
+  assert.equal(warnings.code, 0, warnings.stdout + warnings.stderr);
+  assert.match(warnings.stdout, /1 files: 0 errors, 7 warnings/);
+  writeFiles(dir, { 'dbt_project.yml': 'name: x\nvars:\n  dema_lint: {keyword_case: camel}\n' });
+  const bad = await runCli(['lint', '--project-dir', dir]);
+  assert.equal(bad.code, 2);
+  assert.match(
+    bad.stderr,
+    /CONFIG_INVALID.*dbt_project\.yml: vars\.dema_lint\.keyword_case must be lower, upper or consistent/,
+  );
 });
