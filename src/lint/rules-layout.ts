@@ -37,10 +37,11 @@ function lineLength(ctx: RuleContext): Hit[] {
   const hits: Hit[] = [];
   let offset = 0;
   for (const line of ctx.text.split('\n')) {
-    if (line.length > ctx.config.maxLineLength)
+    const length = line.endsWith('\r') ? line.length - 1 : line.length;
+    if (length > ctx.config.maxLineLength)
       hits.push({
         offset: offset + ctx.config.maxLineLength,
-        message: `line is ${line.length} characters, over ${ctx.config.maxLineLength}`,
+        message: `line is ${length} characters, over ${ctx.config.maxLineLength}`,
       });
     offset += line.length + 1;
   }
@@ -64,8 +65,9 @@ function finalNewline(ctx: RuleContext): Hit[] {
   const content = last?.end ?? 0;
   if (last && unclosed(last.text)) return []; // a newline would land inside it
   const tail = text.slice(content);
-  if (tail === '\n') return [];
-  const fix = [{ start: content, end: text.length, text: '\n' }];
+  const eol = /\r\n/.test(text) ? '\r\n' : '\n';
+  if (tail === eol) return [];
+  const fix = [{ start: content, end: text.length, text: eol }];
   if (!tail.includes('\n')) return [{ offset: text.length, message: 'missing final newline', fix }];
   return [{ offset: content, message: 'blank lines or spaces at the end of the file', fix }];
 }

@@ -87,15 +87,22 @@ export function tokenize(text: string, spans: readonly JinjaSpan[]): Token[] {
     if (span) {
       kind = 'jinja';
       i = span.end;
-    } else if (c === '\n') {
+    } else if (c === '\n' || text.startsWith('\r\n', i)) {
+      // A CRLF line end is a line end, not trailing whitespace: --fix keeps a file's line ends.
       kind = 'nl';
-      i++;
+      i += c === '\n' ? 1 : 2;
     } else if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') {
       kind = 'ws';
-      while (i < text.length && /[ \t\r\f\v]/.test(text[i] as string) && !spanAt.has(i)) i++;
+      while (
+        i < text.length &&
+        /[ \t\r\f\v]/.test(text[i] as string) &&
+        !spanAt.has(i) &&
+        !text.startsWith('\r\n', i)
+      )
+        i++;
     } else if (text.startsWith('--', i)) {
       kind = 'comment';
-      while (i < text.length && text[i] !== '\n') i = skipSpan(i);
+      while (i < text.length && text[i] !== '\n' && !text.startsWith('\r\n', i)) i = skipSpan(i);
       // Trailing blanks after a line comment are whitespace, for the trailing-whitespace rule.
       while (i > start + 2 && /[ \t\r]/.test(text[i - 1] as string)) i--;
     } else if (text.startsWith('/*', i)) {

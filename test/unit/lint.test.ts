@@ -181,6 +181,12 @@ test('Jinja inside strings and comments, raw blocks and whitespace control are n
   );
 });
 
+test('CRLF line ends are kept: not trailing whitespace, the final newline is CRLF', () => {
+  const text = 'select a,  \r\n  b\r\nfrom t';
+  assert.deepEqual(rulesOf('m.sql', text), ['1:10 LT01', '3:7 LT04']);
+  assert.equal(fixText('m.sql', text, config({})), 'select a,\r\n  b\r\nfrom t\r\n');
+});
+
 /** A small seeded PRNG, so a failing case can be replayed. */
 function prng(seed: number): () => number {
   let s = seed;
@@ -220,6 +226,8 @@ const PIECES = [
   '\n',
   ' \n',
   '\t\n',
+  '\r\n',
+  ' \r\n',
   '{{ "%}" }}',
   'left(',
   'count(*)',
