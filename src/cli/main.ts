@@ -6,6 +6,7 @@ import { registerDbt } from './commands/dbt.ts';
 import { registerDocs } from './commands/docs.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerIngest } from './commands/ingest.ts';
+import { registerLint } from './commands/lint.ts';
 import { registerLoads } from './commands/loads.ts';
 import { registerPipeline } from './commands/pipeline.ts';
 import { registerQuery } from './commands/query.ts';
@@ -52,6 +53,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerRuns(program, run);
   registerSchedule(program, run);
   registerServe(program, run);
+  registerLint(program, run);
 
   try {
     await program.parseAsync(argv as string[]);
