@@ -26,7 +26,8 @@ and ordered_at >= (
 )
 {%- endmacro %}
 
-{# Whether the landing rows newer than this model's last run are over a share (var large_batch_share) of the landing table. #}
+{# Whether the landing rows newer than this model's last run are over a share (var large_batch_share)
+   of the landing table. #}
 {% macro large_batch() -%}
 {%- if not execute -%}{{ return(false) }}{%- endif -%}
 {%- set answer = run_query(

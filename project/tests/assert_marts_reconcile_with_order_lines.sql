@@ -6,12 +6,16 @@ with lines as (
     group by merchant, month_start, currency
 ),
 finance as (
-    select merchant, month_start, currency, sum(revenue) as revenue, sum(units_ordered) as units, sum(order_lines) as order_lines
+    select
+        merchant, month_start, currency,
+        sum(revenue) as revenue, sum(units_ordered) as units, sum(order_lines) as order_lines
     from {{ ref('mart_finance__orders_per_month') }}
     group by merchant, month_start, currency
 ),
 marketing as (
-    select merchant, month_start, currency, sum(revenue) as revenue, sum(units_ordered) as units, sum(order_lines) as order_lines
+    select
+        merchant, month_start, currency,
+        sum(revenue) as revenue, sum(units_ordered) as units, sum(order_lines) as order_lines
     from {{ ref('mart_marketing__campaign_per_month') }}
     group by merchant, month_start, currency
 )

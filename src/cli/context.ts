@@ -14,6 +14,8 @@ export interface GlobalOptions {
   readonly quiet: boolean;
   /** --wait [SECONDS]: true without a value (wait as long as it takes). */
   readonly wait?: boolean | string;
+  /** Where the startup cleanup reports what it repaired (set by main from the command's output). */
+  readonly reporter?: Reporter;
 }
 
 /** How long to wait for the warehouse lock: --wait SECONDS, bare --wait for ever, else not at all. */
@@ -51,7 +53,7 @@ export async function connectForCommand(
 /** Loads dema.yml, picks the target and opens its warehouse; the caller closes it. */
 export async function openWarehouse(
   options: GlobalOptions,
-  reporter: Reporter = silentReporter,
+  reporter: Reporter = options.reporter ?? silentReporter,
 ): Promise<{ config: DemaConfig; warehouse: Warehouse }> {
   const config = loadConfig(options.config);
   const { target } = resolveTarget(config.targets, config.target, options.target, process.env, config.root);
@@ -67,9 +69,8 @@ export async function openWarehouse(
 export async function withWarehouse<T>(
   options: GlobalOptions,
   work: (context: { config: DemaConfig; warehouse: Warehouse }) => Promise<T>,
-  reporter: Reporter = silentReporter,
 ): Promise<T> {
-  const context = await openWarehouse(options, reporter);
+  const context = await openWarehouse(options);
   try {
     return await work(context);
   } finally {

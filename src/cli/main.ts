@@ -6,6 +6,7 @@ import { registerDbt } from './commands/dbt.ts';
 import { registerDocs } from './commands/docs.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerIngest } from './commands/ingest.ts';
+import { registerLint } from './commands/lint.ts';
 import { registerLoads } from './commands/loads.ts';
 import { registerPipeline } from './commands/pipeline.ts';
 import { registerQuery } from './commands/query.ts';
@@ -39,7 +40,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     const global = program.opts<GlobalOptions>();
     const output = createOutput({ json: global.json, quiet: global.quiet });
     output.reporter = killOnEvents(output.reporter);
-    pending = work(global, output).catch((error: unknown) => reportError(error, output));
+    const withReporter = { ...global, reporter: output.reporter };
+    pending = work(withReporter, output).catch((error: unknown) => reportError(error, output));
   };
   registerPipeline(program, run);
   registerIngest(program, run);
@@ -51,6 +53,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerRuns(program, run);
   registerSchedule(program, run);
   registerServe(program, run);
+  registerLint(program, run);
 
   try {
     await program.parseAsync(argv as string[]);

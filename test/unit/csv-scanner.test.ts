@@ -147,3 +147,88 @@ test('fields ClickHouse would misread unquoted are re-quoted; quoted fields are 
 test('header names are split, unquoted, trimmed and stripped of a BOM', () => {
   assert.deepEqual(parseHeader('\uFEFForderId,"product Id", amount'), ['orderId', 'product Id', 'amount']);
 });
+
+test('limits are inclusive: a record of exactly max_record_lines lines or max_record_bytes bytes loads', () => {
+  const exact = [
+    `"${'a'.repeat(58)}",1,2`, // 64 bytes, quoted
+    `${'b'.repeat(60)},1,2`, // 64 bytes, unquoted
+    '"l1\nl2\nl3",1,2', // 3 lines
+  ];
+  const over = [`"${'a'.repeat(59)}",1,2`, `${'b'.repeat(61)},1,2`, '"l1\nl2\nl3\nl4",1,2'];
+  // The length counts every byte before the line feed, a CR too.
+  const input = `${[...exact, ...over, `${'c'.repeat(60)},1,2`].join('\n')}\r\n`;
+  const whole = scanAll(input, 3);
+  // After the over-long record's first line, `l2` and `l3` are records of their own; `l4",1,2` loads.
+  assert.equal(whole.count, 4);
+  assert.deepEqual(
+    whole.rejects.map((r) => [r.line, r.reason.replace(/ \(.*/, '')]),
+    [
+      [7, 'record longer than 64 bytes'],
+      [8, 'record longer than 64 bytes'],
+      [9, 'record spans more than 3 lines'],
+      [10, 'expected 3 fields, found 1'],
+      [11, 'expected 3 fields, found 1'],
+      [13, 'record longer than 64 bytes'],
+    ],
+  );
+  for (let cut = 1; cut < input.length; cut++) assert.deepEqual(scanCut(Buffer.from(input), 3, [cut]), whole);
+});
+
+test('CRs after a closing quote: part of the line ending, or a quoting error', () => {
+  const result = scanAll('"a",1,"b"\r\r\n"c",2,"d"\r\n"e",3,"f"\rx\n"g",4,"h"\r', 3);
+  assert.equal(result.good, '2,"a",1,"b"\n3,"c",2,"d"\n5,"g",4,"h"\n');
+  assert.deepEqual(
+    result.rejects.map((r) => [r.line, r.reason]),
+    [[4, 'broken quoting: carriage return after the closing quote of field 3']],
+  );
+});
+
+test('output that grows beyond its first buffer (re-quoted fields, long line numbers) keeps every byte', () => {
+  const lines = Array.from({ length: 1500 }, () => ' , ,\t');
+  const result = scanAll(`${lines.join('\n')}\n`, 3);
+  const expected = lines.map((_, i) => `${i + 2}," "," ","\t"\n`).join('');
+  assert.equal(result.good, expected);
+});
+
+test('default limits: 1000 lines, 1 MiB', () => {
+  const scanner = new CsvRecordScanner(1, 2);
+  const lines = `"${'\n'.repeat(999)}"\n"${'\n'.repeat(1000)}"\n`;
+  const out = [scanner.push(Buffer.from(lines)), scanner.end()];
+  assert.equal(out[0]!.goodRecords, 1);
+  assert.deepEqual(
+    out
+      .flatMap((o) => o.rejects)
+      .filter((r) => r.reason !== 'empty line')
+      .map((r) => [r.line, r.reason]),
+    [
+      [1002, 'record spans more than 1000 lines (max_record_lines)'],
+      // Read again from the next line on, the closing quote opens a field that never closes.
+      [2002, 'broken quoting: unterminated quoted field'],
+    ],
+  );
+  const long = new CsvRecordScanner(1, 2);
+  const bytes = [
+    long.push(Buffer.from(`${'x'.repeat(1 << 20)}\n${'y'.repeat((1 << 20) + 1)}\n`)),
+    long.end(),
+  ];
+  assert.deepEqual(
+    bytes.flatMap((o) => o.rejects).map((r) => [r.line, r.reason]),
+    [[3, 'record longer than 1048576 bytes (max_record_bytes)']],
+  );
+});
+
+test('re-quoting a record copies its quoted fields exactly and quotes only what needs it', () => {
+  const result = scanAll('\\N,"a""b",""""\nb\t,aN,\\x\n"",\\N,"x,""y"""\n', 3);
+  assert.equal(result.good, '2,"\\N","a""b",""""\n3,"b\t",aN,\\x\n4,"","\\N","x,""y"""\n');
+});
+
+test('a broken last line without a line feed is rejected whole, with its bytes', () => {
+  for (const size of [undefined, 1, 4]) {
+    const result = scanAll('a,1,2\n"abc" x,1,2\r', 3, size);
+    assert.equal(result.good, '2,a,1,2\n');
+    assert.deepEqual(
+      result.rejects.map((r) => [r.line, r.lastLine, r.offset, r.bytes, r.raw]),
+      [[3, 3, 16, 11, '"abc" x,1,2']],
+    );
+  }
+});

@@ -69,21 +69,18 @@ export function registerIngest(
           import('../../ingest/ingest.ts'),
           import('../../history/record.ts'),
         ]);
-        return withWarehouse(
-          global,
-          ({ config, warehouse }) =>
-            recordRun(warehouse, output.reporter, { command: 'ingest' }, async (recorder) => {
-              const started = Date.now();
-              const outcomes = await ingest(
-                config,
-                warehouse,
-                { only: sources, locations: parseLocations(flags.location), force: flags.force ?? false },
-                output.reporter,
-              );
-              recorder.ingestOutcomes(outcomes, started);
-              return reportOutcomes(outcomes, output);
-            }),
-          output.reporter,
+        return withWarehouse(global, ({ config, warehouse }) =>
+          recordRun(warehouse, output.reporter, { command: 'ingest' }, async (recorder) => {
+            const started = Date.now();
+            const outcomes = await ingest(
+              config,
+              warehouse,
+              { only: sources, locations: parseLocations(flags.location), force: flags.force ?? false },
+              output.reporter,
+            );
+            recorder.ingestOutcomes(outcomes, started);
+            return reportOutcomes(outcomes, output);
+          }),
         );
       }),
     );

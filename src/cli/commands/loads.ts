@@ -31,31 +31,27 @@ export function registerLoads(
           import('../context.ts'),
           import('../../ingest/ledger.ts'),
         ]);
-        return withWarehouse(
-          global,
-          async ({ warehouse }) => {
-            const loads = await listLoads(warehouse, flags.source ? { source: flags.source } : {}, limit);
-            const rows = loads.map((l) => ({
-              ...l,
-              started: new Date(l.started_at * 1000).toISOString(),
-              sha256: output.json ? l.sha256 : l.sha256.slice(0, 12),
-            }));
-            print(output, rows, [
-              'load_id',
-              'source',
-              'merchant',
-              'status',
-              'started',
-              'rows_read',
-              'rows_loaded',
-              'rows_rejected',
-              'sha256',
-              'error',
-            ]);
-            return 0;
-          },
-          output.reporter,
-        );
+        return withWarehouse(global, async ({ warehouse }) => {
+          const loads = await listLoads(warehouse, flags.source ? { source: flags.source } : {}, limit);
+          const rows = loads.map((l) => ({
+            ...l,
+            started: new Date(l.started_at * 1000).toISOString(),
+            sha256: output.json ? l.sha256 : l.sha256.slice(0, 12),
+          }));
+          print(output, rows, [
+            'load_id',
+            'source',
+            'merchant',
+            'status',
+            'started',
+            'rows_read',
+            'rows_loaded',
+            'rows_rejected',
+            'sha256',
+            'error',
+          ]);
+          return 0;
+        });
       }),
     );
   program
@@ -70,22 +66,18 @@ export function registerLoads(
           import('../context.ts'),
           import('../../ingest/rejects.ts'),
         ]);
-        return withWarehouse(
-          global,
-          async ({ warehouse }) => {
-            const rejects = await listRejects(warehouse, flags.load, limit);
-            // A record spanning lines shows its range; its bytes are at `offset+length` in the archived copy.
-            const rows = rejects.map((r) => ({
-              ...r,
-              lines: r.last_line > r.line ? `${r.line}-${r.last_line}` : String(r.line),
-              bytes: `${r.byte_offset}+${r.byte_length}`,
-              raw: output.json ? r.raw : shortRaw(r.raw),
-            }));
-            print(output, rows, ['source', 'source_file', 'lines', 'bytes', 'reason', 'raw', 'load_id']);
-            return 0;
-          },
-          output.reporter,
-        );
+        return withWarehouse(global, async ({ warehouse }) => {
+          const rejects = await listRejects(warehouse, flags.load, limit);
+          // A record spanning lines shows its range; its bytes are at `offset+length` in the archived copy.
+          const rows = rejects.map((r) => ({
+            ...r,
+            lines: r.last_line > r.line ? `${r.line}-${r.last_line}` : String(r.line),
+            bytes: `${r.byte_offset}+${r.byte_length}`,
+            raw: output.json ? r.raw : shortRaw(r.raw),
+          }));
+          print(output, rows, ['source', 'source_file', 'lines', 'bytes', 'reason', 'raw', 'load_id']);
+          return 0;
+        });
       }),
     );
 }

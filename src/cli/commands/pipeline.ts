@@ -45,59 +45,56 @@ export function registerPipeline(
             import('../../generate/generate.ts'),
             import('../../history/record.ts'),
           ]);
-        return withWarehouse(
-          global,
-          ({ config, warehouse }) =>
-            recordRun(warehouse, output.reporter, { command: 'pipeline' }, async (recorder) => {
-              const started = Date.now();
-              const locations: Record<string, string> = {};
-              if (flags.sample) {
-                const dir = resolve(config.root, SAMPLE_DIR);
-                if (!existsSync(join(dir, 'orders.csv')) || !existsSync(join(dir, 'inventory.csv'))) {
-                  output.reporter.emit({
-                    type: 'log',
-                    level: 'info',
-                    message: `generating sample data in ${dir}`,
-                  });
-                  await generate({ ...GENERATE_DEFAULTS, outDir: dir });
-                }
-                for (const source of config.sources) {
-                  const file = join(dir, `${source.name}.csv`);
-                  if (existsSync(file)) locations[source.name] = file;
-                }
+        return withWarehouse(global, ({ config, warehouse }) =>
+          recordRun(warehouse, output.reporter, { command: 'pipeline' }, async (recorder) => {
+            const started = Date.now();
+            const locations: Record<string, string> = {};
+            if (flags.sample) {
+              const dir = resolve(config.root, SAMPLE_DIR);
+              if (!existsSync(join(dir, 'orders.csv')) || !existsSync(join(dir, 'inventory.csv'))) {
+                output.reporter.emit({
+                  type: 'log',
+                  level: 'info',
+                  message: `generating sample data in ${dir}`,
+                });
+                await generate({ ...GENERATE_DEFAULTS, outDir: dir });
               }
-              // An explicit --location wins over the sample copy.
-              Object.assign(locations, overrides);
-              const outcomes = await ingest(
-                config,
-                warehouse,
-                { only: [], locations, force: false },
-                output.reporter,
-              );
-              recorder.ingestOutcomes(outcomes, started);
-              const ingestCode = reportOutcomes(outcomes, output);
-              if (ingestCode !== 0 || flags.ingestOnly) return ingestCode;
-              // The build runs on the warehouse ingest just wrote (chDB allows one open store per process).
-              const projectDir = resolve(config.root, config.project_dir);
-              const { prepareProject, runDbtCommand } = await import('./dbt-actions.ts');
-              const prepared = prepareProject(
-                global,
-                { projectDir },
-                'build',
-                output,
-                // One id for the run history, run_results.json and stored test failures.
-                recorder.invocationId,
-              );
-              return runDbtCommand(
-                prepared,
-                warehouse,
-                'build',
-                { fullRefresh: flags.fullRefresh === true },
-                output,
-                recorder,
-              );
-            }),
-          output.reporter,
+              for (const source of config.sources) {
+                const file = join(dir, `${source.name}.csv`);
+                if (existsSync(file)) locations[source.name] = file;
+              }
+            }
+            // An explicit --location wins over the sample copy.
+            Object.assign(locations, overrides);
+            const outcomes = await ingest(
+              config,
+              warehouse,
+              { only: [], locations, force: false },
+              output.reporter,
+            );
+            recorder.ingestOutcomes(outcomes, started);
+            const ingestCode = reportOutcomes(outcomes, output);
+            if (ingestCode !== 0 || flags.ingestOnly) return ingestCode;
+            // The build runs on the warehouse ingest just wrote (chDB allows one open store per process).
+            const projectDir = resolve(config.root, config.project_dir);
+            const { prepareProject, runDbtCommand } = await import('./dbt-actions.ts');
+            const prepared = prepareProject(
+              global,
+              { projectDir },
+              'build',
+              output,
+              // One id for the run history, run_results.json and stored test failures.
+              recorder.invocationId,
+            );
+            return runDbtCommand(
+              prepared,
+              warehouse,
+              'build',
+              { fullRefresh: flags.fullRefresh === true },
+              output,
+              recorder,
+            );
+          }),
         );
       }),
     );

@@ -68,21 +68,17 @@ export function registerQuery(
           });
         const sql = resolveQuerySql(argument, flags.file);
         const { withWarehouse } = await import('../context.ts');
-        return withWarehouse(
-          global,
-          async ({ warehouse }) => {
-            const text = await warehouse.queryText(sql, clickhouseFormat);
-            if (format === 'table') {
-              const rows = text
-                .split('\n')
-                .filter(Boolean)
-                .map((line) => JSON.parse(line) as Record<string, unknown>);
-              output.line(renderTable(rows));
-            } else output.write(text);
-            return 0;
-          },
-          output.reporter,
-        );
+        return withWarehouse(global, async ({ warehouse }) => {
+          const text = await warehouse.queryText(sql, clickhouseFormat);
+          if (format === 'table') {
+            const rows = text
+              .split('\n')
+              .filter(Boolean)
+              .map((line) => JSON.parse(line) as Record<string, unknown>);
+            output.line(renderTable(rows));
+          } else output.write(text);
+          return 0;
+        });
       }),
     );
 }
