@@ -1,3 +1,4 @@
+import type { PipelineReport } from './cli/report.ts';
 import type { NodeStatus } from './dbt/run/results.ts';
 
 /**
@@ -58,7 +59,9 @@ export type DemaEvent =
       error: number;
       skip: number;
       total: number;
-    };
+    }
+  /** The pipeline's closing report (src/cli/report.ts): the data its text rendering shows. */
+  | { type: 'pipeline.report'; report: PipelineReport };
 
 export interface Reporter {
   emit(event: DemaEvent): void;
