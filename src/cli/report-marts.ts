@@ -9,7 +9,21 @@ import type { MartTable } from './report.ts';
  * (order ids are per merchant) and across campaigns of a channel (an order has one campaign); the
  * finance rows stay at the mart's category × sub-category grain for that reason.
  */
-const TOP = 5;
+type Row = Record<string, string | number>;
+
+const ROWS = 10;
+
+/** The top rows of each currency (rows come ordered by currency, then revenue), ~ROWS in all. */
+function topPerCurrency<T extends Row>(rows: readonly T[]): T[] {
+  const currencies = new Set(rows.map((r) => r.currency)).size;
+  const top = Math.max(2, Math.floor(ROWS / Math.max(1, currencies)));
+  const seen = new Map<unknown, number>();
+  return rows.filter((r) => {
+    const n = (seen.get(r.currency) ?? 0) + 1;
+    seen.set(r.currency, n);
+    return n <= top;
+  });
+}
 
 function relationOf(summary: RunSummary, model: string): string | undefined {
   const result = summary.results.find(
@@ -17,8 +31,6 @@ function relationOf(summary: RunSummary, model: string): string | undefined {
   );
   return result?.relationName;
 }
-
-type Row = Record<string, string | number>;
 
 async function latestMonth(warehouse: Warehouse, relation: string): Promise<string | undefined> {
   const { rows } = await warehouse.query<{ m: string; n: number | string }>(
@@ -35,13 +47,13 @@ async function finance(warehouse: Warehouse, relation: string): Promise<MartTabl
             toUInt64(sum(orders)) AS orders, toInt64(sum(units_ordered)) AS units
      FROM ${relation} WHERE toString(month_start) = '${month}'
      GROUP BY currency, category, sub_category
-     ORDER BY currency, revenue DESC, category, sub_category LIMIT ${TOP} BY currency`,
+     ORDER BY currency, revenue DESC, category, sub_category`,
   );
   return {
     title: 'Revenue by currency × top categories (mart_finance__orders_per_month)',
     month: month.slice(0, 7),
     columns: ['currency', 'category', 'sub_category', 'revenue', 'orders', 'units'],
-    rows: rows.map((r) => [
+    rows: topPerCurrency(rows).map((r) => [
       String(r.currency),
       String(r.category),
       String(r.sub_category),
@@ -58,13 +70,18 @@ async function marketing(warehouse: Warehouse, relation: string): Promise<MartTa
   const { rows } = await warehouse.query<Row>(
     `SELECT currency, channel, toUInt64(sum(orders)) AS orders, round(sum(revenue), 2) AS revenue
      FROM ${relation} WHERE toString(month_start) = '${month}'
-     GROUP BY currency, channel ORDER BY currency, revenue DESC, channel LIMIT ${TOP} BY currency`,
+     GROUP BY currency, channel ORDER BY currency, revenue DESC, channel`,
   );
   return {
     title: 'Orders and revenue by channel (mart_marketing__campaign_per_month)',
     month: month.slice(0, 7),
     columns: ['currency', 'channel', 'orders', 'revenue'],
-    rows: rows.map((r) => [String(r.currency), String(r.channel), Number(r.orders), Number(r.revenue)]),
+    rows: topPerCurrency(rows).map((r) => [
+      String(r.currency),
+      String(r.channel),
+      Number(r.orders),
+      Number(r.revenue),
+    ]),
   };
 }
 

@@ -113,7 +113,8 @@ export function failureOf(sources: readonly SourceLine[], build: BuildLine | und
   const skipped = build.models.skip + build.tests.skip;
   if (skipped) parts.push(`${skipped} skipped`);
   if (parts.length === 0) return undefined;
-  const names = [...modelErrors, ...testErrors].map((f) => f.uniqueId.split('.').pop());
+  // unique ids are resource.package.name[.hash]: the name is the third part.
+  const names = [...modelErrors, ...testErrors].map((f) => f.uniqueId.split('.')[2] ?? f.uniqueId);
   return `build failed: ${parts.join(', ')}${names.length ? ` — ${names.join(', ')}` : ''}`;
 }
 
