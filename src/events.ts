@@ -34,6 +34,8 @@ export type DemaEvent =
       elapsedMs: number;
     }
   | { type: 'log'; level: 'info' | 'warn'; message: string }
+  /** Sample data being written: order lines so far of this merchant's total. */
+  | { type: 'generate.progress'; merchant: string; lines: number; total: number }
   | { type: 'dbt.start'; command: string; total: number; description: string }
   | { type: 'dbt.node.start'; index: number; total: number; uniqueId: string; description: string }
   | {

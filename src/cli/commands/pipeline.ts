@@ -63,7 +63,7 @@ export function registerPipeline(
                     level: 'info',
                     message: `generating sample data in ${dir}`,
                   });
-                  await generate({ ...GENERATE_DEFAULTS, outDir: dir });
+                  await generate({ ...GENERATE_DEFAULTS, outDir: dir }, output.reporter);
                 }
                 for (const source of config.sources) {
                   const file = join(dir, `${source.name}.csv`);
