@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nodeLine } from '../../src/cli/compact.ts';
+import { compactOutput, nodeLine } from '../../src/cli/compact.ts';
+import type { Output } from '../../src/cli/output.ts';
 import { failureOf, type PipelineReport, renderReport } from '../../src/cli/report.ts';
 
 const report: PipelineReport = {
@@ -130,4 +131,69 @@ test('nodeLine: one line per passing node, ≤ 100 characters; errors cut with a
   assert.match(error[1]!, /^ {4}boom m+ … \(target\/run_results\.json\)$/);
   const ok = nodeLine({ ...base, description: 'seed file p.c', status: 'success', message: 'INSERT 6' }, 't');
   assert.deepEqual(ok, ['t   7/147 OK    seed file p.c [INSERT 6] 0.50s']);
+});
+
+function fakeOutput(json = false) {
+  const lines: string[] = [];
+  const passed: string[] = [];
+  const output: Output = {
+    json,
+    color: false,
+    line: (text) => lines.push(text),
+    write: () => {},
+    error: () => {},
+    reporter: { emit: (e) => passed.push(e.type) },
+  };
+  return { output, lines, passed };
+}
+
+function fakeStream(isTTY: boolean) {
+  const written: string[] = [];
+  return {
+    written,
+    stream: { isTTY, write: (t: string) => written.push(t) } as unknown as NodeJS.WriteStream,
+  };
+}
+
+const start = {
+  type: 'dbt.node.start',
+  index: 1,
+  total: 2,
+  uniqueId: 'model.p.slow',
+  description: 'sql table model p.slow',
+} as const;
+const done = { ...start, type: 'dbt.node.done', status: 'success', message: 'OK', seconds: 2.5 } as const;
+
+test('compactOutput: a running node ticks every second on a terminal, and the line is cleared', (t) => {
+  t.mock.timers.enable({ apis: ['setInterval', 'Date'] });
+  const { output, lines } = fakeOutput();
+  const { written, stream } = fakeStream(true);
+  const compact = compactOutput(output, false, stream);
+  compact.reporter.emit(start);
+  t.mock.timers.tick(1000);
+  t.mock.timers.tick(1000);
+  assert.deepEqual(written, [
+    '\r\u001b[2Krunning sql table model p.slow 1s',
+    '\r\u001b[2Krunning sql table model p.slow 2s',
+  ]);
+  compact.reporter.emit(done);
+  assert.equal(written.at(-1), '\r\u001b[2K', 'cleared before the node line');
+  assert.equal(lines.length, 1);
+  t.mock.timers.tick(3000);
+  assert.equal(written.length, 3, 'no tick once nothing runs');
+});
+
+test('compactOutput: no ticker off a terminal; JSON output is left whole', (t) => {
+  t.mock.timers.enable({ apis: ['setInterval', 'Date'] });
+  const { output, lines } = fakeOutput();
+  const { written, stream } = fakeStream(false);
+  const compact = compactOutput(output, false, stream);
+  compact.reporter.emit(start);
+  t.mock.timers.tick(3000);
+  compact.reporter.emit(done);
+  assert.deepEqual(written, []);
+  assert.equal(lines.length, 1);
+  const json = fakeOutput(true);
+  const tty = fakeStream(true);
+  assert.equal(compactOutput(json.output, false, tty.stream), json.output);
 });
