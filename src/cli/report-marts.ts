@@ -11,7 +11,7 @@ import type { MartTable } from './report.ts';
  */
 type Row = Record<string, string | number>;
 
-const ROWS = 10;
+const ROWS = 6;
 
 /** The top rows of each currency (rows come ordered by currency, then revenue), ~ROWS in all. */
 function topPerCurrency<T extends Row>(rows: readonly T[]): T[] {
