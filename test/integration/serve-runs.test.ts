@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import { chromium, type Page } from 'playwright-core';
 import { formatAge } from '../../src/dbt/run/freshness.ts';
 import { ensureHistoryTables, newRunRecord, writeRun } from '../../src/history/store.ts';
 import { connectWarehouse } from '../../src/warehouse/connect.ts';
-import { writeSmallProject } from '../fixtures/small-elt-project.ts';
+import { eventsCsv, writeSmallProject } from '../fixtures/small-elt-project.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir, testTarget } from '../helpers/fixtures.ts';
 import { demaQuery, startServe } from '../helpers/serve.ts';
@@ -33,6 +33,9 @@ test('serve: run history down to a failing test’s stored rows, source freshnes
   const dir = tempDir(t, 'dema-serve-runs-');
   const target = testTarget('embedded', dir);
   writeSmallProject(dir, target, { failingTest: true });
+  // 150 events: ids 3…150 fail accepted_values ['1', '2'], more rows than the page shows (100).
+  const extra = Array.from({ length: 147 }, (_, i) => `${i + 4},2024-01-01T00:00:00Z,${i}`).join('\n');
+  writeFileSync(join(dir, 'events.csv'), `${eventsCsv()}${extra}\n`);
   const pipeline = await runCli(['pipeline'], { cwd: dir });
   assert.equal(pipeline.code, 1, 'the accepted_values test fails and stores its failures');
   // A run whose error is markup: the pages must show it as text.
@@ -58,7 +61,7 @@ test('serve: run history down to a failing test’s stored rows, source freshnes
   const failing = (shown.nodes as Row[]).find((n) => String(n.unique_id).includes(FAILING))!;
   assert.equal(failing.failures_relation, `dema_dbt_test__audit.${FAILING}`);
   const storedRows = jsonLines(await demaQuery(dir, `SELECT * FROM dema_dbt_test__audit.${FAILING}`, 'json'));
-  assert.ok(storedRows.length > 0);
+  assert.equal(storedRows.length, 148);
   const before = Date.now();
   const freshness = await runCli(['--json', 'source', 'freshness'], { cwd: dir });
   assert.equal(freshness.code, 1, 'some sources are in error');
@@ -138,10 +141,18 @@ test('serve: run history down to a failing test’s stored rows, source freshnes
     .evaluateAll((rows) =>
       rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.getAttribute('data-value'))),
     );
+  // The first 100 rows as the relation gives them, each a distinct row of it.
+  const direct = storedRows.map((row) => JSON.stringify(columns.map((c) => cell(row[c]))));
+  const shownKeys = shownRows.map((row) => JSON.stringify(row));
+  assert.equal(shownRows.length, 100);
+  assert.equal(new Set(shownKeys).size, 100);
+  for (const key of shownKeys) assert.ok(direct.includes(key), `${key} is a stored row`);
   assert.deepEqual(
-    shownRows,
-    storedRows.map((row) => columns.map((c) => cell(row[c]))),
+    shownRows.map((row) => row[0]),
+    Array(100).fill(run.invocation_id),
+    'stored by this run',
   );
+  assert.match((await page.textContent('#failures + p')) ?? '', /the first 100 of 148 rows/);
   await page.screenshot({ path: `${ARTIFACTS}run-failures.png`, fullPage: true });
 
   // The JSON endpoints: the same rows; ids only ever as escaped literals.
@@ -153,10 +164,22 @@ test('serve: run history down to a failing test’s stored rows, source freshnes
     `/api/runs/failures?id=${run.invocation_id}&node=${encodeURIComponent(String(failing.unique_id))}`,
   );
   assert.equal(failures.status, 200);
-  assert.deepEqual(failures.body.rows, storedRows);
+  assert.equal(failures.body.total, 148);
+  assert.deepEqual(
+    (failures.body.rows as Row[]).map((row) => JSON.stringify(columns.map((c) => cell(row[c])))),
+    shownKeys,
+  );
   assert.equal((await api(`/api/runs/detail?id=${encodeURIComponent("' OR 1=1 --")}`)).status, 404);
   assert.equal((await api('/api/runs?limit=0')).status, 400);
   assert.equal(((await api('/api/runs')).body as unknown as Row[]).length, runs.length);
+
+  // The hostile run's own page: its id and error shown as text.
+  await page.goto(`${url}/runs?${q}`);
+  await page.click('#runs tr.run:nth-child(3) a');
+  await page.waitForSelector('#run');
+  assert.equal(await page.locator('#xss').count(), 0);
+  assert.equal(await page.textContent('h1'), 'Run x"><b id="xss">');
+  assert.equal(await page.textContent('#run-error'), hostile);
 
   // /freshness: the statuses `dema source freshness` gave, ages measured a moment later.
   await page.click('nav.dema-nav a[data-nav=freshness]');
