@@ -7,6 +7,7 @@ import { dashboardPage } from './dashboard-page.ts';
 import { docsPage } from './docs-page.ts';
 import type { ReadonlyEngine } from './engine.ts';
 import { type FreshnessSources, freshnessData, freshnessPage } from './freshness.ts';
+import { escapeHtml, layout, type PageName } from './layout.ts';
 import { parseLimit, runDetail, runsList, storedFailures } from './runs.ts';
 import { runPage, runsListPage } from './runs-page.ts';
 
@@ -57,6 +58,20 @@ function routes(options: WebOptions): Map<string, Route> {
         else json(response, 500, { error: errorOf(error).message });
       }
     };
+  // A page's refusal (bad limit, unknown run) is a page too, with the nav bar and the reason.
+  const page =
+    (active: PageName, work: (url: URL, token: string | undefined) => Promise<string>): Route =>
+    async (_request, response, url) => {
+      const token = tokenOf(url);
+      try {
+        html(response, await work(url, token));
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        const title = error.status === 404 ? 'Not found' : 'Bad request';
+        const body = `<p class="note" id="page-error">${escapeHtml(error.message)}</p>`;
+        html(response, layout({ active, token, title, body }), error.status);
+      }
+    };
   const freshness = () => {
     if (!options.freshnessSources) throw new ApiError('dema serve was started without a dbt project', 404);
     return freshnessData(engine, options.freshnessSources);
@@ -75,21 +90,19 @@ function routes(options: WebOptions): Map<string, Route> {
     ['/api/freshness', api(() => freshness())],
     [
       '/runs',
-      async (_request, response, url) =>
-        html(
-          response,
-          runsListPage(await runsList(engine, parseLimit(url.searchParams.get('limit'))), tokenOf(url)),
-        ),
+      page('runs', async (url, token) =>
+        runsListPage(await runsList(engine, parseLimit(url.searchParams.get('limit'))), token),
+      ),
     ],
     [
       '/runs/*',
-      async (_request, response, url) => {
+      page('runs', async (url, token) => {
         const id = decodedSegment(url.pathname.slice('/runs/'.length));
         const detail = await runDetail(engine, id);
         const node = url.searchParams.get('node') || undefined;
         const stored = node ? await storedFailures(engine, id, node).catch(errorOf) : undefined;
-        html(response, runPage(detail, node && stored ? { node, stored } : undefined, tokenOf(url)));
-      },
+        return runPage(detail, node && stored ? { node, stored } : undefined, token);
+      }),
     ],
     [
       '/freshness',
@@ -140,11 +153,6 @@ export function createWebServer(options: WebOptions): Server {
         ? handleClickHouse(options.engine, request, response, url)
         : Promise.resolve(void notFound(response));
     work.catch((error: unknown) => {
-      if (error instanceof ApiError && !response.headersSent) {
-        response.writeHead(error.status, { 'Content-Type': 'text/plain; charset=UTF-8' });
-        response.end(`${error.message}\n`);
-        return;
-      }
       if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'text/plain; charset=UTF-8' });
       response.end(`Code: 1000. DB::Exception: ${error instanceof Error ? error.message : String(error)}\n`);
     });

@@ -173,6 +173,12 @@ test('serve: run history down to a failing test’s stored rows, source freshnes
   assert.equal((await api('/api/runs?limit=0')).status, 400);
   assert.equal(((await api('/api/runs')).body as unknown as Row[]).length, runs.length);
 
+  // Unknown or malformed run ids: a page that says so, with the nav bar.
+  assert.equal((await page.goto(`${url}/runs/no-such-run?${q}`))?.status(), 404);
+  assert.match((await page.textContent('#page-error')) ?? '', /no run with invocation id "no-such-run"/);
+  await navKeepsToken();
+  assert.equal((await page.goto(`${url}/runs/%E0%A4%A?${q}`))?.status(), 400);
+
   // The hostile run's own page: its id and error shown as text.
   await page.goto(`${url}/runs?${q}`);
   await page.click('#runs tr.run:nth-child(3) a');
