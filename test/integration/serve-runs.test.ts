@@ -7,9 +7,10 @@ import { chromium, type Page } from 'playwright-core';
 import { formatAge } from '../../src/dbt/run/freshness.ts';
 import { ensureHistoryTables, newRunRecord, writeRun } from '../../src/history/store.ts';
 import { connectWarehouse } from '../../src/warehouse/connect.ts';
+import { quoteIdent } from '../../src/warehouse/sql.ts';
 import { eventsCsv, writeSmallProject } from '../fixtures/small-elt-project.ts';
 import { runCli } from '../helpers/cli.ts';
-import { tempDir, testTarget } from '../helpers/fixtures.ts';
+import { openTestWarehouse, serverSkipReason, tempDir, testTarget } from '../helpers/fixtures.ts';
 import { demaQuery, startServe } from '../helpers/serve.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
@@ -240,4 +241,59 @@ test('serve: run history down to a failing test’s stored rows, source freshnes
   await navKeepsToken();
   assert.equal(await page.evaluate(() => document.body.dataset.pwned ?? ''), '');
   assert.deepEqual(errors, []);
+});
+
+test('serve on a ClickHouse server: /api/runs… and /api/freshness read the same as the CLI and the relation', async (t) => {
+  const skip = await serverSkipReason();
+  if (skip) return t.skip(skip);
+  const dir = tempDir(t, 'dema-serve-runs-server-');
+  const target = testTarget('server', dir);
+  writeSmallProject(dir, target, { failingTest: true });
+  t.after(async () => {
+    const admin = await connectWarehouse({ ...target, schema: 'default' });
+    await admin.command(`DROP DATABASE IF EXISTS ${quoteIdent(`${target.schema}_dbt_test__audit`)}`);
+    await admin.close();
+  });
+  const warehouse = await openTestWarehouse(t, target);
+  assert.equal((await runCli(['pipeline'], { cwd: dir })).code, 1);
+  const before = Date.now();
+  assert.equal((await runCli(['source', 'freshness'], { cwd: dir })).code, 1);
+  const cliFreshness = JSON.parse(readFileSync(join(dir, 'project/target/sources.json'), 'utf8'))
+    .results as Row[];
+  const { url } = await startServe(t, dir, ['--port', '0']);
+  const api = async (path: string) => (await (await fetch(`${url}${path}`)).json()) as Row & Row[];
+
+  const runs = await api('/api/runs');
+  assert.deepEqual(
+    runs.map((r) => [r.command, r.status]),
+    [['pipeline', 'error']],
+  );
+  const detail = await api(`/api/runs/detail?id=${encodeURIComponent(String(runs[0]!.invocation_id))}`);
+  const failing = (detail.nodes as Row[]).find((n) => n.failures_relation !== '')!;
+  assert.equal(failing.failures_relation, `${target.schema}_dbt_test__audit.${FAILING}`);
+  const stored = await api(
+    `/api/runs/failures?id=${runs[0]!.invocation_id}&node=${encodeURIComponent(String(failing.unique_id))}`,
+  );
+  // The oracle: the relation read directly from the server while serve runs.
+  const { rows } = await warehouse.query(
+    `SELECT * FROM ${quoteIdent(`${target.schema}_dbt_test__audit`)}.${FAILING}`,
+  );
+  assert.deepEqual(stored.rows, rows);
+  assert.equal(stored.total, rows.length);
+
+  const fresh = await api('/api/freshness');
+  const slack = Math.ceil((Date.now() - before) / 1000) + 1;
+  assert.deepEqual(
+    fresh.map((r) => [r.uniqueId, r.status]),
+    cliFreshness.map((r) => [r.unique_id, r.status]),
+  );
+  for (const [i, r] of fresh.entries()) {
+    const expected = cliFreshness[i]!.max_loaded_at_time_ago_in_s as number | null;
+    if (expected === null) assert.equal(r.ageSeconds, null);
+    else
+      assert.ok(
+        Number(r.ageSeconds) >= expected && Number(r.ageSeconds) <= expected + slack,
+        String(r.uniqueId),
+      );
+  }
 });
