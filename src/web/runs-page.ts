@@ -1,6 +1,6 @@
 import type { RunNodeRecord } from '../history/store.ts';
 import { duration, escapeHtml, iso, layout, link, statusBadge } from './layout.ts';
-import { cellText, FAILURE_ROWS, type RunView, type StoredFailures } from './runs.ts';
+import { cellText, FAILURE_ROWS, nodeSummary, type RunView, type StoredFailures } from './runs.ts';
 
 /** The /runs pages, rendered on the server from the data of /api/runs… (see runs.ts). */
 
@@ -82,6 +82,7 @@ export function runPage(
   const body = `<p><a href="${link('/runs', token)}">← all runs</a></p>
 <dl id="run" data-id="${escapeHtml(run.invocation_id)}">${fields.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>
 <h2>Nodes</h2>
+<p id="summary">${nodeSummary(nodes).map(escapeHtml).join(' · ')}</p>
 ${
   nodes.length
     ? `<table id="nodes"><tr><th>node</th><th>type</th><th>status</th><th>started (UTC)</th><th>time</th><th>rows written</th><th>failures</th><th>message</th></tr>

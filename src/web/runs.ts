@@ -37,8 +37,24 @@ export function parseLimit(text: string | null): number {
   return limit;
 }
 
-export async function runsList(engine: ReadonlyEngine, limit: number): Promise<RunView[]> {
-  return (await listRuns(engine.reader(), { limit })).map(view);
+/** `?limit=` and `?command=` (e.g. pipeline): the command reaches SQL as an escaped literal. */
+export async function runsList(engine: ReadonlyEngine, params: URLSearchParams): Promise<RunView[]> {
+  const command = params.get('command') || undefined;
+  const limit = parseLimit(params.get('limit'));
+  return (await listRuns(engine.reader(), { limit, ...(command ? { command } : {}) })).map(view);
+}
+
+/** Per resource type, how many nodes ended in each status: "test: 1 fail, 3 pass". */
+export function nodeSummary(nodes: readonly RunNodeRecord[]): string[] {
+  const counts = new Map<string, Map<string, number>>();
+  for (const node of nodes) {
+    const byStatus = counts.get(node.resource_type) ?? new Map<string, number>();
+    byStatus.set(node.status, (byStatus.get(node.status) ?? 0) + 1);
+    counts.set(node.resource_type, byStatus);
+  }
+  return [...counts].map(
+    ([type, byStatus]) => `${type}: ${[...byStatus].map(([status, n]) => `${n} ${status}`).join(', ')}`,
+  );
 }
 
 export async function runDetail(

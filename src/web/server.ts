@@ -8,7 +8,7 @@ import { docsPage } from './docs-page.ts';
 import type { ReadonlyEngine } from './engine.ts';
 import { type FreshnessSources, freshnessData, freshnessPage } from './freshness.ts';
 import { escapeHtml, layout, type PageName } from './layout.ts';
-import { parseLimit, runDetail, runsList, storedFailures } from './runs.ts';
+import { runDetail, runsList, storedFailures } from './runs.ts';
 import { runPage, runsListPage } from './runs-page.ts';
 
 export interface WebOptions {
@@ -81,7 +81,7 @@ function routes(options: WebOptions): Map<string, Route> {
     ['/api/filters', api(() => filterOptions(engine))],
     ['/api/finance', api((params) => financeData(engine, parseFilters(params)))],
     ['/api/marketing', api((params) => marketingData(engine, parseFilters(params)))],
-    ['/api/runs', api((params) => runsList(engine, parseLimit(params.get('limit'))))],
+    ['/api/runs', api((params) => runsList(engine, params))],
     ['/api/runs/detail', api((params) => runDetail(engine, params.get('id') ?? ''))],
     [
       '/api/runs/failures',
@@ -90,9 +90,7 @@ function routes(options: WebOptions): Map<string, Route> {
     ['/api/freshness', api(() => freshness())],
     [
       '/runs',
-      page('runs', async (url, token) =>
-        runsListPage(await runsList(engine, parseLimit(url.searchParams.get('limit'))), token),
-      ),
+      page('runs', async (url, token) => runsListPage(await runsList(engine, url.searchParams), token)),
     ],
     [
       '/runs/*',

@@ -131,6 +131,9 @@ test('serve: run history down to a failing test’s stored rows, source freshnes
     await texts(page, '#nodes tr.node td[data-col=rows_written]'),
     (shown.nodes as Row[]).map((n) => (n.rows_written === null ? '' : String(n.rows_written))),
   );
+  const summary = (await page.textContent('#summary')) ?? '';
+  assert.match(summary, /ingest: 1 success/);
+  assert.match(summary, /test: (1 fail, 1 pass|1 pass, 1 fail)/);
   assert.equal(await page.locator('#failure-rows').count(), 0);
   await page.click(`#nodes tr.node[data-node="${failing.unique_id}"] a.stored`);
   await page.waitForSelector('#failure-rows');
@@ -172,6 +175,13 @@ test('serve: run history down to a failing test’s stored rows, source freshnes
   );
   assert.equal((await api(`/api/runs/detail?id=${encodeURIComponent("' OR 1=1 --")}`)).status, 404);
   assert.equal((await api('/api/runs?limit=0')).status, 400);
+  const pipelines = (await api('/api/runs?command=pipeline')).body as unknown as Row[];
+  assert.deepEqual(
+    pipelines.map((r) => r.invocation_id),
+    [run.invocation_id],
+  );
+  const injected = await api(`/api/runs?command=${encodeURIComponent("pipeline' OR 1=1 --")}`);
+  assert.deepEqual([injected.status, injected.body], [200, []]);
   assert.equal(((await api('/api/runs')).body as unknown as Row[]).length, runs.length);
 
   // Unknown or malformed run ids: a page that says so, with the nav bar.
