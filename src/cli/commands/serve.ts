@@ -2,9 +2,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DemaError } from '../../errors.ts';
 import { isLoopback } from '../../web/auth.ts';
-import { ReadonlyEngine } from '../../web/engine.ts';
-import { createWebServer, listen } from '../../web/server.ts';
-import { type GlobalOptions, withWarehouse } from '../context.ts';
+import type { GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
 
 interface ServeFlags {
@@ -52,6 +50,12 @@ export function registerServe(
       run(async (global, output) => {
         const port = parsePort(flags.port);
         const token = tokenFor(flags);
+        // Loaded only when the command runs, so `dema --help` stays quick.
+        const [{ withWarehouse }, { ReadonlyEngine }, { createWebServer, listen }] = await Promise.all([
+          import('../context.ts'),
+          import('../../web/engine.ts'),
+          import('../../web/server.ts'),
+        ]);
         return withWarehouse(global, async ({ config, warehouse }) => {
           const engine = await ReadonlyEngine.open(warehouse);
           const projectDir = resolve(config.root, config.project_dir);
