@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { compileNode } from '../src/dbt/compile/compile-node.ts';
 import { parseProject } from '../src/dbt/parser/parse-project.ts';
@@ -7,7 +7,7 @@ import { parseProject } from '../src/dbt/parser/parse-project.ts';
  * A generated dbt project of `models` models in layers (each refs up to three earlier ones, uses a
  * project macro and config()), with a schema YAML per folder giving every model two column tests.
  */
-export function writeBigProject(dir: string, models: number): void {
+export function writeBigProject(dir: string, models: number, options: { dbtUtils?: string } = {}): void {
   rmSync(dir, { recursive: true, force: true });
   const write = (path: string, text: string) => {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
@@ -31,9 +31,12 @@ export function writeBigProject(dir: string, models: number): void {
       const from =
         parents.length === 0 ? 'numbers(10)' : `{{ ref('m_${String(parents[0]).padStart(4, '0')}') }}`;
       const joins = parents.slice(1).map((p) => `-- also reads {{ ref('m_${String(p).padStart(4, '0')}') }}`);
+      const packaged = options.dbtUtils
+        ? "  {{ dbt_utils.generate_surrogate_key(['id', 'region']) }} as key,\n  {{ dbt_utils.safe_divide('cents', 'id') }} as ratio,\n"
+        : '';
       write(
         `models/${layer}/f${folder}/${name}.sql`,
-        `{{ config(tags=['t${i % 7}']) }}\n${joins.join('\n')}\nselect\n  ${parents.length === 0 ? 'number' : 'id'} as id,\n  {{ cents('1.5') }} as cents,\n  '{{ var('region', 'eu') }}' as region\nfrom ${from}\n{% if is_incremental() %}where id > 0{% endif %}\n`,
+        `{{ config(tags=['t${i % 7}']) }}\n${joins.join('\n')}\nselect\n  ${parents.length === 0 ? 'number' : 'id'} as id,\n${packaged}  {{ cents('1.5') }} as cents,\n  '{{ var('region', 'eu') }}' as region\nfrom ${from}\n{% if is_incremental() %}where id > 0{% endif %}\n`,
       );
       yaml.push(
         `  - name: ${name}`,
@@ -42,9 +45,23 @@ export function writeBigProject(dir: string, models: number): void {
         '      - name: id',
         '        description: The id.',
         '        data_tests: [unique, not_null]',
+        ...(options.dbtUtils
+          ? [
+              '      - name: cents',
+              '        data_tests:',
+              '          - dbt_utils.accepted_range: {min_value: 0}',
+              '          - dbt_utils.not_constant',
+            ]
+          : []),
       );
     }
     write(`models/${layer}/f${folder}/_schema.yml`, `${yaml.join('\n')}\n`);
+  }
+  if (options.dbtUtils) {
+    // Installed as `dema deps` leaves a package: its release in dbt_packages/, named in packages.yml.
+    if (!existsSync(options.dbtUtils)) throw new Error(`no dbt_utils release at ${options.dbtUtils}`);
+    write('packages.yml', 'packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.4.1\n');
+    cpSync(options.dbtUtils, join(dir, 'dbt_packages', 'dbt_utils'), { recursive: true });
   }
 }
 

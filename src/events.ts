@@ -1,3 +1,4 @@
+import type { PipelineReport } from './cli/report.ts';
 import type { NodeStatus } from './dbt/run/results.ts';
 
 /**
@@ -33,6 +34,8 @@ export type DemaEvent =
       elapsedMs: number;
     }
   | { type: 'log'; level: 'info' | 'warn'; message: string }
+  /** Sample data being written: order lines so far of this merchant's total. */
+  | { type: 'generate.progress'; merchant: string; lines: number; total: number }
   | { type: 'dbt.start'; command: string; total: number; description: string }
   | { type: 'dbt.node.start'; index: number; total: number; uniqueId: string; description: string }
   | {
@@ -58,7 +61,9 @@ export type DemaEvent =
       error: number;
       skip: number;
       total: number;
-    };
+    }
+  /** The pipeline's closing report (src/cli/report.ts): the data its text rendering shows. */
+  | { type: 'pipeline.report'; report: PipelineReport };
 
 export interface Reporter {
   emit(event: DemaEvent): void;

@@ -31,13 +31,23 @@ export function formatCount(n: number): string {
 
 class ProgressLine {
   private lastDraw = 0;
-  private readonly started = Date.now();
+  private started = Date.now();
+  private label = '';
   private active = false;
   constructor(private readonly stream: NodeJS.WriteStream) {}
 
   /** rows is undefined while only bytes are known (a fetch, or a file ClickHouse is parsing). */
-  draw(label: string, done: number, total: number, rows: number | undefined, rejected: number): void {
+  draw(
+    label: string,
+    done: number,
+    total: number,
+    rows: number | undefined,
+    rejected: number,
+    unit?: string,
+  ): void {
     const now = Date.now();
+    // Elapsed time and rates are per bar: a new label starts the clock again.
+    if (label !== this.label) [this.label, this.started] = [label, now];
     if (now - this.lastDraw < 100 && done < total) return;
     this.lastDraw = now;
     const fraction = total > 0 ? Math.min(1, done / total) : 0;
@@ -45,11 +55,15 @@ class ProgressLine {
     const filled = Math.round(fraction * width);
     const seconds = (now - this.started) / 1000;
     const eta = fraction > 0 && fraction < 1 ? Math.round((seconds / fraction) * (1 - fraction)) : 0;
-    const counts =
-      rows === undefined
+    const amount = unit
+      ? `${formatCount(done)}/${formatCount(total)} ${unit}`
+      : `${humanBytes(done)}/${total > 0 ? humanBytes(total) : '?'}`;
+    const counts = unit
+      ? ''
+      : rows === undefined
         ? `${humanBytes(seconds > 0 ? done / seconds : 0)}/s`
         : `${formatCount(rows)} rows ${formatCount(Math.round(seconds > 0 ? rows / seconds : 0))} rows/s`;
-    const text = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${humanBytes(done)}/${total > 0 ? humanBytes(total) : '?'} ${counts}${rejected ? ` ${formatCount(rejected)} rejected` : ''}${eta ? ` ETA ${eta}s` : ''}`;
+    const text = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${amount}${counts ? ` ${counts}` : ''}${rejected ? ` ${formatCount(rejected)} rejected` : ''} ${Math.floor(seconds)}s${eta ? ` ETA ${eta}s` : ''}`;
     writeTo(this.stream, `\r\u001b[2K${text}`);
     this.active = true;
   }
@@ -119,6 +133,8 @@ function describe(event: DemaEvent, color: boolean, failures: readonly NodeDone[
     case 'load.recovered':
       return `${c.yellow('note')}  ${event.source}: load ${event.loadId} had been interrupted; marked failed and cleaned up`;
     case 'load.start':
+    case 'generate.progress':
+    case 'pipeline.report':
     case 'load.progress':
     case 'fetch.progress':
       return undefined;
@@ -236,6 +252,10 @@ export function createOutput(options: { json: boolean; quiet: boolean }): Output
       }
       if (event.type === 'load.progress') {
         progress?.draw(event.source, event.bytesDone, event.bytesTotal, event.rows, event.rejected);
+        return;
+      }
+      if (event.type === 'generate.progress') {
+        progress?.draw(`generate ${event.merchant}`, event.lines, event.total, undefined, 0, 'lines');
         return;
       }
       if (event.type === 'fetch.progress') {

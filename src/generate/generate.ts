@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DemaError } from '../errors.ts';
+import { type Reporter, silentReporter } from '../events.ts';
 import { CAMPAIGNS, CATEGORIES, CHANNELS, INVENTORY_COLUMNS, ORDERS_COLUMNS } from './catalog.ts';
 import { intBetween, mulberry32, pick, type Random } from './prng.ts';
 
@@ -21,6 +22,8 @@ export interface GenerateOptions {
   readonly months: number;
   readonly currencies: readonly string[];
 }
+
+const PROGRESS_EVERY = 10_000;
 
 export const GENERATE_DEFAULTS: Omit<GenerateOptions, 'outDir'> = {
   orderLines: 20_000,
@@ -144,6 +147,7 @@ async function writeOrders(
   random: Random,
   products: readonly Product[],
   options: GenerateOptions,
+  progress: (lines: number) => void,
 ): Promise<number> {
   const writer = new BatchedWriter(path);
   await writer.write(ORDERS_HEADER);
@@ -178,9 +182,11 @@ async function writeOrders(
         bad++;
       } else await writer.write(line);
       written++;
+      if (written % PROGRESS_EVERY === 0) progress(written);
     }
   }
   await writer.close();
+  progress(written);
   return bad;
 }
 
@@ -204,7 +210,11 @@ export function merchantName(index: number, total: number): string {
 }
 
 /** Writes inventory.csv and orders.csv per merchant; the same options always give the same bytes. */
-export async function generate(options: GenerateOptions): Promise<GeneratedMerchant[]> {
+/** `reporter` sees a `generate.progress` event every PROGRESS_EVERY order lines (a bar on a terminal). */
+export async function generate(
+  options: GenerateOptions,
+  reporter: Reporter = silentReporter,
+): Promise<GeneratedMerchant[]> {
   validate(options);
   const results: GeneratedMerchant[] = [];
   for (let m = 0; m < options.merchants; m++) {
@@ -215,7 +225,9 @@ export async function generate(options: GenerateOptions): Promise<GeneratedMerch
     const inventoryPath = join(dir, 'inventory.csv');
     const ordersPath = join(dir, 'orders.csv');
     const products = await writeInventory(inventoryPath, random, options.styles);
-    const badLines = await writeOrders(ordersPath, random, products, options);
+    const badLines = await writeOrders(ordersPath, random, products, options, (lines) =>
+      reporter.emit({ type: 'generate.progress', merchant, lines, total: options.orderLines }),
+    );
     results.push({
       merchant,
       inventoryPath,

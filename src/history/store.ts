@@ -87,6 +87,9 @@ export function createHistorySql(database: string): string[] {
   ];
 }
 
+/** What reading the history needs: `dema runs` passes its Warehouse, `dema serve` its read-only engine. */
+export type HistoryReader = Pick<Warehouse, 'database' | 'query'>;
+
 export async function ensureHistoryTables(warehouse: Warehouse): Promise<void> {
   for (const sql of createHistorySql(warehouse.database)) await warehouse.command(sql);
 }
@@ -130,7 +133,7 @@ export async function writeRunNodes(warehouse: Warehouse, nodes: readonly RunNod
   );
 }
 
-async function tableExists(warehouse: Warehouse, table: string): Promise<boolean> {
+async function tableExists(warehouse: HistoryReader, table: string): Promise<boolean> {
   const { rows } = await warehouse.query<{ n: number }>(
     `SELECT count() AS n FROM system.tables WHERE database = ${quoteString(warehouse.database)} AND name = ${quoteString(table)}`,
   );
@@ -151,7 +154,7 @@ function settle(row: RunRecord): RunRecord {
 }
 
 export async function listRuns(
-  warehouse: Warehouse,
+  warehouse: HistoryReader,
   filter: { limit?: number; id?: string; command?: string } = {},
 ): Promise<RunRecord[]> {
   if (!(await tableExists(warehouse, RUNS_TABLE))) return [];
@@ -165,7 +168,7 @@ export async function listRuns(
   return rows.map(settle);
 }
 
-export async function listRunNodes(warehouse: Warehouse, invocationId: string): Promise<RunNodeRecord[]> {
+export async function listRunNodes(warehouse: HistoryReader, invocationId: string): Promise<RunNodeRecord[]> {
   if (!(await tableExists(warehouse, RUN_NODES_TABLE))) return [];
   const { rows } = await warehouse.query<RunNodeRecord>(
     `SELECT ${NODE_COLUMNS.join(', ')} FROM ${qualified(warehouse.database, RUN_NODES_TABLE)} WHERE invocation_id = ${quoteString(invocationId)} ORDER BY started_ms, unique_id`,
@@ -181,7 +184,7 @@ export async function listRunNodes(warehouse: Warehouse, invocationId: string): 
 }
 
 /** Start of the newest pipeline run that did something (skipped ticks do not count), or null. */
-export async function lastPipelineStart(warehouse: Warehouse): Promise<number | null> {
+export async function lastPipelineStart(warehouse: HistoryReader): Promise<number | null> {
   if (!(await tableExists(warehouse, RUNS_TABLE))) return null;
   const { rows } = await warehouse.query<{ n: number; last: number }>(
     `SELECT count() AS n, max(started_ms) AS last FROM ${qualified(warehouse.database, RUNS_TABLE)} FINAL WHERE command = 'pipeline' AND status != 'skipped'`,

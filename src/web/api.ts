@@ -4,8 +4,15 @@ import type { ReadonlyEngine } from './engine.ts';
 export const FINANCE = 'mart_finance__orders_per_month';
 export const MARKETING = 'mart_marketing__campaign_per_month';
 
-/** A request the API refuses (bad filter): answered 400 with the message. */
-export class ApiError extends Error {}
+/** A request the API refuses (bad filter, unknown id): answered with `status` and the message. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
 
 export interface Filters {
   readonly merchant?: string;

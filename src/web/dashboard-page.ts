@@ -1,4 +1,5 @@
 import { DASHBOARD_SCRIPT } from './dashboard-script.ts';
+import { NAV_STYLE, navBar } from './layout.ts';
 
 const STYLE = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1d2430; background: #f5f6f8; }
@@ -34,13 +35,13 @@ const CHARTS = [
 ];
 
 /** The dashboard: one self-contained HTML page (inline CSS and JS, nothing fetched from elsewhere). */
-export function dashboardPage(): string {
+export function dashboardPage(token?: string): string {
   const select = (id: string, label: string) => `<label>${label}<select id="${id}"></select></label>`;
   const month = (id: string, label: string) => `<label>${label}<input type="month" id="${id}"></label>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>dema — marts</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><style>${STYLE}</style></head>
-<body>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>${NAV_STYLE}${STYLE}</style></head>
+<body>${navBar('dashboard', token)}
 <header><h1>dema — finance and marketing marts</h1></header>
 <form onsubmit="return false">
 ${select('merchant', 'Merchant')}${select('currency', 'Currency')}${month('from', 'From')}${month('to', 'To')}

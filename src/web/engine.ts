@@ -54,6 +54,18 @@ export class ReadonlyEngine {
       .map((line) => JSON.parse(line) as Row);
   }
 
+  /** The engine as the read side of a Warehouse (`query` only), for modules that read through one. */
+  reader(): Pick<Warehouse, 'database' | 'query'> {
+    return {
+      database: this.warehouse.database,
+      // Statistics are not read from here; the rows are what the readers want.
+      query: async <Row>(sql: string) => ({
+        rows: await this.rows<Row>(sql),
+        stats: { rowsRead: 0, bytesRead: 0, rowsWritten: 0, elapsedMs: 0 },
+      }),
+    };
+  }
+
   private serialize<T>(work: () => Promise<T>): Promise<T> {
     const run = this.tail.then(work, work);
     this.tail = run.catch(() => {});

@@ -1,11 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError, filterOptions, financeData, marketingData, parseFilters } from './api.ts';
 import { presentedToken, tokenMatches } from './auth.ts';
 import { handleClickHouse } from './clickhouse-http.ts';
 import { dashboardPage } from './dashboard-page.ts';
+import { docsPage } from './docs-page.ts';
 import type { ReadonlyEngine } from './engine.ts';
+import { type FreshnessSources, freshnessData, freshnessPage } from './freshness.ts';
+import { escapeHtml, layout, type PageName } from './layout.ts';
+import { runDetail, runsList, storedFailures } from './runs.ts';
+import { runPage, runsListPage } from './runs-page.ts';
 
 export interface WebOptions {
   readonly engine: ReadonlyEngine;
@@ -13,6 +17,8 @@ export interface WebOptions {
   readonly token?: string;
   /** target/index.html of `dema docs generate`, served at /docs when it exists. */
   readonly docsFile?: string;
+  /** The project's sources with freshness rules, for /freshness (absent: the page says so). */
+  readonly freshnessSources?: FreshnessSources;
 }
 
 type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
@@ -25,8 +31,8 @@ function json(response: ServerResponse, status: number, value: unknown): void {
   response.end(JSON.stringify(value));
 }
 
-function html(response: ServerResponse, body: string): void {
-  response.writeHead(200, {
+function html(response: ServerResponse, body: string, status = 200): void {
+  response.writeHead(status, {
     'Content-Type': 'text/html; charset=UTF-8',
     // The page is self-contained: nothing may load from elsewhere.
     'Content-Security-Policy':
@@ -36,31 +42,76 @@ function html(response: ServerResponse, body: string): void {
   response.end(body);
 }
 
-/** The app's pages and endpoints by path. A new page (e.g. /runs) is one more entry. */
+const errorOf = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
+
+/** The app's pages and endpoints by path; `/runs/*` is every run's page. A new page is one more entry. */
 function routes(options: WebOptions): Map<string, Route> {
   const { engine } = options;
+  const tokenOf = (url: URL) => url.searchParams.get('token') || undefined;
   const api =
     (work: (params: URLSearchParams) => Promise<unknown>): Route =>
     async (_request, response, url) => {
       try {
         json(response, 200, await work(url.searchParams));
       } catch (error) {
-        if (error instanceof ApiError) json(response, 400, { error: error.message });
-        else json(response, 500, { error: error instanceof Error ? error.message : String(error) });
+        if (error instanceof ApiError) json(response, error.status, { error: error.message });
+        else json(response, 500, { error: errorOf(error).message });
       }
     };
+  // A page's refusal (bad limit, unknown run) is a page too, with the nav bar and the reason.
+  const page =
+    (active: PageName, work: (url: URL, token: string | undefined) => Promise<string>): Route =>
+    async (_request, response, url) => {
+      const token = tokenOf(url);
+      try {
+        html(response, await work(url, token));
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        const title = error.status === 404 ? 'Not found' : 'Bad request';
+        const body = `<p class="note" id="page-error">${escapeHtml(error.message)}</p>`;
+        html(response, layout({ active, token, title, body }), error.status);
+      }
+    };
+  const freshness = () => {
+    if (!options.freshnessSources) throw new ApiError('dema serve was started without a dbt project', 404);
+    return freshnessData(engine, options.freshnessSources);
+  };
   return new Map<string, Route>([
-    ['/dashboard', async (_request, response) => html(response, dashboardPage())],
+    ['/dashboard', async (_request, response, url) => html(response, dashboardPage(tokenOf(url)))],
     ['/api/filters', api(() => filterOptions(engine))],
     ['/api/finance', api((params) => financeData(engine, parseFilters(params)))],
     ['/api/marketing', api((params) => marketingData(engine, parseFilters(params)))],
+    ['/api/runs', api((params) => runsList(engine, params))],
+    ['/api/runs/detail', api((params) => runDetail(engine, params.get('id') ?? ''))],
+    [
+      '/api/runs/failures',
+      api((params) => storedFailures(engine, params.get('id') ?? '', params.get('node') ?? '')),
+    ],
+    ['/api/freshness', api(() => freshness())],
+    [
+      '/runs',
+      page('runs', async (url, token) => runsListPage(await runsList(engine, url.searchParams), token)),
+    ],
+    [
+      '/runs/*',
+      page('runs', async (url, token) => {
+        const id = decodedSegment(url.pathname.slice('/runs/'.length));
+        const detail = await runDetail(engine, id);
+        const node = url.searchParams.get('node') || undefined;
+        const stored = node ? await storedFailures(engine, id, node).catch(errorOf) : undefined;
+        return runPage(detail, node && stored ? { node, stored } : undefined, token);
+      }),
+    ],
+    [
+      '/freshness',
+      async (_request, response, url) =>
+        html(response, freshnessPage(await freshness().catch(errorOf), tokenOf(url))),
+    ],
     [
       '/docs',
-      async (_request, response) => {
-        if (options.docsFile && existsSync(options.docsFile))
-          return html(response, readFileSync(options.docsFile, 'utf8'));
-        response.writeHead(404, { 'Content-Type': 'text/plain; charset=UTF-8' });
-        response.end('No docs yet: run `dema docs generate` (it writes target/index.html).\n');
+      async (_request, response, url) => {
+        const page = docsPage(options.docsFile, tokenOf(url));
+        html(response, page.body, page.status);
       },
     ],
     ['/ping', async (_request, response) => void response.end('Ok.\n')],
@@ -68,7 +119,7 @@ function routes(options: WebOptions): Map<string, Route> {
 }
 
 /**
- * The dema web app: the dashboard, its JSON API, /docs, and ClickHouse's HTTP interface on `/`
+ * The dema web app: the dashboard, runs, freshness, their JSON API, /docs, and ClickHouse's HTTP interface on `/`
  * (where ClickHouse clients expect it). Every request passes the token check first.
  */
 export function createWebServer(options: WebOptions): Server {
@@ -92,7 +143,8 @@ export function createWebServer(options: WebOptions): Server {
       response.end();
       return;
     }
-    const route = table.get(url.pathname);
+    const route =
+      table.get(url.pathname) ?? (/^\/runs\/[^/]+$/.test(url.pathname) ? table.get('/runs/*') : undefined);
     const work = route
       ? route(request, response, url)
       : url.pathname === '/'
@@ -105,9 +157,19 @@ export function createWebServer(options: WebOptions): Server {
   });
 }
 
+function decodedSegment(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new ApiError(`bad run id in the path: ${text}`);
+  }
+}
+
 function notFound(response: ServerResponse): void {
   response.writeHead(404, { 'Content-Type': 'text/plain; charset=UTF-8' });
-  response.end('Not found. Pages: /dashboard, /docs; ClickHouse HTTP interface: /?query=…\n');
+  response.end(
+    'Not found. Pages: /dashboard, /runs, /freshness, /docs; ClickHouse HTTP interface: /?query=…\n',
+  );
 }
 
 /** Starts listening; resolves to the bound URL (port 0 picks a free port). */

@@ -112,8 +112,13 @@ test('the dema project builds green and its marts reconcile exactly with the CSV
 
   const pipeline = await runCli(['pipeline'], { cwd: dir });
   assert.equal(pipeline.code, 0, pipeline.stdout + pipeline.stderr);
-  assert.match(pipeline.stdout, /Done\. PASS=\d+ WARN=1 ERROR=0 SKIP=0/, 'only the orphan warning');
-  assert.match(pipeline.stdout, /WARN test relationships_per_merchant_stg_landing__orders_product_id/);
+  assert.match(pipeline.stdout, /^ {2}models \d+ \(pass \d+, warn 0, error 0, skip 0\)$/m);
+  assert.match(
+    pipeline.stdout,
+    /^ {2}tests {2}\d+ \(pass \d+, warn 1, error 0, skip 0\)$/m,
+    'only the orphan warning',
+  );
+  assert.match(pipeline.stdout, /WARN +test relationships_per_merchant_stg_landing__orders_product_id/);
   const initial = await martTexts(store);
   assert.ok(initial.finance.size > 50 && initial.marketing.size > 100, 'the marts have data');
   assertReconciles(initial, files);

@@ -20,9 +20,9 @@ test('the README quick start: pipeline --sample generates, ingests, builds, and 
   const first = await runCli(['pipeline', '--sample'], { cwd: dir });
   assert.equal(first.code, 0, first.stdout + first.stderr);
   assert.ok(existsSync(join(dir, 'data/sample/orders.csv')));
-  assert.match(first.stdout, /loaded orders \(default\): 20,000 read = 20,000 loaded \+ 0 rejected/);
-  assert.match(first.stdout, /OK sql incremental model dema\.mart_finance__orders_per_month/);
-  assert.match(first.stdout, /Completed successfully/);
+  assert.match(first.stdout, /loaded orders \(default\): 20,000 rows, 0 rejected/);
+  assert.match(first.stdout, /OK +sql incremental model dema\.mart_finance__orders_per_month/);
+  assert.match(first.stdout, /dema pipeline: done/);
   const second = await runCli(['pipeline', '--sample'], { cwd: dir });
   assert.equal(second.code, 0, second.stderr);
   assert.equal(second.stdout.match(/^skip /gm)?.length, 2);

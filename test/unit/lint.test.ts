@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { lintAction } from '../../src/cli/commands/lint.ts';
+import { lintAction } from '../../src/cli/commands/lint-action.ts';
 import type { Output } from '../../src/cli/output.ts';
 import type { DemaError } from '../../src/errors.ts';
 import { lintSettings } from '../../src/lint/config.ts';

@@ -6,7 +6,7 @@ import { selectNodes, unmatchedSelectors } from '../../dbt/graph/select.ts';
 import { type ParsedProject, parseProject } from '../../dbt/parser/parse-project.ts';
 import { loadProjectFile } from '../../dbt/project/project-file.ts';
 import { checkFreshness, type FreshnessResult } from '../../dbt/run/freshness.ts';
-import { exitCodeFor } from '../../dbt/run/results.ts';
+import { exitCodeFor, type RunSummary } from '../../dbt/run/results.ts';
 import { executeRun, type RunCommand } from '../../dbt/run/runner.ts';
 import { type DbtTarget, parseVars, resolveDbtTarget, resolveProjectDir } from '../../dbt/session.ts';
 import { DemaError } from '../../errors.ts';
@@ -100,6 +100,8 @@ export async function runDbtCommand(
   flags: DbtFlags & { models?: string[] },
   output: Output,
   recorder?: RunRecorder,
+  /** Sees the run's results (the pipeline's report is built from them). */
+  onSummary?: (summary: RunSummary) => void,
 ): Promise<number> {
   const { parsed, invocationId, startedAt } = prepared;
   const threads = flags.threads ? Number(flags.threads) : prepared.target.threads;
@@ -119,6 +121,7 @@ export async function runDbtCommand(
     reporter: output.reporter,
     signal: interrupt.signal,
   }).finally(interrupt.release);
+  onSummary?.(result.summary);
   recorder?.dbtResults(result.summary.results, parsed.manifest.nodes, flags.storeFailures === true);
   writeArtifacts({
     parsed,

@@ -48,21 +48,24 @@ export function registerGenerate(
     .option('--currencies <list>', 'comma-separated currencies', GENERATE_DEFAULTS.currencies.join(','))
     .action((flags: GenerateFlags) =>
       run(async (_global, output) => {
-        const results = await generate({
-          outDir: resolve(flags.out),
-          orderLines: Number(flags.lines),
-          styles: Number(flags.styles),
-          seed: Number(flags.seed),
-          merchants: Number(flags.merchants),
-          badRate: Number(flags.badRate),
-          orphanRate: Number(flags.orphanRate),
-          startMonth: flags.startMonth,
-          months: Number(flags.months),
-          currencies: flags.currencies
-            .split(',')
-            .map((c) => c.trim())
-            .filter(Boolean),
-        });
+        const results = await generate(
+          {
+            outDir: resolve(flags.out),
+            orderLines: Number(flags.lines),
+            styles: Number(flags.styles),
+            seed: Number(flags.seed),
+            merchants: Number(flags.merchants),
+            badRate: Number(flags.badRate),
+            orphanRate: Number(flags.orphanRate),
+            startMonth: flags.startMonth,
+            months: Number(flags.months),
+            currencies: flags.currencies
+              .split(',')
+              .map((c) => c.trim())
+              .filter(Boolean),
+          },
+          output.reporter,
+        );
         for (const r of results) {
           if (output.json) output.line(JSON.stringify({ type: 'generated', ...r }));
           else

@@ -1,95 +1,7 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { resolveProjectDir } from '../../dbt/session.ts';
-import { DemaError } from '../../errors.ts';
-import { lintSettings, ruleIds } from '../../lint/config.ts';
-import { projectSqlDirs, sqlFiles } from '../../lint/files.ts';
-import { fixText, lintText } from '../../lint/lint.ts';
-import { ALL_RULE_IDS, RULES } from '../../lint/rules.ts';
-import type { Finding } from '../../lint/types.ts';
 import type { GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
-
-interface LintFlags {
-  readonly projectDir?: string;
-  readonly fix?: boolean;
-  readonly rules?: string;
-  readonly excludeRules?: string;
-  readonly listRules?: boolean;
-}
-
-const list = (value: string | undefined) =>
-  (value ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-
-function readProjectYaml(projectDir: string): { file: string; text: string } {
-  const file = join(projectDir, 'dbt_project.yml');
-  try {
-    return { file, text: readFileSync(file, 'utf8') };
-  } catch {
-    throw new DemaError('CONFIG_NOT_FOUND', `No dbt_project.yml in ${projectDir}.`, {
-      hint: 'Run dema lint in a dbt project or pass --project-dir.',
-    });
-  }
-}
-
-/** Writes through a temporary file and a rename, so a file is never left half-written. */
-function replaceFile(file: string, text: string): void {
-  const temporary = `${file}.dema-lint-${process.pid}`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, file);
-}
-
-function print(output: Output, findings: readonly Finding[], fixed: number, files: number): void {
-  for (const f of findings) {
-    if (output.json) output.line(JSON.stringify({ type: 'lint', ...f }));
-    else output.line(`${f.path}:${f.line}:${f.col} ${f.rule} ${f.message} [${f.severity}]`);
-  }
-  const errors = findings.filter((f) => f.severity === 'error').length;
-  const summary = { files, errors, warnings: findings.length - errors, fixed };
-  if (output.json) output.line(JSON.stringify({ type: 'lint_summary', ...summary }));
-  else
-    output.line(
-      `${files} files: ${errors} errors, ${summary.warnings} warnings${fixed > 0 ? `, ${fixed} files fixed` : ''}`,
-    );
-}
-
-export function lintAction(flags: LintFlags, paths: readonly string[], output: Output): number {
-  if (flags.listRules) {
-    for (const r of RULES)
-      output.line(`${r.id} ${r.name} [${r.severity}${r.fixable ? ', fixable' : ''}] ${r.description}`);
-    return 0;
-  }
-  const projectDir = resolveProjectDir(flags.projectDir, process.cwd(), process.env);
-  const project = readProjectYaml(projectDir);
-  const settings = lintSettings(project.text, project.file);
-  const chosen = flags.rules ? ruleIds(list(flags.rules), '--rules') : (settings.rules ?? ALL_RULE_IDS);
-  const excluded = new Set([
-    ...settings.excludeRules,
-    ...ruleIds(list(flags.excludeRules), '--exclude-rules'),
-  ]);
-  const options = { config: settings.config, rules: new Set(chosen.filter((id) => !excluded.has(id))) };
-  const files = sqlFiles(projectDir, paths.length > 0 ? paths : projectSqlDirs(projectDir, project.text));
-  const findings: Finding[] = [];
-  let fixed = 0;
-  for (const { file, path } of files) {
-    let text = readFileSync(file, 'utf8');
-    if (flags.fix) {
-      const after = fixText(path, text, options);
-      if (after !== text) {
-        replaceFile(file, after);
-        text = after;
-        fixed++;
-      }
-    }
-    findings.push(...lintText(path, text, options));
-  }
-  print(output, findings, fixed, files.length);
-  return findings.some((f) => f.severity === 'error') ? 1 : 0;
-}
+import type { LintFlags } from './lint-action.ts';
 
 export function registerLint(
   program: Command,
@@ -110,6 +22,10 @@ export function registerLint(
     .option('--exclude-rules <ids>', 'leave out these rules, comma-separated ids or names')
     .option('--list-rules', 'print the rules and exit')
     .action((paths: string[], flags: LintFlags) =>
-      run(async (_global, output) => lintAction(flags, paths, output)),
+      run(async (_global, output) => {
+        // Loaded only when the command runs, so `dema --help` stays quick.
+        const { lintAction } = await import('./lint-action.ts');
+        return lintAction(flags, paths, output);
+      }),
     );
 }

@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { RunSummary } from '../../dbt/run/results.ts';
+import { compactOutput } from '../compact.ts';
 import type { GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
+import { closingReport } from '../pipeline-report.ts';
 import { parseLocations, reportOutcomes } from './ingest.ts';
 
 const SAMPLE_DIR = 'data/sample';
@@ -34,7 +37,7 @@ export function registerPipeline(
     .option('--ingest-only', 'load the sources but do not build the project')
     .option('-f, --full-refresh', 'rebuild incremental models from scratch')
     .action((flags: PipelineFlags) =>
-      run(async (global, output) => {
+      run(async (global, plain) => {
         // Checked before anything opens, so a typo costs nothing.
         const overrides = parseLocations(flags.location);
         // Loaded only when the command runs, so `dema --help` stays quick.
@@ -45,6 +48,7 @@ export function registerPipeline(
             import('../../generate/generate.ts'),
             import('../../history/record.ts'),
           ]);
+        const output = compactOutput(plain, global.quiet);
         return withWarehouse(global, ({ config, warehouse }) =>
           recordRun(warehouse, output.reporter, { command: 'pipeline' }, async (recorder) => {
             const started = Date.now();
@@ -57,7 +61,7 @@ export function registerPipeline(
                   level: 'info',
                   message: `generating sample data in ${dir}`,
                 });
-                await generate({ ...GENERATE_DEFAULTS, outDir: dir });
+                await generate({ ...GENERATE_DEFAULTS, outDir: dir }, output.reporter);
               }
               for (const source of config.sources) {
                 const file = join(dir, `${source.name}.csv`);
@@ -73,9 +77,15 @@ export function registerPipeline(
               output.reporter,
             );
             recorder.ingestOutcomes(outcomes, started);
+            const ingestSeconds = (Date.now() - started) / 1000;
             const ingestCode = reportOutcomes(outcomes, output);
-            if (ingestCode !== 0 || flags.ingestOnly) return ingestCode;
+            const finish = (code: number, summary?: RunSummary, buildSeconds = 0) =>
+              closingReport(output, warehouse, outcomes, ingestSeconds, summary, buildSeconds).then(
+                (failed) => (code === 0 && failed ? 1 : code),
+              );
+            if (ingestCode !== 0 || flags.ingestOnly) return finish(ingestCode);
             // The build runs on the warehouse ingest just wrote (chDB allows one open store per process).
+            const buildStarted = Date.now();
             const projectDir = resolve(config.root, config.project_dir);
             const { prepareProject, runDbtCommand } = await import('./dbt-actions.ts');
             const prepared = prepareProject(
@@ -86,14 +96,19 @@ export function registerPipeline(
               // One id for the run history, run_results.json and stored test failures.
               recorder.invocationId,
             );
-            return runDbtCommand(
+            let summary: RunSummary | undefined;
+            const code = await runDbtCommand(
               prepared,
               warehouse,
               'build',
               { fullRefresh: flags.fullRefresh === true },
               output,
               recorder,
+              (s) => {
+                summary = s;
+              },
             );
+            return finish(code, summary, (Date.now() - buildStarted) / 1000);
           }),
         );
       }),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DemaError } from '../../errors.ts';
-import { listRunNodes, listRuns, type RunRecord } from '../../history/store.ts';
-import { type GlobalOptions, withWarehouse } from '../context.ts';
+import type { RunRecord } from '../../history/store.ts';
+import type { GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
 import { renderTable } from '../table.ts';
 
@@ -26,8 +26,12 @@ export function registerRuns(
     .description('Show the run history: every pipeline, ingest and dbt command, with its outcome')
     .option('-n, --limit <n>', 'most recent N runs', '20')
     .action((flags: { limit: string }) =>
-      run((global, output) =>
-        withWarehouse(global, async ({ warehouse }) => {
+      run(async (global, output) => {
+        const [{ withWarehouse }, { listRunNodes, listRuns }] = await Promise.all([
+          import('../context.ts'),
+          import('../../history/store.ts'),
+        ]);
+        return withWarehouse(global, async ({ warehouse }) => {
           const limit = Number(flags.limit);
           if (!Number.isInteger(limit) || limit < 1)
             throw new DemaError('USAGE', `--limit ${flags.limit} is not a positive whole number.`);
@@ -42,16 +46,20 @@ export function registerRuns(
             'error',
           ]);
           return 0;
-        }),
-      ),
+        });
+      }),
     );
   runs
     .command('show')
     .description('One run with its nodes: status, timing, rows written, failures')
     .argument('<id>', 'invocation id (from `dema runs`)')
     .action((id: string) =>
-      run((global, output) =>
-        withWarehouse(global, async ({ warehouse }) => {
+      run(async (global, output) => {
+        const [{ withWarehouse }, { listRunNodes, listRuns }] = await Promise.all([
+          import('../context.ts'),
+          import('../../history/store.ts'),
+        ]);
+        return withWarehouse(global, async ({ warehouse }) => {
           const [found] = await listRuns(warehouse, { id, limit: 1 });
           if (!found)
             throw new DemaError('USAGE', `No run with invocation id "${id}".`, {
@@ -91,7 +99,7 @@ export function registerRuns(
             ),
           );
           return 0;
-        }),
-      ),
+        });
+      }),
     );
 }

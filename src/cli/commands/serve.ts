@@ -2,9 +2,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DemaError } from '../../errors.ts';
 import { isLoopback } from '../../web/auth.ts';
-import { ReadonlyEngine } from '../../web/engine.ts';
-import { createWebServer, listen } from '../../web/server.ts';
-import { type GlobalOptions, withWarehouse } from '../context.ts';
+import type { GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
 
 interface ServeFlags {
@@ -52,10 +50,30 @@ export function registerServe(
       run(async (global, output) => {
         const port = parsePort(flags.port);
         const token = tokenFor(flags);
+        // Loaded only when the command runs, so `dema --help` stays quick.
+        const [{ withWarehouse }, { ReadonlyEngine }, { createWebServer, listen }] = await Promise.all([
+          import('../context.ts'),
+          import('../../web/engine.ts'),
+          import('../../web/server.ts'),
+        ]);
         return withWarehouse(global, async ({ config, warehouse }) => {
           const engine = await ReadonlyEngine.open(warehouse);
-          const docsFile = join(resolve(config.root, config.project_dir), 'target', 'index.html');
-          const server = createWebServer({ engine, docsFile, ...(token === undefined ? {} : { token }) });
+          const projectDir = resolve(config.root, config.project_dir);
+          const docsFile = join(projectDir, 'target', 'index.html');
+          // Parsed per request: the page shows the rules as the project states them now.
+          const freshnessSources = async () => {
+            const { prepareProject } = await import('./dbt-actions.ts');
+            const { parsed } = prepareProject(global, { projectDir }, 'source-freshness', output);
+            return [...parsed.manifest.nodes.values()]
+              .filter((node) => node.resourceType === 'source' && node.source?.freshness)
+              .sort((a, b) => (a.uniqueId < b.uniqueId ? -1 : a.uniqueId > b.uniqueId ? 1 : 0));
+          };
+          const server = createWebServer({
+            engine,
+            docsFile,
+            freshnessSources,
+            ...(token === undefined ? {} : { token }),
+          });
           const url = await listen(server, flags.host, port).catch((error: NodeJS.ErrnoException) => {
             throw new DemaError(
               'USAGE',
@@ -70,8 +88,9 @@ export function registerServe(
           else {
             output.line(`dema serve: listening on ${url}`);
             output.line(
-              `  dashboard: ${url}/dashboard   ClickHouse HTTP (read-only): ${url}/?query=SELECT+1`,
+              `  dashboard: ${url}/dashboard   runs: ${url}/runs   freshness: ${url}/freshness   docs: ${url}/docs`,
             );
+            output.line(`  ClickHouse HTTP (read-only): ${url}/?query=SELECT+1`);
             output.line(`  ${warehouse.description}; Ctrl-C stops it and releases the warehouse`);
           }
           await stopped(server);

@@ -55,16 +55,19 @@ export function ledgerFreshnessSql(node: DbtNode): string {
   return `select toUnixTimestamp(max(finished_at)) as max_loaded_at, count() = 0 as never, toUnixTimestamp(now()) as snapshotted_at from ${qualified(node.schema, LEDGER_TABLE)} final where status = 'success' and landing_table = ${quoteString(node.source!.identifier)}`;
 }
 
-async function ledgerExists(warehouse: Warehouse, schema: string): Promise<boolean> {
+async function ledgerExists(warehouse: FreshnessReader, schema: string): Promise<boolean> {
   const { rows } = await warehouse.query<{ n: number }>(
     `select count() as n from system.tables where database = ${quoteString(schema)} and name = ${quoteString(LEDGER_TABLE)}`,
   );
   return Number(rows[0]?.n ?? 0) > 0;
 }
 
+/** What measuring needs: the CLI passes its Warehouse, `dema serve` its read-only engine. */
+export type FreshnessReader = Pick<Warehouse, 'query'>;
+
 async function measure(
   node: DbtNode,
-  warehouse: Warehouse,
+  warehouse: FreshnessReader,
 ): Promise<{ maxLoadedAt: number | null; snapshot: number }> {
   let sql: string;
   if (node.source!.loadedAtField) sql = freshnessSql(node);
@@ -95,37 +98,8 @@ export async function checkFreshness(
   for (const [i, node] of sources.entries()) {
     const index = i + 1;
     const description = `freshness of ${node.sourceName}.${node.name}`;
-    const criteria = node.source!.freshness!;
-    const started = performance.now();
     reporter.emit({ type: 'dbt.node.start', index, total, uniqueId: node.uniqueId, description });
-    let result: FreshnessResult;
-    const measuredFrom = node.source!.loadedAtField ? 'column' : 'ledger';
-    try {
-      const { maxLoadedAt, snapshot } = await measure(node, warehouse);
-      const age = maxLoadedAt === null ? null : snapshot - maxLoadedAt;
-      result = {
-        uniqueId: node.uniqueId,
-        status: freshnessStatus(age, criteria),
-        maxLoadedAt: maxLoadedAt === null ? null : new Date(maxLoadedAt * 1000).toISOString(),
-        snapshottedAt: new Date(snapshot * 1000).toISOString(),
-        ageSeconds: age,
-        criteria,
-        executionTime: (performance.now() - started) / 1000,
-        measuredFrom,
-      };
-    } catch (error) {
-      result = {
-        uniqueId: node.uniqueId,
-        status: 'runtime error',
-        maxLoadedAt: null,
-        snapshottedAt: new Date().toISOString(),
-        ageSeconds: null,
-        criteria,
-        executionTime: (performance.now() - started) / 1000,
-        measuredFrom,
-        error: errorMessage(error),
-      };
-    }
+    const result = await measureFreshness(node, warehouse);
     results.push(result);
     reporter.emit({
       type: 'dbt.node.done',
@@ -139,6 +113,39 @@ export async function checkFreshness(
     });
   }
   return results;
+}
+
+/** One source's freshness; a failure to measure is a `runtime error` result, never a throw. */
+export async function measureFreshness(node: DbtNode, warehouse: FreshnessReader): Promise<FreshnessResult> {
+  const criteria = node.source!.freshness!;
+  const started = performance.now();
+  const measuredFrom = node.source!.loadedAtField ? 'column' : 'ledger';
+  try {
+    const { maxLoadedAt, snapshot } = await measure(node, warehouse);
+    const age = maxLoadedAt === null ? null : snapshot - maxLoadedAt;
+    return {
+      uniqueId: node.uniqueId,
+      status: freshnessStatus(age, criteria),
+      maxLoadedAt: maxLoadedAt === null ? null : new Date(maxLoadedAt * 1000).toISOString(),
+      snapshottedAt: new Date(snapshot * 1000).toISOString(),
+      ageSeconds: age,
+      criteria,
+      executionTime: (performance.now() - started) / 1000,
+      measuredFrom,
+    };
+  } catch (error) {
+    return {
+      uniqueId: node.uniqueId,
+      status: 'runtime error',
+      maxLoadedAt: null,
+      snapshottedAt: new Date().toISOString(),
+      ageSeconds: null,
+      criteria,
+      executionTime: (performance.now() - started) / 1000,
+      measuredFrom,
+      error: errorMessage(error),
+    };
+  }
 }
 
 /** e.g. "PASS: newest row 3d 4h old (warn after 24 hours, error after 72 hours)". */
