@@ -27,7 +27,7 @@ export function registerRuns(
     .option('-n, --limit <n>', 'most recent N runs', '20')
     .action((flags: { limit: string }) =>
       run(async (global, output) => {
-        const [{ withWarehouse }, { listRunNodes, listRuns }] = await Promise.all([
+        const [{ withWarehouse }, { listRuns }] = await Promise.all([
           import('../context.ts'),
           import('../../history/store.ts'),
         ]);
