@@ -156,7 +156,7 @@ test('dema.yml schedule: a bad cron or timezone is a CONFIG_INVALID naming file:
   for (const [yaml, where] of [
     ['schedule:\n  cron: "61 * * * *"\n', /dema\.yml:5: schedule\.cron: .*minute/],
     ['schedule:\n  cron: "*/5 * * * *"\n  timezone: Mars/Olympus\n', /dema\.yml:6: schedule\.timezone: /],
-    ['schedule:\n  cron: "*/5 * * * *"\n  every: 5\n', /dema\.yml:5: schedule: Unrecognized key: "every"/],
+    ['schedule:\n  cron: "*/5 * * * *"\n  every: 5\n', /dema\.yml:6: schedule\.every: Unrecognized key: "every"/],
   ] as const) {
     assert.throws(
       () => parseConfig(base + yaml, 'dema.yml'),
