@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { buildManifest } from '../../src/dbt/artifacts/artifacts.ts';
 import { parseProject } from '../../src/dbt/parser/parse-project.ts';
+import { DemaError } from '../../src/errors.ts';
 import { tempDir, writeFiles } from '../helpers/fixtures.ts';
 
 const TARGET = { schema: 'analytics', name: 'dev', type: 'clickhouse' };
@@ -148,4 +150,67 @@ test("a project's own ref macro replaces dbt's and reaches it through builtins.r
     'models/b.sql': "select * from {{ ref('alias_of_a') }}\n{{ not_yet_known.columns[0].name }}\n",
   });
   assert.deepEqual(parsed.manifest.nodes.get('model.shop.b')!.dependsOn, ['model.shop.a']);
+});
+
+test('exposures: parsed from schema YAML into the manifest with their parents, as dbt writes them', (t) => {
+  const parsed = parse(t, {
+    'models/orders.sql': 'select 1 as id\n',
+    'seeds/currencies.csv': 'code\nEUR\n',
+    'models/schema.yml': `version: 2
+sources:
+  - name: raw
+    tables: [{name: events}]
+exposures:
+  - name: revenue_dashboard
+    label: Revenue
+    type: dashboard
+    maturity: high
+    url: http://127.0.0.1:8080/dashboard
+    description: Monthly revenue per currency.
+    owner: {name: Finance, email: finance@example.com}
+    depends_on:
+      - ref('orders')
+      - ref('shop', 'currencies')
+      - source('raw', 'events')
+`,
+  });
+  const exposure = parsed.manifest.exposures?.get('exposure.shop.revenue_dashboard');
+  assert.deepEqual(exposure?.dependsOn, [
+    'model.shop.orders',
+    'seed.shop.currencies',
+    'source.shop.raw.events',
+  ]);
+  const manifest = buildManifest(parsed, 'inv') as unknown as {
+    exposures: Record<string, Record<string, unknown>>;
+    parent_map: Record<string, string[]>;
+    child_map: Record<string, string[]>;
+  };
+  const dict = manifest.exposures['exposure.shop.revenue_dashboard']!;
+  assert.equal(dict.resource_type, 'exposure');
+  assert.deepEqual(dict.owner, { name: 'Finance', email: 'finance@example.com' });
+  assert.deepEqual(dict.depends_on, {
+    macros: [],
+    nodes: ['model.shop.orders', 'seed.shop.currencies', 'source.shop.raw.events'],
+  });
+  assert.equal(dict.original_file_path, 'models/schema.yml');
+  assert.deepEqual(
+    manifest.parent_map['exposure.shop.revenue_dashboard'],
+    dict.depends_on && ['model.shop.orders', 'seed.shop.currencies', 'source.shop.raw.events'],
+  );
+  assert.ok(manifest.child_map['model.shop.orders']?.includes('exposure.shop.revenue_dashboard'));
+});
+
+test('an exposure depending on a missing model is an error naming the YAML file and line', (t) => {
+  assert.throws(
+    () =>
+      parse(t, {
+        'models/orders.sql': 'select 1 as id\n',
+        'models/schema.yml':
+          "version: 2\nexposures:\n  - name: ok\n    depends_on: [ref('orders')]\n  - name: broken\n    depends_on: [ref('nope')]\n",
+      }),
+    (error: unknown) =>
+      error instanceof DemaError &&
+      error.code === 'REF_NOT_FOUND' &&
+      /schema\.yml:5: the exposure depends on ref\('nope'\)/.test(error.message),
+  );
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { exposureDict } from '../parser/exposures.ts';
 import { nodeDict } from '../parser/node-dict.ts';
 import type { ParsedProject } from '../parser/parse-project.ts';
 import type { FreshnessResult } from '../run/freshness.ts';
@@ -101,6 +102,13 @@ export function buildManifest(
       },
     ]),
   );
+  const exposures: Record<string, unknown> = {};
+  for (const exposure of parsed.manifest.exposures?.values() ?? []) {
+    exposures[exposure.uniqueId] = exposureDict(exposure);
+    parentMap[exposure.uniqueId] = [...exposure.dependsOn];
+    childMap[exposure.uniqueId] = [];
+    for (const parent of exposure.dependsOn) (childMap[parent] ??= []).push(exposure.uniqueId);
+  }
   return {
     metadata: {
       ...metadata('manifest', 12, invocationId, parsed.context.runStartedAt),
@@ -116,7 +124,7 @@ export function buildManifest(
     sources,
     macros,
     docs,
-    exposures: {},
+    exposures,
     metrics: {},
     groups: {},
     selectors: {},

@@ -91,4 +91,24 @@ export interface Manifest {
   readonly projectDir: string;
   readonly nodes: Map<string, DbtNode>;
   readonly docs: Map<string, DocBlock>;
+  /** Exposures from schema YAML: documented downstream uses; never run (dbt runs none either). */
+  readonly exposures?: ReadonlyMap<string, Exposure>;
+}
+
+export interface Exposure {
+  readonly uniqueId: string;
+  readonly name: string;
+  readonly packageName: string;
+  readonly type: string;
+  readonly label: string | undefined;
+  readonly maturity: string | undefined;
+  readonly url: string | undefined;
+  readonly description: string;
+  readonly owner: { readonly name?: string; readonly email?: string };
+  readonly tags: readonly string[];
+  readonly meta: Record<string, unknown>;
+  /** Unique ids of the models, seeds and sources it depends on. */
+  readonly dependsOn: readonly string[];
+  /** The YAML file, relative to the project (as every node path). */
+  readonly path: string;
 }

@@ -12,6 +12,7 @@ import { type DbtProjectFile, loadProjectFile } from '../project/project-file.ts
 import { readYamlFile } from '../project/yaml-file.ts';
 import { applyConfig, baseNode, MODEL_DEFAULTS, SEED_DEFAULTS, TEST_DEFAULTS } from './base-node.ts';
 import { builtinMacros, packageShims } from './builtin-macros.ts';
+import { resolveExposures } from './exposures.ts';
 import { listFiles } from './files.ts';
 import { genericTestNode } from './generic-test-node.ts';
 import { below, escapeRegExp, fqnFor, lineOfText, stem, suggestion } from './names.ts';
@@ -453,9 +454,10 @@ export function parseProject(options: ParseOptions): ParsedProject {
 
   const graph = new Graph([...nodes.values()]);
   graph.topologicalOrder();
+  const exposures = resolveExposures(properties.exposures, nodes, packageName);
   return {
     project,
-    manifest: { projectName: packageName, projectDir: project.dir, nodes, docs },
+    manifest: { projectName: packageName, projectDir: project.dir, nodes, docs, exposures },
     registry,
     graph,
     context,

@@ -34,10 +34,17 @@ export interface SourceTableSpec {
   readonly lineOf: () => number | undefined;
 }
 
+export interface ExposureSpec {
+  readonly entry: Record<string, unknown>;
+  readonly file: string;
+  readonly lineOf: () => number | undefined;
+}
+
 export interface PropertyFiles {
   readonly models: Map<string, NodePatch>;
   readonly seeds: Map<string, NodePatch>;
   readonly sources: SourceTableSpec[];
+  readonly exposures: ExposureSpec[];
 }
 
 type Dict = Record<string, unknown>;
@@ -101,8 +108,16 @@ export function readPropertyFiles(files: readonly YamlFile[]): PropertyFiles {
   const models = new Map<string, NodePatch>();
   const seeds = new Map<string, NodePatch>();
   const sources: SourceTableSpec[] = [];
+  const exposures: ExposureSpec[] = [];
   for (const file of files) {
     const data = asDict(file.data);
+    asList(data.exposures).forEach((raw, index) => {
+      exposures.push({
+        entry: asDict(raw),
+        file: file.path,
+        lineOf: () => file.lineOf(['exposures', index]),
+      });
+    });
     for (const [kind, target] of [
       ['models', models],
       ['seeds', seeds],
@@ -168,5 +183,5 @@ export function readPropertyFiles(files: readonly YamlFile[]): PropertyFiles {
       });
     });
   }
-  return { models, seeds, sources };
+  return { models, seeds, sources, exposures };
 }
