@@ -201,8 +201,10 @@ test('pipeline --location loads local files when the declared locations are unre
     { cwd: dir },
   );
   assert.equal(result.code, 0, result.stdout + result.stderr);
-  assert.match(result.stdout, /loaded inventory \(default\): \d+ read/);
-  assert.match(result.stdout, /loaded orders \(default\): 300 read = 300 loaded \+ 0 rejected/);
+  // The pipeline's compact line per source, then its closing report.
+  assert.match(result.stdout, /loaded inventory \(default\): \d+ rows, 0 rejected/);
+  assert.match(result.stdout, /loaded orders \(default\): 300 rows, 0 rejected/);
+  assert.match(result.stdout, /orders: 300 rows loaded, 0 rejected/);
   const bad = await runCli(['pipeline', '--location', 'orders'], { cwd: dir });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--location orders: expected SOURCE=URL_OR_PATH/);
