@@ -12,7 +12,14 @@ import type { Warehouse } from '../../src/warehouse/warehouse.ts';
 
 export function tempDir(t: TestContext | undefined, prefix = 'dema-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t?.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Best effort, and never failing the hook: an engine still finishing a background write (hooks
+  // run in registration order, so before a warehouse registered later is closed) must not stop the
+  // later hooks that close it.
+  t?.after(() => {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {}
+  });
   return dir;
 }
 
