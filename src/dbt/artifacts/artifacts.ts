@@ -107,7 +107,10 @@ export function buildManifest(
     exposures[exposure.uniqueId] = exposureDict(exposure);
     parentMap[exposure.uniqueId] = [...exposure.dependsOn];
     childMap[exposure.uniqueId] = [];
-    for (const parent of exposure.dependsOn) (childMap[parent] ??= []).push(exposure.uniqueId);
+    for (const parent of exposure.dependsOn) {
+      childMap[parent] ??= [];
+      childMap[parent].push(exposure.uniqueId);
+    }
   }
   return {
     metadata: {
