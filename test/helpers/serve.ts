@@ -1,56 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
-import { GENERATE_DEFAULTS, generate } from '../../src/generate/generate.ts';
 import { runCli } from './cli.ts';
-import { INVENTORY_COLUMNS, ORDER_COLUMNS, tempDir } from './fixtures.ts';
+import { tempDir } from './fixtures.ts';
+import { writeMultiMerchantProject } from './multi-merchant.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/dema.js', import.meta.url));
-const PROJECT = fileURLToPath(new URL('../../project', import.meta.url));
+const _PROJECT = fileURLToPath(new URL('../../project', import.meta.url));
 
 /** A temp project with two merchants in two currencies, ingested and built by `dema pipeline`. */
 export async function builtProject(t: TestContext): Promise<string> {
   const dir = tempDir(t, 'dema-serve-');
-  cpSync(PROJECT, join(dir, 'project'), { recursive: true, filter: (source) => !source.includes('/target') });
-  const merchants = await generate({
-    ...GENERATE_DEFAULTS,
-    outDir: join(dir, 'data'),
-    orderLines: 3000,
-    styles: 60,
-    merchants: 2,
-    currencies: ['SEK', 'EUR'],
-    months: 4,
-  });
-  const sources = merchants.flatMap((m) => [
-    {
-      name: `inventory_${m.merchant}`,
-      location: m.inventoryPath,
-      table: 'inventory',
-      columns: INVENTORY_COLUMNS,
-      key: ['productId'],
-      merchant: m.merchant,
-    },
-    {
-      name: `orders_${m.merchant}`,
-      location: m.ordersPath,
-      table: 'orders',
-      columns: ORDER_COLUMNS,
-      key: ['orderId', 'productId', 'dateTime'],
-      merchant: m.merchant,
-    },
-  ]);
-  writeFileSync(
-    join(dir, 'dema.yml'),
-    stringify({
-      target: 'embedded',
-      targets: { embedded: { type: 'chdb', path: '.dema/warehouse', schema: 'dema' } },
-      archive_dir: 'data/raw',
-      sources,
-    }),
-  );
+  await writeMultiMerchantProject(dir, { orderLines: 3000, styles: 60 });
   const pipeline = await runCli(['pipeline'], { cwd: dir });
   if (pipeline.code !== 0) throw new Error(`pipeline failed:\n${pipeline.stdout}${pipeline.stderr}`);
   return dir;

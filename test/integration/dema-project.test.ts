@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
 import { parseCsv } from '../../src/csv-text.ts';
-import { GENERATE_DEFAULTS, generate } from '../../src/generate/generate.ts';
 import { runCli } from '../helpers/cli.ts';
 import { expectedMarts, groupText, type MerchantFiles, toScaled } from '../helpers/expected-marts.ts';
-import { INVENTORY_COLUMNS, ORDER_COLUMNS, tempDir } from '../helpers/fixtures.ts';
+import { tempDir } from '../helpers/fixtures.ts';
+import { writeMultiMerchantProject } from '../helpers/multi-merchant.ts';
 import { commandStore, queryStore } from '../helpers/store.ts';
 
-const PROJECT = fileURLToPath(new URL('../../project', import.meta.url));
+const _PROJECT = fileURLToPath(new URL('../../project', import.meta.url));
 
 interface FinanceRow {
   merchant: string;
@@ -65,44 +64,7 @@ function assertReconciles(actual: Awaited<ReturnType<typeof martTexts>>, files: 
 
 test('the dema project builds green and its marts reconcile exactly with the CSVs; incremental equals full refresh', async (t) => {
   const dir = tempDir(t);
-  cpSync(PROJECT, join(dir, 'project'), { recursive: true, filter: (source) => !source.includes('/target') });
-  const merchants = await generate({
-    ...GENERATE_DEFAULTS,
-    outDir: join(dir, 'data'),
-    orderLines: 6000,
-    styles: 120,
-    merchants: 2,
-    orphanRate: 0.02,
-    currencies: ['SEK', 'EUR'],
-    months: 4,
-  });
-  const sources = merchants.flatMap((m) => [
-    {
-      name: `inventory_${m.merchant}`,
-      location: m.inventoryPath,
-      table: 'inventory',
-      columns: INVENTORY_COLUMNS,
-      key: ['productId'],
-      merchant: m.merchant,
-    },
-    {
-      name: `orders_${m.merchant}`,
-      location: m.ordersPath,
-      table: 'orders',
-      columns: ORDER_COLUMNS,
-      key: ['orderId', 'productId', 'dateTime'],
-      merchant: m.merchant,
-    },
-  ]);
-  writeFileSync(
-    join(dir, 'dema.yml'),
-    stringify({
-      target: 'embedded',
-      targets: { embedded: { type: 'chdb', path: '.dema/warehouse', schema: 'dema' } },
-      archive_dir: 'data/raw',
-      sources,
-    }),
-  );
+  const merchants = await writeMultiMerchantProject(dir, { orderLines: 6000, styles: 120, orphanRate: 0.02 });
   const store = join(dir, '.dema/warehouse');
   const files: MerchantFiles[] = merchants.map((m) => ({
     merchant: m.merchant,
