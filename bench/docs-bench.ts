@@ -3,9 +3,9 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { buildDocsData, type Manifest } from '../src/docs/docs-data.ts';
 import { renderSite } from '../src/docs/site.ts';
+import { launchChromium } from '../test/helpers/browser.ts';
 import { writeBigProject } from './parse-bench.ts';
 
 /**
@@ -26,15 +26,6 @@ export interface DocsFigures {
   readonly loadAverage: number;
 }
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
 export async function benchDocs(dir: string, models: number, bin: string): Promise<DocsFigures> {
   writeBigProject(dir, models);
   writeFileSync(
@@ -48,7 +39,7 @@ export async function benchDocs(dir: string, models: number, bin: string): Promi
   const manifest = JSON.parse(readFileSync(join(dir, 'target', 'manifest.json'), 'utf8')) as Manifest;
   renderSite(buildDocsData(manifest, { metadata: {}, nodes: {}, sources: {}, errors: null }, 'big'));
   const docsStepMs = performance.now() - started;
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   try {
     const page = await (await browser.newContext({ offline: true })).newPage();
     const middle = `model.big.m_${String(Math.floor(models / 2)).padStart(4, '0')}`;

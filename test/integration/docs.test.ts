@@ -5,25 +5,16 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { type Catalog, readCatalog } from '../../src/docs/catalog.ts';
 import type { DocsData } from '../../src/docs/docs-data.ts';
 import { featuresProject } from '../fixtures/features-project.ts';
+import { launchChromium } from '../helpers/browser.ts';
 import { runCli } from '../helpers/cli.ts';
 import { openTestWarehouse, serverAvailable, tempDir, testTarget, writeFiles } from '../helpers/fixtures.ts';
 import { queryStore } from '../helpers/store.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/dema.js', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
-
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 function embeddedData(html: string): DocsData {
   const match = /<script id="docs-data" type="application\/json">(.*?)<\/script>/s.exec(html);
@@ -105,11 +96,7 @@ test('dema docs generate: catalog.json matches the warehouse; index.html works o
   assert.match(evensDoc.compiled, /__dbt__cte__eph_even/);
 
   // The page itself, from file:// with no network.
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    headless: true,
-  });
+  const browser = await launchChromium();
   const profile = mkdtempSync(join(tmpdir(), 'dema-chromium-'));
   t.after(() => rmSync(profile, { recursive: true, force: true }));
   try {

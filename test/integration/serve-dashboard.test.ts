@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
 import { builtProject, demaQuery, startServe } from '../helpers/serve.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
@@ -82,18 +83,7 @@ test('the dashboard draws exactly the marts, per currency, and follows the merch
   // On loopback the token is optional, but checked when set: the page must carry it on every call.
   const token = 'page-token';
   const { url } = await startServe(t, dir, ['--port', '0', '--token', token]);
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   t.after(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
   const errors: string[] = [];

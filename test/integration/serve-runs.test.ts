@@ -3,12 +3,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { formatAge } from '../../src/dbt/run/freshness.ts';
 import { ensureHistoryTables, newRunRecord, writeRun } from '../../src/history/store.ts';
 import { connectWarehouse } from '../../src/warehouse/connect.ts';
 import { quoteIdent } from '../../src/warehouse/sql.ts';
 import { eventsCsv, writeSmallProject } from '../fixtures/small-elt-project.ts';
+import { launchChromium } from '../helpers/browser.ts';
 import { runCli } from '../helpers/cli.ts';
 import { openTestWarehouse, serverSkipReason, tempDir, testTarget } from '../helpers/fixtures.ts';
 import { demaQuery, startServe } from '../helpers/serve.ts';
@@ -72,18 +73,7 @@ test('serve: run history down to a failing test’s stored rows, source freshnes
   const token = 'runs&token';
   const { url } = await startServe(t, dir, ['--port', '0', '--token', token]);
   const q = `token=${encodeURIComponent(token)}`;
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   t.after(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const errors: string[] = [];
