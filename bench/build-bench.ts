@@ -1,4 +1,14 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -121,16 +131,25 @@ function appendLines(dataDir: string, count: number, batch: string): string {
   const products = parseCsv(readFileSync(join(dataDir, 'inventory.csv'), 'utf8'))
     .slice(1)
     .map((row) => row[0]!);
-  const lines: string[] = [ORDERS_COLUMNS.join(',')];
-  for (let i = 0; i < count; i++) {
-    const day = String((i % 28) + 1).padStart(2, '0');
-    // New orders arrive for the latest month of the generated data (2023-06), as in daily operation.
-    lines.push(
-      `appended-${batch}-${i},${products[i % products.length]},SEK,1,0,${100 + (i % 900)}.5,direct,direct,"",2023-06-${day}T12:00:00Z`,
-    );
-  }
   const file = join(dataDir, `appended-${batch}-${count}.csv`);
-  writeFileSync(file, `${lines.join('\n')}\n`);
+  const fd = openSync(file, 'w');
+  try {
+    writeSync(fd, `${ORDERS_COLUMNS.join(',')}\n`);
+    // Written in batches: 10M lines joined at once exceed V8's longest string.
+    for (let start = 0; start < count; start += 100_000) {
+      const lines: string[] = [];
+      for (let i = start; i < Math.min(count, start + 100_000); i++) {
+        const day = String((i % 28) + 1).padStart(2, '0');
+        // New orders arrive for the latest month of the generated data (2023-06), as in daily operation.
+        lines.push(
+          `appended-${batch}-${i},${products[i % products.length]},SEK,1,0,${100 + (i % 900)}.5,direct,direct,"",2023-06-${day}T12:00:00Z\n`,
+        );
+      }
+      writeSync(fd, lines.join(''));
+    }
+  } finally {
+    closeSync(fd);
+  }
   return file;
 }
 
