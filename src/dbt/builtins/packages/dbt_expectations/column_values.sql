@@ -37,21 +37,19 @@ from (
 
 {# lowerUTF8: ClickHouse's lower() folds ASCII letters only, so 'Éclair' and 'éclair' would pass as
    consistent. As dbt on other warehouses, a NULL counts as one distinct value but has no lower-case
-   form. #}
+   form. No CTE, so it runs on servers before 20.1 too. #}
 {% test expect_column_values_to_have_consistent_casing(model, column_name, display_inconsistent_columns=False) %}
-with spellings as (
-    select distinct {{ column_name }} as spelling from {{ model }}
-)
+{%- set spellings = '(select distinct ' ~ column_name ~ ' as spelling from ' ~ model ~ ')' -%}
 {%- if display_inconsistent_columns %}
 select lowerUTF8(spelling) as inconsistent_columns, count(spelling) as set_count_case_insensitive
-from spellings
+from {{ spellings }}
 where spelling is not null
 group by inconsistent_columns
 having count(spelling) > 1
 {%- else %}
 select * from (
     select count() as set_count, uniqExact(lowerUTF8(spelling)) as set_count_case_insensitive
-    from spellings
+    from {{ spellings }}
 )
 where set_count != set_count_case_insensitive
 {%- endif %}
