@@ -12,13 +12,21 @@ import type { ProjectContext } from './context.ts';
 
 const quote = (name: unknown) => `\`${String(name).replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
 
+/**
+ * A column as dbt-clickhouse's ClickHouseColumn: `dtype` is the type without its LowCardinality(…)
+ * and then Nullable(…) wrapper (what packages compare, e.g. dbt_expectations' of_type and codegen's
+ * data_type); `data_type` is the whole type ClickHouse reports.
+ */
 export function columnObject(column: { name: string; type: string }) {
-  const inner = column.type.replace(/^(?:LowCardinality|Nullable)\((.*)\)$/, '$1');
+  const inner = column.type
+    .trim()
+    .replace(/^LowCardinality\((.*)\)$/, '$1')
+    .replace(/^Nullable\((.*)\)$/, '$1');
   return {
     name: column.name,
     column: column.name,
     data_type: column.type,
-    dtype: column.type,
+    dtype: inner,
     quoted: quote(column.name),
     is_string: () => /String/.test(inner),
     is_number: () => /Int|Float|Decimal/.test(inner),
