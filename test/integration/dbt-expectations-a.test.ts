@@ -100,9 +100,11 @@ function aggregateBetween(aggregate: (values: Value[]) => number | null) {
     failingGroups(rows, spec, (g) => between(aggregate(g.map((r) => r[spec.column!] as Value)), spec.args));
 }
 
-const setOf = (spec: Case) => new Set((spec.args.value_set as Value[]).map(String));
+/** NULL is kept as a distinct value of its own, which no set value equals. */
+const key = (v: Value) => (v === null ? '\u0000NULL' : String(v));
+const setOf = (spec: Case) => new Set((spec.args.value_set as Value[]).map(key));
 const valuesOf = (rows: Row[], spec: Case) =>
-  new Set(filtered(rows, spec.where).map((r) => String(r[spec.column!])));
+  new Set(filtered(rows, spec.where).map((r) => key(r[spec.column!] as Value)));
 
 /** The value ranked top_n by count (the fixture has no tie around it: checked here). */
 function mostCommon(rows: Row[], spec: Case): string {
@@ -129,6 +131,12 @@ function columnExists(rows: Row[], spec: Case): boolean {
   return index >= 0 && (wanted === undefined || index === Math.max(wanted - 1, 0));
 }
 
+/** SQL's three-valued logic: null is unknown; a row fails only when its expression is false. */
+type Truth = boolean | null;
+const eq = (a: Value, b: Value): Truth => (a === null || b === null ? null : a === b);
+const and = (a: Truth, b: Truth): Truth =>
+  a === false || b === false ? false : a === null || b === null ? null : true;
+const or = (values: Truth[]): Truth => (values.includes(true) ? true : values.includes(null) ? null : false);
 const pairs = (spec: Case) => spec.args.value_pairs_set as [number, number][];
 const col = (spec: Case, key: 'column_A' | 'column_B') => spec.args[key] as string;
 
@@ -176,10 +184,17 @@ const ORACLES: Record<string, (rows: Row[], spec: Case) => number> = {
   column_unique_value_count_to_be_between: aggregateBetween(distinct),
   column_to_exist: (rows, spec) => (columnExists(rows, spec) ? 0 : 1),
   column_pair_values_to_be_equal: (rows, spec) =>
-    filtered(rows, spec.where).filter((r) => r[col(spec, 'column_A')] !== r[col(spec, 'column_B')]).length,
+    filtered(rows, spec.where).filter(
+      (r) => eq(r[col(spec, 'column_A')]!, r[col(spec, 'column_B')]!) === false,
+    ).length,
   column_pair_values_to_be_in_set: (rows, spec) =>
     filtered(rows, spec.where).filter(
-      (r) => !pairs(spec).some(([a, b]) => r[col(spec, 'column_A')] === a && r[col(spec, 'column_B')] === b),
+      (r) =>
+        or(
+          pairs(spec).map(([a, b]) =>
+            and(eq(r[col(spec, 'column_A')]!, a), eq(r[col(spec, 'column_B')]!, b)),
+          ),
+        ) === false,
     ).length,
 };
 
