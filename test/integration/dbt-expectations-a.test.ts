@@ -55,7 +55,9 @@ const distinct = (values: Value[]) => new Set(nonNull(values)).size;
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 /** SQL's sum and min: NULL over no rows. */
 const sumOrNull = (values: number[]) => (values.length === 0 ? null : sum(values));
-const minOrNull = (values: number[]) => (values.length === 0 ? null : Math.min(...values));
+/** ISO dates order as strings. */
+const minOrNull = (values: (number | string)[]) =>
+  values.length === 0 ? null : [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))[0]!;
 
 /** percentile_cont: linear interpolation between the sorted values around position q·(n − 1). */
 function percentileCont(values: number[], q: number): number | null {
@@ -75,15 +77,15 @@ function stdevSamp(values: number[]): number | null {
 }
 
 /** A NULL aggregate makes the bounds unknown: `not (NULL = true)` is NULL, so no failing row. */
-function between(value: number | null, args: Args): boolean {
+function between(value: number | string | null, args: Args): boolean {
   if (value === null) return true;
   const {
     min_value: min,
     max_value: max,
     strictly,
   } = args as {
-    min_value?: number;
-    max_value?: number;
+    min_value?: number | string;
+    max_value?: number | string;
     strictly?: boolean;
   };
   if (min !== undefined && !(strictly ? value > min : value >= min)) return false;
@@ -96,9 +98,11 @@ function failingGroups(rows: Row[], spec: Case, ok: (group: Row[]) => boolean): 
   return groups(filtered(rows, spec.where), spec.args.group_by).filter((g) => !ok(g)).length;
 }
 
-function aggregateBetween(aggregate: (values: Value[]) => number | null) {
+function aggregateBetween(aggregate: (values: Value[]) => number | string | null) {
   return (rows: Row[], spec: Case) =>
-    failingGroups(rows, spec, (g) => between(aggregate(g.map((r) => r[spec.column!] as Value)), spec.args));
+    failingGroups(rows, spec, (g) =>
+      between(aggregate(g.map((r) => r[spec.column!] as Value)), spec.oracleArgs ?? spec.args),
+    );
 }
 
 /** NULL is kept as a distinct value of its own, which no set value equals. */
@@ -170,7 +174,7 @@ const ORACLES: Record<string, (rows: Row[], spec: Case) => number> = {
   column_distinct_values_to_equal_set: (rows, spec) =>
     [...valuesOf(rows, spec)].filter((v) => !setOf(spec).has(v)).length +
     [...setOf(spec)].filter((v) => !valuesOf(rows, spec).has(v)).length,
-  column_min_to_be_between: aggregateBetween((values) => minOrNull(values as number[])),
+  column_min_to_be_between: aggregateBetween((values) => minOrNull(values as (number | string)[])),
   column_most_common_value_to_be_in_set: (rows, spec) => (setOf(spec).has(mostCommon(rows, spec)) ? 0 : 1),
   column_proportion_of_unique_values_to_be_between: aggregateBetween((values) =>
     nonNull(values).length === 0 ? 1 : distinct(values) / nonNull(values).length,
