@@ -224,13 +224,18 @@ test('each case passes on good and fails on bad by the oracles, and the sixteen 
 });
 
 /** One `dema deps` and one `dema build`; each case's result checked against its oracle or known gap. */
-async function buildAndCheck(dir: string, profiles: string, gaps: Record<string, RegExp>) {
+async function buildAndCheck(
+  dir: string,
+  profiles: string,
+  gaps: Record<string, RegExp>,
+  lowCardinality = true,
+) {
   const project = packagesProject(dir, PACKAGES!);
   writeFiles(dir, {
     'dbt_project.yml': project['dbt_project.yml']!,
     'profiles.yml': profiles,
     'packages.yml': `packages:\n${['dbt_expectations', 'dbt_date'].map((p) => `  - local: ${join(PACKAGES!, p)}\n`).join('')}`,
-    ...expectationsModels(),
+    ...expectationsModels(lowCardinality),
   });
   const deps = await runCli(['deps'], { cwd: dir });
   assert.equal(deps.code, 0, deps.stderr);
@@ -293,5 +298,6 @@ test('the same on the ClickHouse server: all of it from 20.1, a known gap on 18.
     dir,
     `pkgs:\n  target: dev\n  outputs:\n    dev: {type: clickhouse, host: 127.0.0.1, port: ${SERVER_PORT}, user: dema, password: d3m4, schema: ${target.schema}}\n`,
     gaps,
+    cteSubqueries,
   );
 });
