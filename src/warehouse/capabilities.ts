@@ -22,6 +22,8 @@ export interface Capabilities {
   readonly doubleColonCast: boolean;
   /** input_format_csv_trim_whitespaces exists (and defaults to trimming unquoted CSV fields). */
   readonly csvTrimWhitespacesSetting: boolean;
+  /** aggregate_functions_null_for_empty exists (sum/min/quantile of no rows give NULL, as in SQL). */
+  readonly aggregateNullForEmptySetting: boolean;
 }
 
 export function parseVersion(version: string): number[] {
@@ -53,5 +55,6 @@ export function capabilitiesFor(version: string): Capabilities {
     createOrReplaceView: atLeast('20.3'),
     doubleColonCast: atLeast('21.9'),
     csvTrimWhitespacesSetting: atLeast('23.6'),
+    aggregateNullForEmptySetting: atLeast('21.3'),
   };
 }

@@ -7,14 +7,14 @@ import { capabilitiesFor, versionAtLeast } from '../../src/warehouse/capabilitie
 import { type Case, MODELS, SPECS, schemaYaml } from '../fixtures/expectations-columns-b.ts';
 import { packagesProject } from '../fixtures/packages-project.ts';
 import { runCli } from '../helpers/cli.ts';
-import { ORACLES } from '../helpers/expectations-oracle.ts';
+import { ORACLES } from '../helpers/expectations-oracle-b.ts';
 import { SERVER_PORT, serverSkipReason, tempDir, writeFiles } from '../helpers/fixtures.ts';
 import { sharedPackagesDir } from '../helpers/package-hub.ts';
 
 /**
  * Fifteen of dbt_expectations' generic tests (string matching, sets, nulls, types, casing,
  * standard deviations), from the real package installed by `dema deps`, run by one `dema build`
- * on chDB. Each case's failure count comes from test/helpers/expectations-oracle.ts (the rows and
+ * on chDB. Each case's failure count comes from test/helpers/expectations-oracle-b.ts (the rows and
  * the tests' documented semantics), never from dema; every test passes at least once and fails at
  * least once, and its options (row_condition, match_on, flags, is_raw, …) are used.
  */

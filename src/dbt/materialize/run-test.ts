@@ -1,3 +1,4 @@
+import type { Capabilities } from '../../warehouse/capabilities.ts';
 import { quoteIdent } from '../../warehouse/sql.ts';
 import type { DbtNode } from '../manifest/types.ts';
 import { dropTable, rel, testWrapper } from './ddl.ts';
@@ -15,8 +16,15 @@ export interface TestOutcome {
  * Tests find missing rows with `LEFT JOIN … WHERE right.x IS NULL` (dbt_expectations, dbt_utils);
  * with ClickHouse's default a non-joined row holds the type's default value instead of NULL, and
  * such a test would pass on bad data. Test queries therefore run with standard SQL join NULLs.
+ * Likewise an aggregate of no rows (a row_condition that matches nothing) is NULL in SQL, so
+ * `sum(x) >= 1` is unknown and the test passes; ClickHouse's default gives 0 (or NaN) and fails it.
  */
-const TEST_SETTINGS = { join_use_nulls: 1 } as const;
+export function testSettings(capabilities: Capabilities): Record<string, number> {
+  return {
+    join_use_nulls: 1,
+    ...(capabilities.aggregateNullForEmptySetting ? { aggregate_functions_null_for_empty: 1 } : {}),
+  };
+}
 
 /** Runs a data test through dbt's wrapper; with store_failures the failing rows are kept, tagged with the invocation. */
 export async function runDataTest(
@@ -25,6 +33,7 @@ export async function runDataTest(
   env: MaterializeEnv & { storeFailures: boolean },
 ): Promise<TestOutcome> {
   const statements: string[] = [];
+  const settings = testSettings(env.warehouse.capabilities);
   let body = sql;
   const store =
     node.config.store_failures === true || (node.config.store_failures !== false && env.storeFailures);
@@ -37,7 +46,7 @@ export async function runDataTest(
     ];
     for (const statement of create) {
       statements.push(statement);
-      await env.warehouse.command(statement, TEST_SETTINGS);
+      await env.warehouse.command(statement, settings);
     }
     body = `select * from ${rel(audit)}`;
   }
@@ -47,7 +56,7 @@ export async function runDataTest(
     failures: string | number;
     should_warn: number | boolean;
     should_error: number | boolean;
-  }>(wrapper, TEST_SETTINGS);
+  }>(wrapper, settings);
   const row = rows[0];
   const failures = Number(row?.failures ?? 0);
   const severity = String(node.config.severity ?? 'error').toLowerCase();
