@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DemaError } from '../../errors.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
-import { raise, type Scope, splitArgs } from '../jinja/environment.ts';
+import { ReturnSignal, raise, type Scope, splitArgs } from '../jinja/environment.ts';
 import type { MacroRegistry } from '../jinja/macros.ts';
 import { Relation } from '../jinja/relation.ts';
 import type { DbtNode, RefCall } from '../manifest/types.ts';
@@ -266,7 +266,15 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
     const name = String(positional[0] ?? kwargs.name ?? '');
     const caller = kwargs.caller as (() => unknown) | undefined;
     if (!execute || !project.runtime || !caller) return '';
-    const sql = String(caller());
+    // A return() in the block ends statement as it ends dbt's statement macro: its value, no query run.
+    let body: unknown;
+    try {
+      body = caller();
+    } catch (signal) {
+      if (signal instanceof ReturnSignal) return signal.value;
+      throw signal;
+    }
+    const sql = String(body);
     const fetch = positional[1] === true || kwargs.fetch_result === true;
     const rows = project.runtime.warehouse.querySync<Record<string, unknown>>(sql);
     const table = agateTable(rows);
