@@ -40,3 +40,8 @@ and not (
 {% test expect_column_values_to_be_decreasing(model, column_name, sort_column=None, strictly=True, row_condition=None, group_by=None, step=None) %}
 {{ dbt_expectations.dema_ch__monotonic(model, column_name, sort_column, '<' if strictly else '<=', row_condition, group_by, step, '-') }}
 {% endtest %}
+
+{# ClickHouse's rand() is a UInt32, not a float in [0, 1) as on other warehouses: randCanonical is. #}
+{% macro clickhouse__rand() -%}
+    randCanonical()
+{%- endmacro %}
