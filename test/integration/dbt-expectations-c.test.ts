@@ -113,8 +113,14 @@ function expectedFailures(c: TestCase): number {
     }
     case 'columns_not_contain':
       return upper(args.column_list as string[]).filter((n) => upper(columns).includes(n)).length;
+    case 'columns_not_contain_lower': {
+      const lower = (names: string[]) => names.map((n) => n.toLowerCase());
+      return lower(args.column_list as string[]).filter((n) => lower(columns).includes(n)).length;
+    }
     case 'row_count_equal':
       return rows.length === args.value ? 0 : 1;
+    case 'row_count_equal_by_group':
+      return groupsOf(rows).filter((g) => inGroup(rows, g).length !== args.value).length;
     case 'row_count_other_table':
       return groupsOf([...rows, ...compare!.rows]).filter(
         (g) => inGroup(rows, g).length !== inGroup(compare!.rows, g).length,
