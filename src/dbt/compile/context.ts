@@ -7,8 +7,8 @@ import { Relation } from '../jinja/relation.ts';
 import type { DbtNode, RefCall } from '../manifest/types.ts';
 import { mergeConfig, type NodeConfig } from '../project/config-tree.ts';
 import type { DbtProjectFile } from '../project/project-file.ts';
-import { agateTable } from './agate.ts';
 import { projectGlobals } from './context-globals.ts';
+import { queryTable } from './query-table.ts';
 import type { RelationCache } from './relation-cache.ts';
 
 /**
@@ -258,7 +258,7 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
 
   const runQuery = (sql: unknown) => {
     if (!execute || !project.runtime) return undefined;
-    return agateTable(project.runtime.warehouse.querySync(String(sql)));
+    return queryTable(project.runtime.warehouse, String(sql));
   };
 
   const statement = (...args: unknown[]) => {
@@ -276,10 +276,9 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
     }
     const sql = String(body);
     const fetch = positional[1] === true || kwargs.fetch_result === true;
-    const rows = project.runtime.warehouse.querySync<Record<string, unknown>>(sql);
-    const table = agateTable(rows);
+    const table = queryTable(project.runtime.warehouse, sql);
     state.run.statements.set(name, {
-      response: { _message: 'OK', code: 'OK', rows_affected: rows.length },
+      response: { _message: 'OK', code: 'OK', rows_affected: table.rows.length },
       data: fetch ? table.rows : [],
       table,
     });
