@@ -274,6 +274,72 @@ test('dbt_expectations table-shape, multi-column and generalized tests pass on g
     GOOD_ROWS.map((r) => md5(`${r.grp}-${r.id % 4 === 0 ? '' : r.a}`)),
   );
 
+  // pivot with agg, then/else values, prefix/suffix, distinct, cmp and alias=false.
+  const columnsOf = async (table: string) =>
+    (
+      await read<{ name: string }>(
+        `select name from system.columns where database = 'expc' and table = '${table}' order by position`,
+      )
+    ).map((r) => r.name);
+  assert.deepEqual(await columnsOf('utils_pivot_options'), [
+    'grp',
+    'max_a_even',
+    'max_a_odd',
+    'even_s7',
+    'odd_s7',
+    'over_6',
+  ]);
+  const pivoted = await read<Record<string, unknown>>('select * from utils_pivot_options order by grp');
+  assert.deepEqual(
+    pivoted.map((r) => Object.values(r).map(String).join('|')),
+    groupsOf(GOOD_ROWS)
+      .sort()
+      .map((g) => {
+        const rs = inGroup(GOOD_ROWS, g);
+        const parity = (even: boolean) => rs.filter((r) => (r.id % 2 === 0) === even);
+        return [
+          g,
+          Math.max(0, ...parity(true).map((r) => r.a)),
+          Math.max(0, ...parity(false).map((r) => r.a)),
+          new Set(parity(true).map((r) => r.s % 7)).size,
+          new Set(parity(false).map((r) => r.s % 7)).size,
+          rs.filter((r) => r.id > 6).length,
+        ].join('|');
+      }),
+  );
+  // unpivot: exclude kept, remove dropped, field_name / value_name.
+  const unpivoted = await read<Record<string, unknown>>('select id, col, val from utils_unpivot_options');
+  assert.deepEqual(
+    unpivoted.map((r) => `${r.id}|${r.col}|${r.val}`).sort(),
+    HALF_ROWS.flatMap((r) => [`${r.id}|b|${r.b}`, `${r.id}|s|${r.s}`]).sort(),
+  );
+  // union_relations: include (case-insensitive), source_column_name, where, column_override; exclude.
+  assert.deepEqual(await columnsOf('utils_union_include'), ['src', 'id', 's']);
+  const included = await read<Record<string, unknown>>(
+    'select src, id, s, toTypeName(s) as type from utils_union_include',
+  );
+  assert.deepEqual(
+    included.map((r) => Object.values(r).map(String).join('|')).sort(),
+    (
+      [
+        ['rows_half', HALF_ROWS],
+        ['rows_good', GOOD_ROWS],
+      ] as const
+    )
+      .flatMap(([name, rows]) =>
+        rows.filter((r) => r.id <= 2).map((r) => `\`expc\`.\`${name}\`|${r.id}|${r.s}|Int64`),
+      )
+      .sort(),
+  );
+  assert.deepEqual(await columnsOf('utils_union_exclude'), ['_dbt_source_relation', 'id', 'x']);
+  const excluded = await read<Record<string, unknown>>('select * from utils_union_exclude');
+  assert.deepEqual(
+    excluded.map((r) => Object.values(r).map(String).join('|')).sort(),
+    [...GOOD_ROWS.map((r) => `\`expc\`.\`rows_good\`|${r.id}|null`), '`expc`.`pat_alpha`|null|1'].sort(),
+  );
+  // get_single_value: a query without rows gives the default (agate keeps an empty result's columns).
+  assert.deepEqual(await one('select v from utils_single_value_default'), { v: -1 });
+
   // A month spine from the 15th: one row per month boundary crossed before the (excluded) end.
   const spine = await read<{ d: string }>(
     'select toString(date_month) as d from utils_date_spine_month order by d',
