@@ -415,6 +415,11 @@ test('dbt_expectations table-shape, multi-column and generalized tests pass on g
     text.indexOf('c', text.indexOf('c') + 1) + 1,
     0,
   ]);
+  // flags (re2's, in front as (?i)) and is_raw (\b stays a word boundary, not a backspace).
+  assert.deepEqual([scalars.c_any_case, scalars.c_at_word].map(Number), [
+    'ABCabc'.toLowerCase().indexOf('c') + 1,
+    'ab cd'.search(/\bc/) + 1,
+  ]);
   assert.deepEqual(
     [scalars.ts, scalars.dt, scalars.md5_abc],
     ['2024-01-02 03:04:05', '2024-01-02 03:04:05', md5('abc')],

@@ -45,3 +45,15 @@ and not (
 {% macro clickhouse__rand() -%}
     randCanonical()
 {%- endmacro %}
+
+{# ClickHouse's regex engine is re2, as BigQuery's: flags go in front as (?flags) (the default ignores
+   them with a warning), and is_raw doubles each backslash, which a ClickHouse string literal would
+   otherwise read as an escape ('\b' is a backspace there, a word boundary to re2). #}
+{% macro clickhouse__regexp_instr(source_value, regexp, position, occurrence, is_raw, flags) -%}
+{%- if flags -%}
+    {{ dbt_expectations._validate_re2_flags(flags) }}
+    {%- set regexp = "(?" ~ flags ~ ")" ~ regexp -%}
+{%- endif -%}
+{%- set regexp = regexp | replace("\\", "\\\\") if is_raw else regexp -%}
+regexp_instr({{ source_value }}, '{{ regexp }}', {{ position }}, {{ occurrence }})
+{%- endmacro %}
