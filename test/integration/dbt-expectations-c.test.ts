@@ -52,13 +52,17 @@ const inGroup = (rows: Row[], grp: string) => rows.filter((r) => r.grp === grp);
 const dayIndex = (day: string) => Date.parse(`${day}T00:00:00Z`) / 86_400_000;
 const upper = (names: string[]) => names.map((n) => n.toUpperCase());
 
-/** Days (as indexes) with no row: a spine from the first day up to, not including, the last (dbt_date's spine). */
-function missingDays(rows: Row[], interval = 1): number {
+/**
+ * Days (as indexes) with no row, on a spine from the first day up to, not including, the last
+ * (dbt_date's spine; by default the data's first and last days), every `interval` days.
+ */
+function missingDays(rows: Row[], interval = 1, window?: [string, string], excluded: string[] = []): number {
   const days = rows.map((r) => dayIndex(r.day));
-  const [start, end] = [Math.min(...days), Math.max(...days)];
-  const buckets = new Set(days.map((d) => d - ((d - start) % interval)));
+  const [start, end] = window ? window.map(dayIndex) : [Math.min(...days), Math.max(...days)];
+  const buckets = new Set(days.map((d) => d - ((d - start!) % interval)));
   let missing = 0;
-  for (let d = start; d < end; d += interval) if (!buckets.has(d)) missing++;
+  for (let d = start!; d < end!; d += interval)
+    if (!buckets.has(d) && !excluded.map(dayIndex).includes(d)) missing++;
   return missing;
 }
 
@@ -68,10 +72,13 @@ function expectedFailures(c: TestCase): number {
   const args = c.args;
   const compare = args.compare_model ? TABLES[refName(args.compare_model)]! : undefined;
   switch (c.id.replace(/__(pass|fail)$/, '')) {
-    case 'grouped_recent': {
-      // Newest timestamp per group, future rows left out; stale when older than 1 day.
-      const past = rows.filter((r) => r.ageHours >= 0);
-      return groupsOf(past).filter((g) => Math.min(...inGroup(past, g).map((r) => r.ageHours)) > DAY_HOURS)
+    case 'grouped_recent':
+    case 'grouped_recent_where': {
+      // Newest timestamp per group (future rows and row_condition's left out); stale when older
+      // than `interval` dateparts.
+      const past = rows.filter((r) => r.ageHours >= 0 && (args.row_condition !== 'id != 3' || r.id !== 3));
+      const limit = Number(args.interval) * (args.datepart === 'day' ? DAY_HOURS : HOUR);
+      return groupsOf(past).filter((g) => Math.min(...inGroup(past, g).map((r) => r.ageHours)) > limit)
         .length;
     }
     case 'multicolumn_sum':
@@ -83,6 +90,13 @@ function expectedFailures(c: TestCase): number {
       return missingDays(rows);
     case 'every_2_days':
       return missingDays(rows, 2);
+    case 'every_day_window':
+      return missingDays(
+        rows,
+        1,
+        [String(args.test_start_date), String(args.test_end_date)],
+        args.exclusion_condition ? ['2023-12-31'] : [],
+      );
     case 'unique_within_record':
       return rows.filter((r) => new Set([r.a, r.b, r.c]).size < 3).length;
     case 'aggregation_other_table':
