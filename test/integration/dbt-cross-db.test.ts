@@ -66,6 +66,10 @@ const CASES: [string, string, string][] = [
   ["dbt.dateadd('month', -1, \"toDate('2024-03-31')\")", 'select toDate($)', '2024-02-29'],
   ["dbt.datediff(\"toDate('2024-01-01')\", \"toDate('2024-03-01')\", 'day')", 'select $', '60'],
   ["dbt.datediff(\"toDate('2024-01-31')\", \"toDate('2024-03-01')\", 'month')", 'select $', '2'],
+  // A quoted literal is a date, as on other warehouses (dbt_expectations' every_n_datepart passes one).
+  ["dbt.datediff(\"'2024-01-01'\", \"toDate('2024-03-01')\", 'day')", 'select $', '60'],
+  ["dbt.datediff(\"toDate('2024-01-31')\", \"'2024-03-01 10:00:00'\", 'month')", 'select $', '2'],
+  ["dbt.datediff(\"'2024-01-01'\", \"'2024-01-02 06:00:00'\", 'hour')", 'select $', '30'],
   ["dbt.last_day(\"toDate('2024-02-10')\", 'month')", 'select $', '2024-02-29'],
   ["dbt.last_day(\"toDate('2024-02-10')\", 'quarter')", 'select $', '2024-03-31'],
   ["dbt.last_day(\"toDate('2024-02-10')\", 'year')", 'select $', '2024-12-31'],

@@ -12,6 +12,7 @@ const MACROS = `
 {% macro twice(x) %}{% set r = add(x, x) %}{{ return(r * 2) }}{% endmacro %}
 {% macro shout(x) -%}{{ x.upper() }}!{%- endmacro %}
 {% macro wrap() -%}<{{ caller() }}>{%- endmacro %}
+{% macro early() -%}{% call wrap() %}{{ return('returned') }}{% endcall %} and on{%- endmacro %}
 {% macro default__greet(x) -%}hello {{ x }}{%- endmacro %}
 {% test positive(model, column_name) %}select * from {{ model }} where {{ column_name }} <= 0{% endtest %}
 `;
@@ -43,6 +44,11 @@ test('dispatch, call blocks and test blocks (as test_<name> macros)', () => {
   assert.equal(render("{{ adapter.dispatch('greet')('you') }}"), 'hello you');
   assert.equal(render('{% call wrap() %}inner{% endcall %}'), '<inner>');
   assert.ok(registry.find('test_positive'));
+});
+
+test('return() in a call block ends the macro that called caller(), as dbt (statement returns it)', () => {
+  // wrap() returns the value (no <>), early() goes on: the block is not a dbt macro of its own.
+  assert.equal(render('{{ early() }}'), 'returned and on');
 });
 
 test('Python truthiness: empty lists and dicts are false', () => {

@@ -41,9 +41,12 @@ export class AgateTable {
   readonly columns: AgateColumn[];
   readonly column_names: string[];
 
-  constructor(records: readonly Record<string, unknown>[]) {
-    const names = records[0] ? Object.keys(records[0]) : [];
-    this.column_names = names;
+  /** `names`: the result's columns, for an empty result (agate keeps them; there is no row to read). */
+  constructor(
+    records: readonly Record<string, unknown>[],
+    names: readonly string[] = Object.keys(records[0] ?? {}),
+  ) {
+    this.column_names = [...names];
     this.rows = records.map((record) =>
       Object.assign(
         names.map((name) => record[name]),
@@ -76,6 +79,9 @@ export class AgateTable {
   }
 }
 
-export function agateTable(records: readonly Record<string, unknown>[]): AgateTable {
-  return new AgateTable(records);
+export function agateTable(
+  records: readonly Record<string, unknown>[],
+  names?: readonly string[],
+): AgateTable {
+  return new AgateTable(records, names);
 }

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { DemaError } from '../../errors.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
-import { raise, type Scope, splitArgs } from '../jinja/environment.ts';
+import { ReturnSignal, raise, type Scope, splitArgs } from '../jinja/environment.ts';
 import type { MacroRegistry } from '../jinja/macros.ts';
 import { Relation } from '../jinja/relation.ts';
 import type { DbtNode, RefCall } from '../manifest/types.ts';
 import { mergeConfig, type NodeConfig } from '../project/config-tree.ts';
 import type { DbtProjectFile } from '../project/project-file.ts';
-import { agateTable } from './agate.ts';
 import { projectGlobals } from './context-globals.ts';
+import { queryTable } from './query-table.ts';
 import type { RelationCache } from './relation-cache.ts';
 
 /**
@@ -258,7 +258,7 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
 
   const runQuery = (sql: unknown) => {
     if (!execute || !project.runtime) return undefined;
-    return agateTable(project.runtime.warehouse.querySync(String(sql)));
+    return queryTable(project.runtime.warehouse, String(sql));
   };
 
   const statement = (...args: unknown[]) => {
@@ -266,12 +266,19 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
     const name = String(positional[0] ?? kwargs.name ?? '');
     const caller = kwargs.caller as (() => unknown) | undefined;
     if (!execute || !project.runtime || !caller) return '';
-    const sql = String(caller());
+    // A return() in the block ends statement as it ends dbt's statement macro: its value, no query run.
+    let body: unknown;
+    try {
+      body = caller();
+    } catch (signal) {
+      if (signal instanceof ReturnSignal) return signal.value;
+      throw signal;
+    }
+    const sql = String(body);
     const fetch = positional[1] === true || kwargs.fetch_result === true;
-    const rows = project.runtime.warehouse.querySync<Record<string, unknown>>(sql);
-    const table = agateTable(rows);
+    const table = queryTable(project.runtime.warehouse, sql);
     state.run.statements.set(name, {
-      response: { _message: 'OK', code: 'OK', rows_affected: rows.length },
+      response: { _message: 'OK', code: 'OK', rows_affected: table.rows.length },
       data: fetch ? table.rows : [],
       table,
     });

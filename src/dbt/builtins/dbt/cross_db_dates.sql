@@ -56,7 +56,15 @@ now()
     {{ return(adapter.dispatch('datediff', 'dbt')(first_date, second_date, datepart)) }}
 {%- endmacro %}
 {% macro clickhouse__datediff(first_date, second_date, datepart) -%}
-dateDiff('{{ datepart }}', {{ first_date }}, {{ second_date }})
+dateDiff('{{ datepart }}', {{ dbt.dema_ch__date_literal(first_date) }}, {{ dbt.dema_ch__date_literal(second_date) }})
+{%- endmacro %}
+{#- Other warehouses read a quoted literal ('2024-01-01') as a date where one is expected (packages pass
+    them, e.g. dbt_expectations' every_n_datepart); ClickHouse's dateDiff refuses a String, so a
+    literal is parsed (parseDateTimeBestEffort: on every server, and it takes a date alone). -#}
+{% macro dema_ch__date_literal(value) -%}
+{%- set text = value | string | trim -%}
+{%- if text | length > 1 and text[0] == "'" and text[-1] == "'" and "'" not in text[1:-1] -%}parseDateTimeBestEffort({{ text }})
+{%- else -%}{{ value }}{%- endif -%}
 {%- endmacro %}
 
 {% macro last_day(date, datepart) -%}

@@ -142,7 +142,9 @@ function compileInner(stmt: Exclude<Stmt, { t: 'data' }>, location: Location): S
       };
     }
     case 'callblock': {
-      const makeCaller = compileMacro(stmt.caller, location);
+      // dbt's return() ends the innermost dbt macro: a call block's body is a plain Jinja macro, so a
+      // return() in it passes through caller() to the macro that called it (e.g. statement).
+      const makeCaller = compileMacro(stmt.caller, location, false);
       const call = stmt.call;
       if (call.t !== 'call') throw typeError('expected a call');
       // The caller is passed as the keyword argument `caller`, read from a frame of its own.
@@ -211,7 +213,7 @@ function compileFor(stmt: Stmt & { t: 'for' }, location: Location): StmtFn {
 }
 
 /** A macro definition: called with Python's argument binding (varargs, kwargs, caller as Jinja2). */
-function compileMacro(node: MacroNode, location: Location): (frame: Frame) => unknown {
+function compileMacro(node: MacroNode, location: Location, catchReturn = true): (frame: Frame) => unknown {
   const body = compileBody(node.body, location);
   const names = node.params.map(([name]) => name);
   const defaults = node.params.map(([, value]) => (value ? compileExpr(value) : undefined)) as (
@@ -261,7 +263,7 @@ function compileMacro(node: MacroNode, location: Location): (frame: Frame) => un
       try {
         body(frame, out);
       } catch (signal) {
-        if (signal instanceof ReturnSignal) return signal.value;
+        if (catchReturn && signal instanceof ReturnSignal) return signal.value;
         throw signal;
       }
       return out.join('');

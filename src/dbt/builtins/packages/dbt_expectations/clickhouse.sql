@@ -57,3 +57,8 @@ if(count({{ column_name }}) > 1, stddevSamp({{ column_name }}), NULL)
 {% set exact = data_type | lower in ('decimal', 'numeric') %}
 {{ dbt_expectations.default__test_expect_column_most_common_value_to_be_in_set(model, column_name, value_set, top_n, quote_values, 'Decimal(38, 10)' if exact else data_type, row_condition) }}
 {% endmacro %}
+
+{# ClickHouse's rand() is a UInt32, not a float in [0, 1) as on other warehouses: randCanonical is. #}
+{% macro clickhouse__rand() -%}
+    randCanonical()
+{%- endmacro %}
