@@ -142,6 +142,14 @@ test('a package with models, a seed, sources and tests runs as dbt runs it', asy
   assert.ok(!listed.some((line) => line.startsWith('shop.')), 'package: selects no root node');
   assert.ok(!listed.some((line) => line.includes('disabled_by_root')), 'the root project disabled it');
 
+  // dbt's fqn method: a bare package name is an FQN prefix, as is `<package>.<folder>.*`.
+  const byName = await runCli(['ls', '--select', 'shop_source'], { cwd: dir });
+  assert.deepEqual(byName.stdout.trim().split('\n').sort(), listed);
+  const folder = await runCli(['ls', '--select', 'shop_source.staging.*', '--resource-type', 'model'], {
+    cwd: dir,
+  });
+  assert.equal(folder.stdout.trim(), 'shop_source.staging.stg_orders');
+
   const seed = await runCli(['seed', '--select', 'raw_orders'], { cwd: dir });
   assert.equal(seed.code, 0, seed.stderr);
   // Only the package's nodes: its seed, models and tests; never the root model.
