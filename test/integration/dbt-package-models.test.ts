@@ -32,6 +32,8 @@ function writePackage(dir: string): void {
 name: shop_source
 version: "1.0.0"
 config-version: 2
+on-run-end:
+  - "create table if not exists {{ target.schema }}.hook_log engine = MergeTree order by tuple() as select '{{ var('currency') }}' as who"
 models:
   shop_source:
     +materialized: table
@@ -93,6 +95,8 @@ function writeRoot(dir: string, packageDir: string): void {
     'dbt_project.yml': `
 name: shop
 profile: shop
+on-run-end:
+  - "insert into {{ target.schema }}.hook_log select 'root'"
 models:
   shop_source:
     +schema: src
@@ -178,8 +182,8 @@ test('a package with models, a seed, sources and tests runs as dbt runs it', asy
   );
   assert.deepEqual(
     rootRelations.map((r) => r.name),
-    ['raw_orders'],
-    'package:shop_source built nothing of the root project',
+    ['hook_log', 'raw_orders'],
+    'package:shop_source built nothing of the root project (hook_log: the on-run-end hooks)',
   );
 
   // The whole project: the root model reads the package's models across schemas.
@@ -193,6 +197,7 @@ test('a package with models, a seed, sources and tests runs as dbt runs it', asy
   assert.deepEqual(
     tables.map((r) => `${r.database}.${r.name}:${r.engine === 'View' ? 'view' : 'table'}`),
     [
+      `${SCHEMA}.hook_log:table`,
       `${SCHEMA}.raw_orders:table`,
       `${SCHEMA}.root_report:view`,
       `${SCHEMA}_src.fx_rates:table`,
@@ -230,6 +235,17 @@ test('a package with models, a seed, sources and tests runs as dbt runs it', asy
     "the package's own macro, called unqualified",
   );
   assert.equal(Number(cents?.rate).toFixed(1), '1.1');
+
+  // The package's on-run-end ran first (with its own vars), the root project's after it.
+  const hookRows = await queryStore<{ who: string }>(
+    warehouse,
+    SCHEMA,
+    `select distinct who from ${SCHEMA}.hook_log order by who`,
+  );
+  assert.deepEqual(
+    hookRows.map((r) => r.who),
+    ['EUR', 'root'],
+  );
 
   const tested = await runCli(['test', '--json'], { cwd: dir });
   assert.equal(tested.code, 1);

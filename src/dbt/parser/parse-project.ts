@@ -114,27 +114,9 @@ export function parseProject(options: ParseOptions): ParsedProject {
   // Generic tests from YAML, and singular tests.
   for (const { unit, parsed } of parsedUnits) parseUnitTests(unit, shared, registry, parsed);
 
-  // Project hooks.
-  for (const [kind, list] of [
-    ['on-run-start', project.onRunStart],
-    ['on-run-end', project.onRunEnd],
-  ] as const)
-    list.forEach((sql, index) => {
-      const uniqueId = `operation.${packageName}.${packageName}-${kind}-${index}`;
-      const node = baseNode({
-        uniqueId,
-        name: `${packageName}-${kind}-${index}`,
-        resourceType: 'operation',
-        packageName,
-        fqn: [packageName, 'hooks', `${packageName}-${kind}-${index}`],
-        originalFilePath: 'dbt_project.yml',
-        path: 'hooks',
-        rawCode: sql,
-        hook: { kind, index },
-      });
-      node.config = { enabled: true, materialized: 'hook', tags: [], meta: {} };
-      nodes.set(uniqueId, node);
-    });
+  // Project hooks: every package's, ordered by package name, then the root project's (as dbt).
+  const hookUnits = [...units.filter((u) => u.label).sort((a, b) => a.name.localeCompare(b.name)), units[0]!];
+  for (const unit of hookUnits) addHooks(nodes, unit);
 
   // Resolve dependencies. A missing one names the file and the line of the call.
   const missing = (node: DbtNode, call: string, pattern: RegExp, hint: string) => {
@@ -241,4 +223,30 @@ function nameRelation(context: ProjectContext, node: DbtNode, targetSchema: stri
   node.schema = nameFor('generate_schema_name', node.config.schema);
   node.alias = nameFor('generate_alias_name', node.config.alias);
   if (node.config.materialized !== 'ephemeral') node.relationName = `\`${node.schema}\`.\`${node.alias}\``;
+}
+
+/** A unit's on-run-start / on-run-end entries as operation nodes `operation.<p>.<p>-on-run-start-<i>`. */
+function addHooks(nodes: Map<string, DbtNode>, unit: ParseUnit): void {
+  const name = unit.name;
+  for (const [kind, list] of [
+    ['on-run-start', unit.project.onRunStart],
+    ['on-run-end', unit.project.onRunEnd],
+  ] as const)
+    list.forEach((sql, index) => {
+      const uniqueId = `operation.${name}.${name}-${kind}-${index}`;
+      const node = baseNode({
+        uniqueId,
+        name: `${name}-${kind}-${index}`,
+        resourceType: 'operation',
+        packageName: name,
+        fqn: [name, 'hooks', `${name}-${kind}-${index}`],
+        originalFilePath: 'dbt_project.yml',
+        path: 'hooks',
+        rawCode: sql,
+        hook: { kind, index },
+        ...(unit.label ? { packageDir: unit.label } : {}),
+      });
+      node.config = { enabled: true, materialized: 'hook', tags: [], meta: {} };
+      nodes.set(uniqueId, node);
+    });
 }

@@ -41,7 +41,7 @@ export async function runHooks(
             schemas: [...new Set(results.map((r) => parsed.manifest.nodes.get(r.uniqueId)?.schema))],
           }
         : {};
-    const sql = compileTemplate(node.rawCode, `dbt_project.yml (${kind}[${node.hook.index}])`)
+    const sql = compileTemplate(node.rawCode, `${nodeFile(node)} (${kind}[${node.hook.index}])`)
       .render(createScope(context, newRenderState(identityOf(node), true, extra)))
       .trim();
     if (!sql) continue;
