@@ -149,7 +149,7 @@ models:
 
 test('ref(): root project first, then the node package (or the reverse with the 1.11 flag); two-argument refs are exact', (t) => {
   const files = (flag: boolean) => ({
-    'dbt_project.yml': `name: shop\nprofile: shop\n${flag ? 'flags:\n  require_ref_searches_node_package_before_root: true\n' : ''}`,
+    'dbt_project.yml': `name: shop\nprofile: shop\nmodels:\n  pkg: {+schema: pkg}\n${flag ? 'flags:\n  require_ref_searches_node_package_before_root: true\n' : ''}`,
     'models/dup.sql': 'select 1 as id\n',
     'models/root_only.sql': 'select 1 as id\n',
     'models/uses.sql': "select * from {{ ref('dup') }} union all select * from {{ ref('pkg', 'dup') }}\n",
@@ -215,4 +215,25 @@ test('what dema cannot run in a package is a DBT_UNSUPPORTED error at its file a
     { [`${PKG}/models/schema.yml`]: 'version: 2\nmodels:\n  - name: m\n    versions: [{v: 1}]\n' },
     /^dbt_packages\/pkg\/models\/schema\.yml:4: model versions/,
   );
+});
+
+test('a package model and a root model that would build the same relation are a parse error naming both', (t) => {
+  const files = {
+    'models/orders.sql': 'select 1 as id\n',
+    [`${PKG}/dbt_project.yml`]: 'name: pkg\n',
+    [`${PKG}/models/orders.sql`]: 'select 2 as id\n',
+  };
+  assert.throws(
+    () => parse(t, files),
+    (error: unknown) =>
+      error instanceof DemaError &&
+      error.code === 'PARSE_PROJECT' &&
+      error.message.includes('`analytics`.`orders` would be built by two nodes') &&
+      error.message.includes('model.pkg.orders (dbt_packages/pkg/models/orders.sql)'),
+  );
+  // Either fix of the hint parses: a schema for the package, or disabling its model.
+  for (const config of ['  pkg:\n    +schema: pkg\n', '  pkg:\n    orders: {+enabled: false}\n']) {
+    const parsed = parse(t, { ...files, 'dbt_project.yml': `name: shop\nprofile: shop\nmodels:\n${config}` });
+    assert.equal(parsed.manifest.nodes.get('model.shop.orders')!.relationName, '`analytics`.`orders`');
+  }
 });

@@ -111,6 +111,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
   for (const node of nodes.values())
     if (node.resourceType === 'model' || node.resourceType === 'seed')
       nameRelation(context, node, targetSchema);
+  checkRelationsUnique(nodes);
   // Generic tests from YAML, and singular tests.
   for (const { unit, parsed } of parsedUnits) parseUnitTests(unit, shared, registry, parsed);
 
@@ -249,4 +250,25 @@ function addHooks(nodes: Map<string, DbtNode>, unit: ParseUnit): void {
       node.config = { enabled: true, materialized: 'hook', tags: [], meta: {} };
       nodes.set(uniqueId, node);
     });
+}
+
+/**
+ * dbt's AmbiguousAliasError: two models or seeds (a package's and the root project's, typically)
+ * that would build the same relation would overwrite each other, so the parse fails instead.
+ */
+function checkRelationsUnique(nodes: ReadonlyMap<string, DbtNode>): void {
+  const seen = new Map<string, DbtNode>();
+  for (const node of nodes.values()) {
+    if (!node.relationName || (node.resourceType !== 'model' && node.resourceType !== 'seed')) continue;
+    const other = seen.get(node.relationName);
+    if (other)
+      throw new DemaError(
+        'PARSE_PROJECT',
+        `${node.relationName} would be built by two nodes: ${other.uniqueId} (${nodeFile(other)}) and ${node.uniqueId} (${nodeFile(node)}).`,
+        {
+          hint: 'Give one of them another alias or schema (config alias/schema), or disable one (+enabled: false under models: <package>: in dbt_project.yml).',
+        },
+      );
+    seen.set(node.relationName, node);
+  }
 }
