@@ -237,3 +237,60 @@ test('a package model and a root model that would build the same relation are a 
     assert.equal(parsed.manifest.nodes.get('model.shop.orders')!.relationName, '`analytics`.`orders`');
   }
 });
+
+test("a root source with overrides: patches the package's source (shallow, per table) and is no source of its own", (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'dbt_project.yml': 'name: shop\nprofile: shop\n',
+    'models/sources.yml': `
+version: 2
+sources:
+  - name: raw
+    overrides: pkg
+    schema: my_raw
+    tables:
+      - name: orders
+        identifier: orders_v2
+  - name: ghost
+    overrides: not_installed
+`,
+    [`${PKG}/dbt_project.yml`]: 'name: pkg\n',
+    [`${PKG}/models/src.yml`]: `
+version: 2
+sources:
+  - name: raw
+    schema: pkg_raw
+    loaded_at_field: loaded_at
+    tables:
+      - name: orders
+      - name: customers
+        identifier: customers_tbl
+`,
+    [`${PKG}/models/m.sql`]: "select * from {{ source('raw', 'orders') }}\n",
+  });
+  const warnings: string[] = [];
+  const parsed = parseProject({
+    projectDir: dir,
+    target: TARGET,
+    env: {},
+    log: (level, message) => level === 'warn' && warnings.push(message),
+  });
+  const nodes = parsed.manifest.nodes;
+  assert.equal(nodes.get('source.pkg.raw.orders')!.relationName, '`my_raw`.`orders_v2`');
+  assert.equal(nodes.get('source.pkg.raw.customers')!.relationName, '`my_raw`.`customers_tbl`');
+  assert.equal(
+    nodes.get('source.pkg.raw.customers')!.source!.loadedAtField,
+    'loaded_at',
+    'keys not overridden stay',
+  );
+  assert.ok(
+    ![...nodes.keys()].some((id) => id.startsWith('source.shop.')),
+    'an override is no source of its own',
+  );
+  assert.deepEqual(nodes.get('model.pkg.m')!.dependsOn, ['source.pkg.raw.orders']);
+  assert.equal(warnings.length, 1);
+  assert.match(
+    warnings[0]!,
+    /^models\/sources\.yml:\d+: source "ghost" overrides not_installed's, but no package/,
+  );
+});

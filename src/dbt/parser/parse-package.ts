@@ -13,6 +13,7 @@ import { below, fqnFor, stem } from './names.ts';
 import type { ParseUnit } from './packages.ts';
 import { renderPatchConfigs } from './render-project.ts';
 import { type NodePatch, type PropertyFiles, readPropertyFiles } from './schema-yaml.ts';
+import { applySourceOverrides, type SourceOverride, takeSourceOverrides } from './source-overrides.ts';
 import { checkUnsupportedFiles, checkUnsupportedYaml } from './unsupported.ts';
 
 /**
@@ -30,6 +31,8 @@ export interface ParseShared {
   readonly nodes: Map<string, DbtNode>;
   /** Docs blocks keyed `<package>.<name>`. */
   readonly docs: ReadonlyMap<string, DocBlock>;
+  /** The root project's source `overrides:`, by package (filled when the root is parsed, first). */
+  readonly sourceOverrides: Map<string, Map<string, SourceOverride>>;
 }
 
 export type TreeKind = 'models' | 'seeds' | 'sources' | 'tests';
@@ -106,11 +109,17 @@ export function parseSqlFile(
 export function parseUnitNodes(unit: ParseUnit, shared: ParseShared): UnitNodes {
   const { project } = unit;
   const { nodes, targetSchema, context } = shared;
-  const yamlFiles = listFiles(
+  let yamlFiles = listFiles(
     project.dir,
     [...project.modelPaths, ...project.seedPaths, ...project.testPaths, ...project.macroPaths],
     ['.yml', '.yaml'],
   ).map((file) => readYamlFile(file.absolute, file.relative));
+  if (unit.label) yamlFiles = applySourceOverrides(yamlFiles, shared.sourceOverrides.get(unit.name));
+  else {
+    const taken = takeSourceOverrides(yamlFiles);
+    yamlFiles = taken.files;
+    for (const [packageName, byName] of taken.overrides) shared.sourceOverrides.set(packageName, byName);
+  }
   checkUnsupportedYaml(yamlFiles);
   checkUnsupportedFiles(project);
   const properties = renderPatchConfigs(readPropertyFiles(yamlFiles), (patch) =>

@@ -103,10 +103,24 @@ export function parseProject(options: ParseOptions): ParsedProject {
     lookup,
   };
   const targetSchema = String(options.target.schema);
-  const shared: ParseShared = { root: project, context, targetSchema, nodes, docs };
+  const shared: ParseShared = {
+    root: project,
+    context,
+    targetSchema,
+    nodes,
+    docs,
+    sourceOverrides: new Map(),
+  };
 
   // Models, seeds and sources of the root project, then of each package.
   const parsedUnits = units.map((unit) => ({ unit, parsed: parseUnitNodes(unit, shared) }));
+  for (const [target, byName] of shared.sourceOverrides)
+    for (const [sourceName, override] of byName)
+      if (![...nodes.values()].some((n) => n.packageName === target && n.sourceName === sourceName))
+        context.log(
+          'warn',
+          `${override.where}: source "${sourceName}" overrides ${target}'s, but ${installedNames.has(target) ? `${target} has no such source` : `no package ${target} is installed`}; the override is ignored.`,
+        );
   // Relation names for models and seeds (after configs are final: generate_schema_name may be overridden).
   for (const node of nodes.values())
     if (node.resourceType === 'model' || node.resourceType === 'seed')
