@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
-import { tempDir, writeFiles } from '../helpers/fixtures.ts';
+import { SERVER_PORT, serverAvailable, tempDir, writeFiles } from '../helpers/fixtures.ts';
 import { queryStore } from '../helpers/store.ts';
 
 /**
@@ -13,8 +14,6 @@ import { queryStore } from '../helpers/store.ts';
  * ModelConfiguredVar layers, `package:` selection. Expected values are computed here from the raw
  * rows and dbt's documented rules, never read back from dema.
  */
-
-const SCHEMA = 'pkgroot';
 
 /** The raw orders the package's source reads (a root seed): id, amount. Id 4 is planted twice. */
 const RAW = [
@@ -90,7 +89,7 @@ models:
   });
 }
 
-function writeRoot(dir: string, packageDir: string): void {
+function writeRoot(dir: string, packageDir: string, profile: string): void {
   writeFiles(dir, {
     'dbt_project.yml': `
 name: shop
@@ -109,7 +108,7 @@ vars:
   shop_source:
     min_amount: 5
 `,
-    'profiles.yml': `shop:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: ${SCHEMA}, threads: 2}\n`,
+    'profiles.yml': `shop:\n  target: dev\n  outputs:\n    dev: ${profile}\n`,
     'packages.yml': `packages:\n  - local: ${packageDir}\n`,
     'seeds/raw_orders.csv': `id,amount\n${RAW.map((row) => row.join(',')).join('\n')}\n`,
     'models/root_report.sql':
@@ -123,12 +122,14 @@ const statuses = (events: Record<string, unknown>[]) =>
     (events.filter((e) => e.type === 'dbt.node.done') as unknown as Done[]).map((e) => [e.uniqueId, e]),
   );
 
-test('a package with models, a seed, sources and tests runs as dbt runs it', async (t) => {
+type Query = <Row>(sql: string) => Promise<Row[]>;
+
+/** The whole scenario on one warehouse: `profile` is the profiles.yml output, `query` reads it. */
+async function packageScenario(t: TestContext, SCHEMA: string, profile: string, query: Query) {
   const packageDir = tempDir(t, 'dema-pkg-');
   const dir = tempDir(t);
   writePackage(packageDir);
-  writeRoot(dir, packageDir);
-  const warehouse = join(dir, 'warehouse');
+  writeRoot(dir, packageDir, profile);
   const deps = await runCli(['deps'], { cwd: dir });
   assert.equal(deps.code, 0, deps.stderr);
 
@@ -175,10 +176,8 @@ test('a package with models, a seed, sources and tests runs as dbt runs it', asy
   );
   assert.equal(uniqueResult?.failures, 1, 'one duplicated id');
   assert.equal(packageBuild.code, 1, 'a failing test fails the build');
-  const rootRelations = await queryStore<{ name: string }>(
-    warehouse,
-    SCHEMA,
-    `select name from system.tables where database = '${SCHEMA}' and name not like '\\_%' order by name`,
+  const rootRelations = await query<{ name: string }>(
+    `select name from system.tables where database = '${SCHEMA}' and substring(name, 1, 1) != '_' order by name`,
   );
   assert.deepEqual(
     rootRelations.map((r) => r.name),
@@ -189,10 +188,8 @@ test('a package with models, a seed, sources and tests runs as dbt runs it', asy
   // The whole project: the root model reads the package's models across schemas.
   const run = await runCli(['run', '--json'], { cwd: dir });
   assert.equal(run.code, 0, run.stderr + run.stdout);
-  const tables = await queryStore<{ database: string; name: string; engine: string }>(
-    warehouse,
-    SCHEMA,
-    `select database, name, engine from system.tables where database like '${SCHEMA}%' and name not like '%__dbt%' and name not like '\\_%' order by database, name`,
+  const tables = await query<{ database: string; name: string; engine: string }>(
+    `select database, name, engine from system.tables where database like '${SCHEMA}%' and name not like '%__dbt%' and substring(name, 1, 1) != '_' order by database, name`,
   );
   assert.deepEqual(
     tables.map((r) => `${r.database}.${r.name}:${r.engine === 'View' ? 'view' : 'table'}`),
@@ -206,27 +203,21 @@ test('a package with models, a seed, sources and tests runs as dbt runs it', asy
     ],
     "+schema from the root's models: shop_source: tree; materializations from the package's tree",
   );
-  const staged = await queryStore<{ id: number; scaled: number; currency: string }>(
-    warehouse,
-    SCHEMA,
+  const staged = await query<{ id: number; scaled: number; currency: string }>(
     `select id, scaled, currency from ${SCHEMA}_src.stg_orders order by id, scaled`,
   );
   assert.deepEqual(
     staged.map((r) => [Number(r.id), Number(r.scaled), r.currency]),
     kept.map(([id, amount]) => [id, amount! * 2, 'EUR']),
   );
-  const report = await queryStore<{ currency: string; total: number }>(
-    warehouse,
-    SCHEMA,
+  const report = await query<{ currency: string; total: number }>(
     `select currency, total from ${SCHEMA}.root_report`,
   );
   assert.deepEqual(
     report.map((r) => [r.currency, Number(r.total)]),
     [['EUR', expectedTotal]],
   );
-  const [cents] = await queryStore<{ total_cents: number; rate: number }>(
-    warehouse,
-    SCHEMA,
+  const [cents] = await query<{ total_cents: number; rate: number }>(
     `select total_cents, rate from ${SCHEMA}_src.order_totals`,
   );
   assert.equal(
@@ -237,11 +228,7 @@ test('a package with models, a seed, sources and tests runs as dbt runs it', asy
   assert.equal(Number(cents?.rate).toFixed(1), '1.1');
 
   // The package's on-run-end ran first (with its own vars), the root project's after it.
-  const hookRows = await queryStore<{ who: string }>(
-    warehouse,
-    SCHEMA,
-    `select distinct who from ${SCHEMA}.hook_log order by who`,
-  );
+  const hookRows = await query<{ who: string }>(`select distinct who from ${SCHEMA}.hook_log order by who`);
   assert.deepEqual(
     hookRows.map((r) => r.who),
     ['EUR', 'root'],
@@ -273,4 +260,40 @@ test('a package with models, a seed, sources and tests runs as dbt runs it', asy
     'seed.shop_source.fx_rates',
   ]);
   assert.ok(existsSync(join(dir, 'target/compiled/shop_source/models/staging/stg_orders.sql')));
+}
+
+test('a package with models, a seed, sources and tests runs as dbt runs it (chDB)', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'warehouse');
+  await packageScenario(t, 'pkgroot', `{type: chdb, path: "${path}", schema: pkgroot, threads: 2}`, (sql) =>
+    queryStore(path, 'pkgroot', sql),
+  );
+});
+
+test('a package with models runs on the ClickHouse server', async (t) => {
+  if (!(await serverAvailable())) return t.skip('no ClickHouse server on this machine');
+  const schema = `dbt_pkg_${randomBytes(4).toString('hex')}`;
+  const http = async (sql: string) => {
+    const response = await fetch(`http://127.0.0.1:${SERVER_PORT}/?user=dema&password=d3m4`, {
+      method: 'POST',
+      body: sql,
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(text);
+    return text;
+  };
+  t.after(async () => {
+    await http(`DROP DATABASE IF EXISTS ${schema}`);
+    await http(`DROP DATABASE IF EXISTS ${schema}_src`);
+  });
+  await packageScenario(
+    t,
+    schema,
+    `{type: clickhouse, host: 127.0.0.1, port: ${SERVER_PORT}, user: dema, password: d3m4, schema: ${schema}, threads: 2}`,
+    async (sql) =>
+      (await http(`${sql} FORMAT JSONEachRow`))
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line)),
+  );
 });
