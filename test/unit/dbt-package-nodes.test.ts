@@ -294,3 +294,16 @@ sources:
     /^models\/sources\.yml:\d+: source "ghost" overrides not_installed's, but no package/,
   );
 });
+
+test("a package's exposures are in the manifest under the package, with its own paths", (t) => {
+  const parsed = parse(t, {
+    [`${PKG}/dbt_project.yml`]: 'name: pkg\n',
+    [`${PKG}/models/m.sql`]: 'select 1 as id\n',
+    [`${PKG}/models/exposures.yml`]:
+      "version: 2\nexposures:\n  - name: dash\n    type: dashboard\n    owner: {name: ops}\n    depends_on: [ref('m')]\n",
+  });
+  const dash = parsed.manifest.exposures!.get('exposure.pkg.dash')!;
+  assert.equal(dash.packageName, 'pkg');
+  assert.equal(dash.path, 'models/exposures.yml');
+  assert.deepEqual(dash.dependsOn, ['model.pkg.m']);
+});

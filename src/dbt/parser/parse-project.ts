@@ -189,10 +189,11 @@ export function parseProject(options: ParseOptions): ParsedProject {
 
   const graph = new Graph([...nodes.values()]);
   graph.topologicalOrder();
-  const exposures = resolveExposures(
-    parsedUnits.find(({ unit }) => !unit.label)!.parsed.properties.exposures,
-    nodes,
-    packageName,
+  // Exposures of the root project and of every package (never run; in the manifest and docs).
+  const exposures = new Map(
+    parsedUnits.flatMap(({ unit, parsed }) => [
+      ...resolveExposures(parsed.properties.exposures, nodes, unit.name, (file) => ownPath(unit, file)),
+    ]),
   );
   return {
     project,
