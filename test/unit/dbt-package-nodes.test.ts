@@ -307,3 +307,20 @@ test("a package's exposures are in the manifest under the package, with its own 
   assert.equal(dash.path, 'models/exposures.yml');
   assert.deepEqual(dash.dependsOn, ['model.pkg.m']);
 });
+
+test("a package's schema test tests the package's model even when the root has one of the same name", (t) => {
+  const parsed = parse(t, {
+    'dbt_project.yml': 'name: shop\nprofile: shop\nmodels:\n  pkg: {+schema: pkg}\n',
+    'models/orders.sql': 'select 1 as id\n',
+    [`${PKG}/dbt_project.yml`]: 'name: pkg\n',
+    [`${PKG}/models/orders.sql`]: 'select 2 as id\n',
+    [`${PKG}/models/schema.yml`]:
+      'version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: id\n        data_tests: [unique]\n',
+  });
+  const tests = [...parsed.manifest.nodes.values()].filter((n) => n.resourceType === 'test');
+  assert.equal(tests.length, 1);
+  assert.equal(tests[0]!.packageName, 'pkg');
+  assert.deepEqual(tests[0]!.dependsOn, ['model.pkg.orders']);
+  assert.equal(tests[0]!.originalFilePath, 'models/schema.yml');
+  assert.match(compileNode(parsed.context, tests[0]!), /`analytics_pkg`\.`orders`/);
+});

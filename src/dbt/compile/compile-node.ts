@@ -166,9 +166,10 @@ function attachedRelation(
     const relation =
       attached.resourceType === 'source'
         ? (scope.get('source') as JinjaFunction)(attached.sourceName, attached.name)
-        : attached.packageName === node.packageName
-          ? (scope.get('ref') as JinjaFunction)(attached.name)
-          : (scope.get('ref') as JinjaFunction)(attached.packageName, attached.name);
+        : attached.packageDir
+          ? // A package's node, named with its package (as the test's parse recorded it).
+            (scope.get('ref') as JinjaFunction)(attached.packageName, attached.name)
+          : (scope.get('ref') as JinjaFunction)(attached.name);
     // As dbt: the relation itself without a `where` (dbt_utils checks `model` is a Relation), else SQL text.
     const model = (scope.get('get_where_subquery') as JinjaFunction)(relation);
     return typeof model === 'string' ? model.trim() : model;
