@@ -324,3 +324,19 @@ test("a package's schema test tests the package's model even when the root has o
   assert.equal(tests[0]!.originalFilePath, 'models/schema.yml');
   assert.match(compileNode(parsed.context, tests[0]!), /`analytics_pkg`\.`orders`/);
 });
+
+test("a package's dbt_project.yml is rendered as the root's (var from --vars only), errors naming it", (t) => {
+  const files = {
+    [`${PKG}/dbt_project.yml`]: 'name: pkg\nmodels:\n  pkg:\n    +schema: "{{ var(\'pkg_schema\') }}"\n',
+    [`${PKG}/models/m.sql`]: 'select 1\n',
+  };
+  assert.throws(
+    () => parse(t, files),
+    (error: unknown) =>
+      error instanceof DemaError &&
+      error.code === 'PARSE_PROJECT' &&
+      error.message.startsWith("dbt_packages/pkg/dbt_project.yml: var('pkg_schema') is not set"),
+  );
+  const parsed = parse(t, files, { pkg_schema: 'given' });
+  assert.equal(parsed.manifest.nodes.get('model.pkg.m')!.schema, 'analytics_given');
+});

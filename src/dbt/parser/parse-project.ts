@@ -53,7 +53,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
   // dbt renders every package's dbt_project.yml the same way (var() sees only --vars there).
   const packages = installedPackages(project).map((pkg) => ({
     ...pkg,
-    project: renderProjectTrees(pkg.project, renderInput),
+    project: renderProjectTrees(pkg.project, renderInput, `${pkg.label}/dbt_project.yml`),
   }));
   const packageName = project.name;
   const units: ParseUnit[] = [rootUnit(project), ...packages.map((pkg) => packageUnit(project, pkg))];
