@@ -340,3 +340,21 @@ test("a package's dbt_project.yml is rendered as the root's (var from --vars onl
   const parsed = parse(t, files, { pkg_schema: 'given' });
   assert.equal(parsed.manifest.nodes.get('model.pkg.m')!.schema, 'analytics_given');
 });
+
+test('a ref to a package model the root project disabled names it as disabled', (t) => {
+  assert.throws(
+    () =>
+      parse(t, {
+        'dbt_project.yml': 'name: shop\nprofile: shop\nmodels:\n  pkg:\n    off: {+enabled: false}\n',
+        'models/uses.sql': "select * from {{ ref('off') }}\n",
+        [`${PKG}/dbt_project.yml`]: 'name: pkg\n',
+        [`${PKG}/models/off.sql`]: 'select 1 as id\n',
+      }),
+    (error: unknown) =>
+      error instanceof DemaError &&
+      error.message.startsWith(
+        `models/uses.sql:1: model "uses" depends on ref('off'), which was not found.`,
+      ) &&
+      /model\.pkg\.off is disabled/.test(error.hint ?? ''),
+  );
+});

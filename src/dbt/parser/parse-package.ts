@@ -33,6 +33,8 @@ export interface ParseShared {
   readonly docs: ReadonlyMap<string, DocBlock>;
   /** The root project's source `overrides:`, by package (filled when the root is parsed, first). */
   readonly sourceOverrides: Map<string, Map<string, SourceOverride>>;
+  /** Models and seeds left out by `enabled: false`, by name: a ref to one says so. */
+  readonly disabled: Map<string, string>;
 }
 
 export type TreeKind = 'models' | 'seeds' | 'sources' | 'tests';
@@ -172,7 +174,10 @@ export function parseUnitNodes(unit: ParseUnit, shared: ParseShared): UnitNodes 
     const draft = mergeConfig(mergeConfig(projectConfig, patch?.config ?? {}), rootOverride);
     const { node, captured } = parseSqlFile(unit, shared, file, 'model', draft);
     applyConfig(node, projectConfig, patch?.config ?? {}, captured.config, rootOverride);
-    if (node.config.enabled === false) continue;
+    if (node.config.enabled === false) {
+      shared.disabled.set(name, uniqueId);
+      continue;
+    }
     patched(node, patch);
     nodes.set(uniqueId, node);
   }
@@ -198,7 +203,10 @@ export function parseUnitNodes(unit: ParseUnit, shared: ParseShared): UnitNodes 
     });
     const { own, rootOverride } = treeConfigs(unit, shared.root, 'seeds', fqn);
     applyConfig(node, mergeConfig(SEED_DEFAULTS, own), patch?.config ?? {}, {}, rootOverride);
-    if (node.config.enabled === false) continue;
+    if (node.config.enabled === false) {
+      shared.disabled.set(name, uniqueId);
+      continue;
+    }
     patched(node, patch);
     nodes.set(uniqueId, node);
   }

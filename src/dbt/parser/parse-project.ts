@@ -110,6 +110,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
     nodes,
     docs,
     sourceOverrides: new Map(),
+    disabled: new Map(),
   };
 
   // Models, seeds and sources of the root project, then of each package.
@@ -157,7 +158,9 @@ export function parseProject(options: ParseOptions): ParsedProject {
           new RegExp(
             `ref\\s*\\(\\s*${call.package ? `['"]${escapeRegExp(call.package)}['"]\\s*,\\s*` : ''}['"]${escapeRegExp(call.name)}['"]`,
           ),
-          suggestion(call.name, refNames()),
+          shared.disabled.has(call.name)
+            ? `${shared.disabled.get(call.name)} is disabled (enabled: false, e.g. in dbt_project.yml); enable it or stop referring to it.`
+            : suggestion(call.name, refNames()),
         );
       dependsOn.push(target.uniqueId);
     }
