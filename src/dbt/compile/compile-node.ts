@@ -1,6 +1,7 @@
 import { DemaError } from '../../errors.ts';
 import { compileTemplate, withScope } from '../jinja/environment.ts';
 import type { DbtNode } from '../manifest/types.ts';
+import { nodeFile } from '../parser/names.ts';
 import {
   createScope,
   type NodeIdentity,
@@ -23,6 +24,7 @@ export function identityOf(node: DbtNode): NodeIdentity {
     resourceType: node.resourceType,
     packageName: node.packageName,
     originalFilePath: node.originalFilePath,
+    shownFile: nodeFile(node),
     schema: node.schema,
     alias: node.alias,
     config: node.config,
@@ -40,7 +42,7 @@ function renderNode(
   const scope = createScope(context, state);
   if (node.test && node.testType === 'generic')
     return { sql: renderGenericTest(context, node, state, scope), state };
-  const sql = compileTemplate(node.rawCode, node.originalFilePath).render(scope);
+  const sql = compileTemplate(node.rawCode, nodeFile(node)).render(scope);
   return { sql, state };
 }
 
@@ -82,7 +84,7 @@ export function parseGenericTest(context: ProjectContext, node: DbtNode): ParseC
     const line = node.lineOf?.();
     throw new DemaError(
       'JINJA_RENDER',
-      `${node.originalFilePath}${line ? `:${line}` : ''}: test ${node.name}: ${(error as Error).message}`,
+      `${nodeFile(node)}${line ? `:${line}` : ''}: test ${node.name}: ${(error as Error).message}`,
       { hint: 'The test macro could not be rendered; check its arguments.', cause: error },
     );
   }
@@ -106,11 +108,9 @@ function renderGenericTest(
     };
     const inner = newRenderState(state.identity, state.execute, capture);
     inner.run.ephemerals.push(...state.run.ephemerals);
-    compileTemplate(
-      `{{ __dema_capture(${expression}) }}`,
-      node.originalFilePath,
-      (node.lineOf?.() ?? 1) - 1,
-    ).render(createScope(context, inner));
+    compileTemplate(`{{ __dema_capture(${expression}) }}`, nodeFile(node), (node.lineOf?.() ?? 1) - 1).render(
+      createScope(context, inner),
+    );
     for (const id of inner.run.ephemerals)
       if (!state.run.ephemerals.includes(id)) state.run.ephemerals.push(id);
     state.parse.refs.push(...inner.parse.refs);
@@ -141,7 +141,7 @@ function renderGenericTest(
         return def ? context.registry.bind(def) : undefined;
       })();
   if (!macro)
-    throw new DemaError('JINJA_RENDER', `${node.originalFilePath}: test macro test_${test.name} not found.`);
+    throw new DemaError('JINJA_RENDER', `${nodeFile(node)}: test macro test_${test.name} not found.`);
   return String(withScope(scope, () => macro(kwargs)));
 }
 
@@ -160,13 +160,16 @@ function attachedRelation(
   if (!attached)
     throw new DemaError(
       'REF_NOT_FOUND',
-      `${node.originalFilePath}: test ${node.name} is attached to a missing node.`,
+      `${nodeFile(node)}: test ${node.name} is attached to a missing node.`,
     );
   return withScope(scope, () => {
     const relation =
       attached.resourceType === 'source'
         ? (scope.get('source') as JinjaFunction)(attached.sourceName, attached.name)
-        : (scope.get('ref') as JinjaFunction)(attached.name);
+        : attached.packageDir
+          ? // A package's node, named with its package (as the test's parse recorded it).
+            (scope.get('ref') as JinjaFunction)(attached.packageName, attached.name)
+          : (scope.get('ref') as JinjaFunction)(attached.name);
     // As dbt: the relation itself without a `where` (dbt_utils checks `model` is a Relation), else SQL text.
     const model = (scope.get('get_where_subquery') as JinjaFunction)(relation);
     return typeof model === 'string' ? model.trim() : model;

@@ -10,6 +10,7 @@ import type { DbtProjectFile } from '../project/project-file.ts';
 import { projectGlobals } from './context-globals.ts';
 import { queryTable } from './query-table.ts';
 import type { RelationCache } from './relation-cache.ts';
+import { lookupVar } from './vars.ts';
 
 /**
  * dbt's Jinja context for one node (dbt-semantics.md §3.2–3.3). Rendered twice: at parse time
@@ -21,6 +22,8 @@ export interface ProjectContext {
   readonly registry: MacroRegistry;
   readonly target: Readonly<Record<string, unknown>>;
   readonly cliVars: Readonly<Record<string, unknown>>;
+  /** Each installed package's own dbt_project.yml `vars:` (read for that package's nodes only). */
+  readonly packageVars?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
   readonly invocationId: string;
   readonly runStartedAt: Date;
   readonly flags: Readonly<{ FULL_REFRESH: boolean; WHICH: string; STORE_FAILURES: boolean }>;
@@ -35,8 +38,13 @@ export interface ProjectContext {
 
 export interface NodeLookup {
   node(uniqueId: string): DbtNode | undefined;
-  ref(call: RefCall, from: NodeIdentity): DbtNode | undefined;
-  source(sourceName: string, tableName: string): DbtNode | undefined;
+  /** `from`: the node rendering (its package decides the search order). */
+  ref(call: RefCall, from?: Pick<NodeIdentity, 'packageName'>): DbtNode | undefined;
+  source(
+    sourceName: string,
+    tableName: string,
+    from?: Pick<NodeIdentity, 'packageName'>,
+  ): DbtNode | undefined;
   graph(): Record<string, unknown>;
   nodeDict(node: DbtNode): Record<string, unknown>;
 }
@@ -48,6 +56,8 @@ export interface NodeIdentity {
   readonly resourceType: DbtNode['resourceType'];
   readonly packageName: string;
   readonly originalFilePath: string;
+  /** The file as messages name it (relative to the root project); originalFilePath when absent. */
+  readonly shownFile?: string;
   readonly schema: string;
   readonly alias: string;
   readonly config: NodeConfig;
@@ -93,20 +103,35 @@ export function newRenderState(
   };
 }
 
+/** `var(name, default)`: a var no layer sets and without a default is None at parse time, an error when executing. */
 function varLookup(
   project: ProjectContext,
-  packageName: string,
+  identity: NodeIdentity,
+  execute: boolean,
 ): (name: string, fallback?: unknown) => unknown {
+  const packageName = identity.packageName;
+  const sources = {
+    rootPackage: project.project.name,
+    rootVars: project.project.vars,
+    packageVars: project.packageVars ?? new Map(),
+    cliVars: project.cliVars,
+  };
   return (name, fallback) => {
-    const scoped = project.project.vars[packageName];
-    const sources = [
-      project.cliVars,
-      scoped && typeof scoped === 'object' ? (scoped as Record<string, unknown>) : {},
-      project.project.vars,
-    ];
-    for (const source of sources) if (Object.hasOwn(source, name)) return source[name];
-    if (fallback !== undefined) return fallback;
-    return undefined;
+    const value = lookupVar(sources, packageName, name);
+    if (value !== undefined) return value;
+    if (fallback !== undefined || !execute) return fallback;
+    return raise(
+      new DemaError(
+        'JINJA_RENDER',
+        `${identity.shownFile ?? identity.originalFilePath}: required var '${name}' not found in config (${identity.resourceType} ${identity.name}, package ${packageName}).`,
+        {
+          hint:
+            packageName === project.project.name
+              ? `Set it under vars: in dbt_project.yml or pass --vars '{${name}: …}' (a package's own vars: apply to that package's nodes only).`
+              : `Set it under vars: in dbt_project.yml (or vars: {${packageName}: …}), or pass --vars '{${name}: …}'.`,
+        },
+      ),
+    );
   };
 }
 
@@ -121,7 +146,7 @@ export function createScope(project: ProjectContext, state: RenderState): Scope 
     has: (name) =>
       name in context ||
       name in globals ||
-      project.registry.lookup(name) !== undefined ||
+      project.registry.lookup(name, state.identity.packageName) !== undefined ||
       project.registry.namespace(name) !== undefined,
     get: (name) => {
       if (OVERRIDABLE.has(name)) {
@@ -131,7 +156,7 @@ export function createScope(project: ProjectContext, state: RenderState): Scope 
       }
       if (name in context) return context[name];
       if (name in globals) return globals[name];
-      return project.registry.lookup(name) ?? project.registry.namespace(name);
+      return project.registry.lookup(name, state.identity.packageName) ?? project.registry.namespace(name);
     },
   };
 }
@@ -148,7 +173,7 @@ function refRelation(project: ProjectContext, state: RenderState, target: DbtNod
 
 function nodeContext(project: ProjectContext, state: RenderState): Record<string, unknown> {
   const { identity, execute } = state;
-  const where = identity.originalFilePath;
+  const where = identity.shownFile ?? identity.originalFilePath;
   const configValue = (name: string) => (identity.node?.config ?? identity.config)[name];
 
   const ref = (...args: unknown[]) => {
@@ -194,7 +219,7 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
       state.parse.sources.push([String(sourceName), String(tableName)]);
       return new Relation(String(sourceName), String(tableName), 'table');
     }
-    const target = project.lookup.source(String(sourceName), String(tableName));
+    const target = project.lookup.source(String(sourceName), String(tableName), identity);
     if (!target)
       raise(
         new DemaError(
@@ -293,7 +318,7 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
     this: thisRelation,
     is_incremental: isIncremental,
     should_full_refresh: fullRefresh,
-    var: varLookup(project, identity.packageName),
+    var: varLookup(project, identity, execute),
     env_var: (name: string, fallback?: unknown) => {
       const value = project.env[name];
       if (value !== undefined) return value;

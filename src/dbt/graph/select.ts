@@ -17,11 +17,12 @@ function globToRegExp(glob: string): RegExp {
 }
 
 function matchesFqn(node: GraphNode, value: string): boolean {
-  if (!value.includes('.') && !/[*?]/.test(value)) return node.name === value;
+  if (node.name === value) return true;
   const pattern = value.split('.');
   const tryMatch = (fqn: readonly string[]) =>
     pattern.length <= fqn.length && pattern.every((part, i) => globToRegExp(part).test(fqn[i]!));
-  // A dotted value matches as a prefix of the FQN, with or without the package name.
+  // As dbt's fqn method: the value, dotted or not, matches as a prefix of the FQN, with or without
+  // the package name — so `--select my_package` selects a package and `--select staging` a folder.
   return tryMatch(node.fqn) || tryMatch(node.fqn.slice(1));
 }
 

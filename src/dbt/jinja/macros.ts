@@ -77,6 +77,18 @@ export class MacroRegistry {
   }
 
   /**
+   * A plain call `foo()` rendered for a node of `nodePackage`: that package's own macros first,
+   * then the root project's, then dbt's built-ins (dbt-semantics.md §3.4).
+   */
+  findFrom(name: string, nodePackage?: string): MacroDef | undefined {
+    if (nodePackage && nodePackage !== this.rootPackage) {
+      const own = this.byPackage.get(nodePackage)?.get(name);
+      if (own) return own;
+    }
+    return this.find(name);
+  }
+
+  /**
    * A generic test's macro named without a package: dbt ranks every package's `test_<name>` by
    * locality — the root project, then installed packages, then dbt's own.
    */
@@ -88,9 +100,9 @@ export class MacroRegistry {
     return this.byPackage.get(BUILTIN_PACKAGE)?.get(name);
   }
 
-  /** A plain call `foo()`: the root project first, then dbt's built-ins (dbt-semantics.md §3.4). */
-  lookup(name: string): MacroFunction | undefined {
-    const def = this.find(name);
+  /** A plain call `foo()`: the node's package (when given), the root project, then dbt's built-ins. */
+  lookup(name: string, nodePackage?: string): MacroFunction | undefined {
+    const def = this.findFrom(name, nodePackage);
     return def ? this.bind(def) : undefined;
   }
 

@@ -71,7 +71,12 @@ export interface DbtNode extends GraphNode {
   patchPath?: string;
   readonly test?: GenericTestMetadata;
   readonly source?: SourceInfo;
-  /** Seeds: the CSV file relative to the project. */
+  /**
+   * Nodes of an installed package: where the package sits, relative to the root project
+   * (`dbt_packages/p`). Their originalFilePath is relative to the package, as in dbt's manifest.
+   */
+  readonly packageDir?: string;
+  /** Seeds: the CSV file relative to the (root) project. */
   readonly seedFile?: string;
   /** Operations (on-run-start/end): which hook list and index. */
   readonly hook?: { kind: 'on-run-start' | 'on-run-end'; index: number };

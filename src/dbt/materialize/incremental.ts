@@ -2,6 +2,7 @@ import { DemaError } from '../../errors.ts';
 import { quoteString } from '../../warehouse/sql.ts';
 import type { ColumnInfo } from '../../warehouse/warehouse.ts';
 import type { DbtNode } from '../manifest/types.ts';
+import { nodeFile } from '../parser/names.ts';
 import {
   appendInsert,
   type ColumnChange,
@@ -64,7 +65,7 @@ function resolveStrategy(node: DbtNode, key: string | undefined): string {
   const strategy = String(node.config.incremental_strategy ?? 'default').replace('+', '_');
   const resolved =
     strategy === 'default' ? (node.config.use_lw_deletes === true ? 'delete_insert' : 'legacy') : strategy;
-  const file = node.originalFilePath;
+  const file = nodeFile(node);
   if (!STRATEGIES.has(resolved))
     throw new DemaError('EXEC_MODEL', `${file}: incremental_strategy "${strategy}" is not supported.`, {
       hint: 'Use legacy (the default), append, delete+insert or insert_overwrite.',

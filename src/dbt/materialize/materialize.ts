@@ -3,6 +3,7 @@ import { quoteIdent } from '../../warehouse/sql.ts';
 import type { ColumnInfo, Warehouse } from '../../warehouse/warehouse.ts';
 import type { RelationCache } from '../compile/relation-cache.ts';
 import type { DbtNode } from '../manifest/types.ts';
+import { nodeFile } from '../parser/names.ts';
 import { withStandardColumnNames } from './column-names.ts';
 import { createTableAs, createView, dropTable, type TableRef } from './ddl.ts';
 import { Executor } from './executor.ts';
@@ -84,7 +85,7 @@ export async function materializeModel(
   } else {
     throw new DemaError(
       'EXEC_MODEL',
-      `${node.originalFilePath}: materialization "${materialized}" is not supported.`,
+      `${nodeFile(node)}: materialization "${materialized}" is not supported.`,
       {
         hint: 'Use view, table, incremental or ephemeral.',
       },

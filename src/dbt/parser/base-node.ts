@@ -42,7 +42,12 @@ export type BaseFields = Pick<
   DbtNode,
   'uniqueId' | 'name' | 'resourceType' | 'packageName' | 'fqn' | 'originalFilePath' | 'path' | 'rawCode'
 > &
-  Partial<Pick<DbtNode, 'testType' | 'sourceName' | 'test' | 'source' | 'seedFile' | 'hook' | 'lineOf'>>;
+  Partial<
+    Pick<
+      DbtNode,
+      'testType' | 'sourceName' | 'test' | 'source' | 'seedFile' | 'hook' | 'lineOf' | 'packageDir'
+    >
+  >;
 
 export function baseNode(fields: BaseFields): DbtNode {
   return {
@@ -62,14 +67,18 @@ export function baseNode(fields: BaseFields): DbtNode {
   };
 }
 
-/** dbt's precedence: project tree < YAML config < config() in the file; tags de-duplicated. */
+/**
+ * dbt's precedence (`calculate_node_config`): the node's own project tree < YAML config < config()
+ * in the file < for a package's node, the root project's tree; tags de-duplicated.
+ */
 export function applyConfig(
   node: DbtNode,
   projectConfig: NodeConfig,
   patchConfig: NodeConfig,
   inFile: NodeConfig,
+  rootOverride: NodeConfig = {},
 ): void {
-  const config = mergeConfig(mergeConfig(projectConfig, patchConfig), inFile);
+  const config = mergeConfig(mergeConfig(mergeConfig(projectConfig, patchConfig), inFile), rootOverride);
   const tags = config.tags === undefined ? [] : ([] as string[]).concat(config.tags as string[]);
   node.config = config;
   node.tags = [...new Set(tags)];

@@ -47,6 +47,8 @@ export function resolveExposures(
   specs: readonly ExposureSpec[],
   nodes: ReadonlyMap<string, DbtNode>,
   packageName: string,
+  /** The YAML path as the manifest records it (a package's: relative to the package). */
+  recordedPath: (file: string) => string = (file) => file,
 ): Map<string, Exposure> {
   const all = [...nodes.values()];
   const exposures = new Map<string, Exposure>();
@@ -80,7 +82,7 @@ export function resolveExposures(
       tags: list(entry.tags).map(String),
       meta: (entry.meta ?? {}) as Record<string, unknown>,
       dependsOn: [...new Set(list(entry.depends_on).map((d) => dependency(String(d), all, where)))],
-      path: spec.file,
+      path: recordedPath(spec.file),
     });
   }
   return exposures;

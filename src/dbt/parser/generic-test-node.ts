@@ -11,7 +11,11 @@ import { below } from './names.ts';
 /** A generic test from schema YAML becomes a test node named and configured as dbt does (§6.3). */
 
 export interface GenericTestContext {
+  /** The project the YAML belongs to (a package's, with root-relative paths: see ParseUnit). */
   readonly project: DbtProjectFile;
+  /** For a package: where it is installed (`dbt_packages/p`), and the root project's `data_tests:` tree. */
+  readonly packageDir?: string;
+  readonly rootTests?: Record<string, unknown>;
   readonly registry: MacroRegistry;
   readonly targetSchema: string;
   /** Renders a generic test's macro at parse time; returns what it recorded. */
@@ -47,9 +51,15 @@ export function genericTestNode(
   const root = [...project.modelPaths, ...project.seedPaths].find((path) => yamlFile.startsWith(`${path}/`));
   const fqn = [packageName, ...(root ? below(root, yamlFile).split('/').slice(0, -1) : []), naming.fullName];
   const uniqueId = `test.${packageName}.${naming.fullName}.${naming.uniqueIdSuffix}`;
+  // A package's test names its model with the package: a root model of the same name never shadows it.
+  const refCall = context.packageDir
+    ? { package: packageName, name: attached.name }
+    : { name: attached.name };
   const attachedCall = isSource
     ? `source('${attached.sourceName}', '${attached.name}')`
-    : `ref('${attached.name}')`;
+    : context.packageDir
+      ? `ref('${packageName}', '${attached.name}')`
+      : `ref('${attached.name}')`;
   const kwargs: Record<string, unknown> = {
     ...spec.kwargs,
     ...(columnName !== undefined ? { column_name: columnName } : {}),
@@ -61,7 +71,8 @@ export function genericTestNode(
     resourceType: 'test',
     packageName,
     fqn,
-    originalFilePath: yamlFile,
+    originalFilePath: context.packageDir ? yamlFile.slice(context.packageDir.length + 1) : yamlFile,
+    ...(context.packageDir ? { packageDir: context.packageDir } : {}),
     path: `${naming.alias}.sql`,
     rawCode: `{{ ${spec.namespace ? `${spec.namespace}.` : ''}test_${spec.name}(**_dbt_generic_test_kwargs) }}`,
     testType: 'generic',
@@ -75,7 +86,8 @@ export function genericTestNode(
     lineOf,
   });
   const projectConfig = mergeConfig(TEST_DEFAULTS, configForFqn(project.trees.tests, fqn));
-  applyConfig(node, projectConfig, {}, spec.config);
+  const rootOverride = context.packageDir ? configForFqn(context.rootTests, fqn) : {};
+  applyConfig(node, projectConfig, {}, spec.config, rootOverride);
   if (node.config.enabled === false) return undefined;
   node.description = spec.description ?? '';
   // A test whose arguments name other nodes (relationships' `to`, equal_rowcount's `compare_model`)
@@ -87,9 +99,9 @@ export function genericTestNode(
     node.refs = captured.refs;
     node.sourceRefs = captured.sources;
     // config() in the test's definition is a default the YAML entry's config overrides.
-    applyConfig(node, projectConfig, captured.config, spec.config);
+    applyConfig(node, projectConfig, captured.config, spec.config, rootOverride);
   } else {
-    node.refs = isSource ? [] : [{ name: attached.name }];
+    node.refs = isSource ? [] : [refCall];
     node.sourceRefs = isSource ? [[attached.sourceName!, attached.name]] : [];
   }
   node.alias = String(node.config.alias ?? naming.alias);

@@ -48,3 +48,8 @@ function distance(a: string, b: string): number {
   }
   return row[b.length]!;
 }
+
+/** A node's file as messages name it: relative to the root project (`dbt_packages/p/models/x.sql`). */
+export function nodeFile(node: { readonly originalFilePath: string; readonly packageDir?: string }): string {
+  return node.packageDir ? `${node.packageDir}/${node.originalFilePath}` : node.originalFilePath;
+}

@@ -135,19 +135,38 @@ export function readMacroFiles(project: DbtProjectFile, packageName: string, lab
   return defs;
 }
 
-/** Packages may bring macros; their models, seeds and singular tests are not run by dema yet. */
-export function assertMacrosOnly(pkg: InstalledPackage): void {
-  const nodes = [
-    ...listFiles(pkg.dir, pkg.project.modelPaths, ['.sql', '.py']),
-    ...listFiles(pkg.dir, pkg.project.seedPaths, ['.csv']),
-    ...listFiles(pkg.dir, pkg.project.testPaths, ['.sql']).filter(
-      (file) => !file.relative.includes('/generic/'),
-    ),
-  ];
-  if (nodes[0])
-    throw new DemaError(
-      'JINJA_UNSUPPORTED',
-      `${pkg.label}/${nodes[0].relative}: package "${pkg.name}" has models, seeds or tests; dema uses the macros and generic tests of packages only.`,
-      { hint: 'Copy the package models you need into your project, or remove the package.' },
-    );
+/**
+ * One project whose files become nodes: the root project, or an installed package seen from the
+ * root project — every path of its dbt_project.yml prefixed with where it is installed, so files
+ * list and messages name them relative to the root (`dbt_packages/p/models/x.sql`).
+ */
+export interface ParseUnit {
+  readonly name: string;
+  readonly project: DbtProjectFile;
+  /** '' for the root project, else the package's directory relative to the root (`dbt_packages/p`). */
+  readonly label: string;
+}
+
+export function rootUnit(project: DbtProjectFile): ParseUnit {
+  return { name: project.name, project, label: '' };
+}
+
+export function packageUnit(root: DbtProjectFile, pkg: InstalledPackage): ParseUnit {
+  const under = (paths: readonly string[]) =>
+    paths.map((path) => `${pkg.label}/${path.replace(/^\.\//, '')}`);
+  const own = pkg.project;
+  return {
+    name: pkg.name,
+    label: pkg.label,
+    project: {
+      ...own,
+      dir: root.dir,
+      modelPaths: under(own.modelPaths),
+      seedPaths: under(own.seedPaths),
+      testPaths: under(own.testPaths),
+      macroPaths: under(own.macroPaths),
+      snapshotPaths: under(own.snapshotPaths),
+      docsPaths: under(own.docsPaths),
+    },
+  };
 }

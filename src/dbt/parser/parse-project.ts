@@ -1,27 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { DemaError } from '../../errors.ts';
-import { identityOf, parseGenericTest } from '../compile/compile-node.ts';
 import { createScope, type NodeIdentity, newRenderState, type ProjectContext } from '../compile/context.ts';
 import { Graph } from '../graph/graph.ts';
 import { extractBlocks } from '../jinja/blocks.ts';
-import { compileTemplate, withScope } from '../jinja/environment.ts';
+import { withScope } from '../jinja/environment.ts';
 import { BUILTIN_PACKAGE, type MacroDef, MacroRegistry, UTILS_PACKAGE } from '../jinja/macros.ts';
-import type { DbtNode, DocBlock, Manifest, TestSpec } from '../manifest/types.ts';
-import { configForFqn, mergeConfig, type NodeConfig } from '../project/config-tree.ts';
+import type { DbtNode, DocBlock, Manifest } from '../manifest/types.ts';
 import { type DbtProjectFile, loadProjectFile } from '../project/project-file.ts';
-import { readYamlFile } from '../project/yaml-file.ts';
-import { applyConfig, baseNode, MODEL_DEFAULTS, SEED_DEFAULTS, TEST_DEFAULTS } from './base-node.ts';
+import { baseNode } from './base-node.ts';
 import { builtinMacros, packageShims } from './builtin-macros.ts';
 import { resolveExposures } from './exposures.ts';
 import { listFiles } from './files.ts';
-import { genericTestNode } from './generic-test-node.ts';
-import { below, escapeRegExp, fqnFor, lineOfText, stem, suggestion } from './names.ts';
+import { escapeRegExp, lineOfText, nodeFile, suggestion } from './names.ts';
 import { nodeDict } from './node-dict.ts';
 import { createLookup } from './node-lookup.ts';
-import { assertMacrosOnly, installedPackages, readMacroFiles } from './packages.ts';
-import { renderPatchConfigs, renderProjectTrees } from './render-project.ts';
-import { type NodePatch, readPropertyFiles } from './schema-yaml.ts';
-import { checkUnsupportedFiles, checkUnsupportedYaml } from './unsupported.ts';
+import { installedPackages, type ParseUnit, packageUnit, readMacroFiles, rootUnit } from './packages.ts';
+import { ownPath, type ParseShared, parseUnitNodes } from './parse-package.ts';
+import { parseUnitTests } from './parse-tests.ts';
+import { renderProjectTrees } from './render-project.ts';
 
 /**
  * Reads a dbt project into a manifest: every model, seed, source, test and hook with its final
@@ -48,13 +44,19 @@ export interface ParsedProject {
 }
 
 export function parseProject(options: ParseOptions): ParsedProject {
-  const project = renderProjectTrees(loadProjectFile(options.projectDir), {
+  const renderInput = {
     target: options.target,
     cliVars: options.cliVars ?? {},
     env: options.env ?? process.env,
-  });
-  const packages = installedPackages(project);
+  };
+  const project = renderProjectTrees(loadProjectFile(options.projectDir), renderInput);
+  // dbt renders every package's dbt_project.yml the same way (var() sees only --vars there).
+  const packages = installedPackages(project).map((pkg) => ({
+    ...pkg,
+    project: renderProjectTrees(pkg.project, renderInput, `${pkg.label}/dbt_project.yml`),
+  }));
   const packageName = project.name;
+  const units: ParseUnit[] = [rootUnit(project), ...packages.map((pkg) => packageUnit(project, pkg))];
 
   // Macros: dema's dbt built-ins (and its dbt_utils unless one is installed), each installed
   // package's macros in its own namespace, then the project's macro-paths and tests/generic.
@@ -63,29 +65,32 @@ export function parseProject(options: ParseOptions): ParsedProject {
     (def) => def.packageName !== UTILS_PACKAGE || !installedNames.has(UTILS_PACKAGE),
   );
   for (const pkg of packages) {
-    assertMacrosOnly(pkg);
     const own = readMacroFiles(pkg.project, pkg.name, pkg.label);
     defs.push(...own, ...packageShims(pkg.name, new Set(own.map((def) => def.name))));
   }
-  const docs = new Map<string, DocBlock>();
   defs.push(...readMacroFiles(project, packageName, ''));
-  for (const file of listFiles(project.dir, project.docsPaths, ['.md']))
-    for (const block of extractBlocks(readFileSync(file.absolute, 'utf8')).filter((b) => b.kind === 'docs'))
-      docs.set(block.name, {
-        name: block.name,
-        packageName,
-        path: file.relative,
-        contents: block.body.trim(),
-      });
+  const docs = new Map<string, DocBlock>();
+  for (const unit of units)
+    for (const file of listFiles(project.dir, unit.project.docsPaths, ['.md']))
+      for (const block of extractBlocks(readFileSync(file.absolute, 'utf8')).filter((b) => b.kind === 'docs'))
+        docs.set(`${unit.name}.${block.name}`, {
+          name: block.name,
+          packageName: unit.name,
+          path: ownPath(unit, file.relative),
+          contents: block.body.trim(),
+        });
   const registry = new MacroRegistry(defs, packageName, project.dispatch);
 
   const nodes = new Map<string, DbtNode>();
-  const lookup = createLookup(nodes, packageName);
+  const lookup = createLookup(nodes, packageName, {
+    nodePackageFirst: project.flags.require_ref_searches_node_package_before_root === true,
+  });
   const context: ProjectContext = {
     project,
     registry,
     target: options.target,
     cliVars: options.cliVars ?? {},
+    packageVars: new Map(packages.map((pkg) => [pkg.name, pkg.project.vars])),
     invocationId: options.invocationId ?? '00000000-0000-0000-0000-000000000000',
     runStartedAt: new Date(),
     flags: {
@@ -98,318 +103,43 @@ export function parseProject(options: ParseOptions): ParsedProject {
     lookup,
   };
   const targetSchema = String(options.target.schema);
-
-  const render = (identity: NodeIdentity, raw: string, lineOffset = 0) => {
-    const state = newRenderState(identity, false);
-    compileTemplate(raw, identity.originalFilePath, lineOffset).render(createScope(context, state));
-    return state.parse;
-  };
-
-  /** A model or singular test: rendered once at parse time for its refs, sources and config() calls. */
-  const parseSqlFile = (
-    file: { absolute: string; relative: string; root: string },
-    resourceType: 'model' | 'test',
-    config: NodeConfig,
-  ) => {
-    const name = stem(file.relative);
-    const rawCode = readFileSync(file.absolute, 'utf8');
-    const node = baseNode({
-      uniqueId: `${resourceType}.${packageName}.${name}`,
-      name,
-      resourceType,
-      packageName,
-      fqn: fqnFor(packageName, below(file.root, file.relative)),
-      originalFilePath: file.relative,
-      path: below(file.root, file.relative),
-      rawCode,
-      ...(resourceType === 'test' ? { testType: 'singular' as const } : {}),
-    });
-    node.config = config;
-    node.schema = targetSchema;
-    const captured = render({ ...identityOf(node), node: undefined, draft: node }, rawCode);
-    node.refs = captured.refs;
-    node.sourceRefs = captured.sources;
-    return { node, captured };
-  };
-
-  const nameFor = (macro: string, custom: unknown, identity: NodeIdentity, node: DbtNode): string => {
-    // dbt's default naming, without a render, unless the project overrides the macro.
-    if (registry.find(macro)?.packageName === BUILTIN_PACKAGE) {
-      const given = custom === undefined || custom === null ? undefined : String(custom).trim();
-      if (macro === 'generate_schema_name') return given ? `${targetSchema}_${given}` : targetSchema;
-      if (macro === 'generate_alias_name') return given || identity.name;
-    }
-    const fn = registry.lookup(macro)!;
-    const state = newRenderState(identity, false);
-    const value = withScope(createScope(context, state), () =>
-      // dbt passes the parsed node (resource_type, unique_id, fqn, config…), before schema/alias are set.
-      fn(custom ?? null, nodeDict(node)),
-    );
-    return String(value).trim();
-  };
-
-  // Property YAML files.
-  const yamlFiles = listFiles(
-    project.dir,
-    [...project.modelPaths, ...project.seedPaths, ...project.testPaths, ...project.macroPaths],
-    ['.yml', '.yaml'],
-  ).map((file) => readYamlFile(file.absolute, file.relative));
-  checkUnsupportedYaml(yamlFiles);
-  checkUnsupportedFiles(project);
-  const properties = renderPatchConfigs(readPropertyFiles(yamlFiles), (patch) =>
-    createScope(
-      context,
-      newRenderState(
-        {
-          uniqueId: `model.${packageName}.${patch.name}`,
-          name: patch.name,
-          resourceType: 'model',
-          packageName,
-          originalFilePath: patch.file,
-          schema: targetSchema,
-          alias: patch.name,
-          config: {},
-        },
-        false,
-      ),
-    ),
-  );
-  const docText = (text: string, where: string) =>
-    text.replace(/\{\{\s*doc\(\s*['"]([\w]+)['"]\s*\)\s*\}\}/g, (_, name: string) => {
-      const doc = docs.get(name);
-      if (!doc)
-        throw new DemaError('PARSE_PROJECT', `${where}: doc('${name}') is not defined.`, {
-          hint: `Add {% docs ${name} %}…{% enddocs %} to a .md file.`,
-        });
-      return doc.contents;
-    });
-
-  const patched = (node: DbtNode, patch: NodePatch | undefined) => {
-    if (!patch) return;
-    node.description = docText(patch.description, patch.file);
-    node.columns = Object.fromEntries(
-      Object.entries(patch.columns).map(([name, column]) => [
-        name,
-        { ...column, description: docText(column.description, patch.file) },
-      ]),
-    );
-    node.patchPath = `${packageName}://${patch.file}`;
-  };
-
-  const finishConfig = (
-    node: DbtNode,
-    projectConfig: NodeConfig,
-    patch: NodePatch | undefined,
-    inFile: NodeConfig,
-  ) => applyConfig(node, projectConfig, patch?.config ?? {}, inFile);
-
-  // Models.
-  const modelFiles = project.modelPaths.flatMap((root) => listFiles(project.dir, [root], ['.sql']));
-  for (const file of modelFiles) {
-    const name = stem(file.relative);
-    const fqn = fqnFor(packageName, below(file.root, file.relative));
-    const uniqueId = `model.${packageName}.${name}`;
-    if (nodes.has(uniqueId))
-      throw new DemaError(
-        'PARSE_PROJECT',
-        `Two models are named "${name}": ${nodes.get(uniqueId)!.originalFilePath} and ${file.relative}.`,
-        { hint: 'Model names must be unique; rename one file.' },
-      );
-    const patch = properties.models.get(name);
-    const projectConfig = mergeConfig(MODEL_DEFAULTS, configForFqn(project.trees.models, fqn));
-    const { node, captured } = parseSqlFile(file, 'model', mergeConfig(projectConfig, patch?.config ?? {}));
-    finishConfig(node, projectConfig, patch, captured.config);
-    if (node.config.enabled === false) continue;
-    patched(node, patch);
-    nodes.set(uniqueId, node);
-  }
-
-  // Seeds.
-  for (const file of listFiles(project.dir, project.seedPaths, ['.csv'])) {
-    const name = stem(file.relative);
-    const fqn = fqnFor(packageName, below(file.root, file.relative));
-    const uniqueId = `seed.${packageName}.${name}`;
-    const patch = properties.seeds.get(name);
-    const node = baseNode({
-      uniqueId,
-      name,
-      resourceType: 'seed',
-      packageName,
-      fqn,
-      originalFilePath: file.relative,
-      path: below(file.root, file.relative),
-      rawCode: '',
-      seedFile: file.relative,
-    });
-    finishConfig(node, mergeConfig(SEED_DEFAULTS, configForFqn(project.trees.seeds, fqn)), patch, {});
-    if (node.config.enabled === false) continue;
-    patched(node, patch);
-    nodes.set(uniqueId, node);
-  }
-
-  // Sources.
-  for (const spec of properties.sources) {
-    const uniqueId = `source.${packageName}.${spec.sourceName}.${spec.name}`;
-    const fqn = [packageName, ...spec.file.split('/').slice(1, -1), spec.sourceName, spec.name];
-    const node = baseNode({
-      uniqueId,
-      name: spec.name,
-      resourceType: 'source',
-      packageName,
-      fqn,
-      originalFilePath: spec.file,
-      path: spec.file,
-      rawCode: '',
-      sourceName: spec.sourceName,
-      source: {
-        sourceName: spec.sourceName,
-        identifier: spec.identifier,
-        ...(spec.loadedAtField ? { loadedAtField: spec.loadedAtField } : {}),
-        freshness: spec.freshness ?? null,
-        sourceDescription: docText(spec.sourceDescription, spec.file),
-      },
-    });
-    finishConfig(
-      node,
-      mergeConfig({ enabled: true, tags: [], meta: {} }, configForFqn(project.trees.sources, fqn)),
-      undefined,
-      spec.config,
-    );
-    node.description = docText(spec.description, spec.file);
-    node.columns = spec.columns;
-    // Source schema / identifier may use Jinja, e.g. "{{ target.schema }}".
-    const renderName = (text: string) =>
-      text.includes('{')
-        ? compileTemplate(text, spec.file, (spec.lineOf() ?? 1) - 1)
-            .render(createScope(context, newRenderState(identityOf(node), false)))
-            .trim()
-        : text;
-    node.schema = renderName(spec.schema);
-    node.alias = renderName(spec.identifier);
-    node.relationName = `\`${node.schema}\`.\`${node.alias}\``;
-    if (node.config.enabled === false) continue;
-    nodes.set(uniqueId, node);
-  }
-
-  // Relation names for models and seeds (after configs are final: generate_schema_name may be overridden).
-  for (const node of nodes.values()) {
-    if (node.resourceType !== 'model' && node.resourceType !== 'seed') continue;
-    const identity: NodeIdentity = {
-      uniqueId: node.uniqueId,
-      name: node.name,
-      resourceType: node.resourceType,
-      packageName,
-      originalFilePath: node.originalFilePath,
-      schema: targetSchema,
-      alias: node.name,
-      config: node.config,
-    };
-    node.schema = nameFor('generate_schema_name', node.config.schema, identity, node);
-    node.alias = nameFor('generate_alias_name', node.config.alias, identity, node);
-    if (node.config.materialized !== 'ephemeral') node.relationName = `\`${node.schema}\`.\`${node.alias}\``;
-  }
-
-  // Generic tests from YAML.
-  const testContext = {
-    project,
-    registry,
+  const shared: ParseShared = {
+    root: project,
+    context,
     targetSchema,
-    renderAtParse: (node: DbtNode) => parseGenericTest(context, node),
+    nodes,
+    docs,
+    sourceOverrides: new Map(),
+    disabled: new Map(),
   };
-  const addGenericTest = (
-    spec: TestSpec,
-    attached: DbtNode,
-    yamlFile: string,
-    lineOf: () => number | undefined,
-    columnName?: string,
-  ) => {
-    const node = genericTestNode(testContext, spec, attached, yamlFile, lineOf, columnName);
-    if (node) nodes.set(node.uniqueId, node);
-  };
-  const attachTests = (
-    node: DbtNode,
-    patch: {
-      tests: TestSpec[];
-      columns: Record<string, { tests: TestSpec[] }>;
-      file: string;
-      lineOf: () => number | undefined;
-    },
-  ) => {
-    for (const spec of patch.tests) addGenericTest(spec, node, patch.file, patch.lineOf);
-    for (const [columnName, column] of Object.entries(patch.columns))
-      for (const spec of column.tests) addGenericTest(spec, node, patch.file, patch.lineOf, columnName);
-  };
-  for (const node of [...nodes.values()]) {
-    if (node.resourceType === 'model') {
-      const patch = properties.models.get(node.name);
-      if (patch) attachTests(node, patch);
-    } else if (node.resourceType === 'seed') {
-      const patch = properties.seeds.get(node.name);
-      if (patch) attachTests(node, patch);
-    } else if (node.resourceType === 'source') {
-      const spec = properties.sources.find((s) => s.sourceName === node.sourceName && s.name === node.name)!;
-      attachTests(node, spec);
-    }
-  }
-  const modelStems = new Set(modelFiles.map((file) => stem(file.relative)));
-  // As dbt: a YAML entry without its node is a warning, and the rest of the project still runs.
-  const seedStems = new Set(
-    listFiles(project.dir, project.seedPaths, ['.csv']).map((file) => stem(file.relative)),
-  );
-  for (const [kind, patches, stems, extension] of [
-    ['model', properties.models, modelStems, 'sql'],
-    ['seed', properties.seeds, seedStems, 'csv'],
-  ] as const)
-    for (const [name, patch] of patches)
-      if (!stems.has(name))
+
+  // Models, seeds and sources of the root project, then of each package.
+  const parsedUnits = units.map((unit) => ({ unit, parsed: parseUnitNodes(unit, shared) }));
+  for (const [target, byName] of shared.sourceOverrides)
+    for (const [sourceName, override] of byName)
+      if (![...nodes.values()].some((n) => n.packageName === target && n.sourceName === sourceName))
         context.log(
           'warn',
-          `${patch.file}:${patch.lineOf() ?? 1}: ${kind} "${name}" is described but there is no ${name}.${extension}; the entry is ignored.`,
+          `${override.where}: source "${sourceName}" overrides ${target}'s, but ${installedNames.has(target) ? `${target} has no such source` : `no package ${target} is installed`}; the override is ignored.`,
         );
+  // Relation names for models and seeds (after configs are final: generate_schema_name may be overridden).
+  for (const node of nodes.values())
+    if (node.resourceType === 'model' || node.resourceType === 'seed')
+      nameRelation(context, node, targetSchema);
+  checkRelationsUnique(nodes);
+  // Generic tests from YAML, and singular tests.
+  for (const { unit, parsed } of parsedUnits) parseUnitTests(unit, shared, registry, parsed);
 
-  // Singular tests.
-  for (const file of listFiles(project.dir, project.testPaths, ['.sql'])) {
-    if (project.testPaths.some((root) => file.relative.startsWith(`${root}/generic/`))) continue;
-    const name = stem(file.relative);
-    const uniqueId = `test.${packageName}.${name}`;
-    const fqn = fqnFor(packageName, below(file.root, file.relative));
-    const projectConfig = mergeConfig(TEST_DEFAULTS, configForFqn(project.trees.tests, fqn));
-    const { node, captured } = parseSqlFile(file, 'test', projectConfig);
-    finishConfig(node, projectConfig, undefined, captured.config);
-    if (node.config.enabled === false) continue;
-    node.alias = name;
-    node.schema = `${targetSchema}_${String(node.config.schema)}`;
-    nodes.set(uniqueId, node);
-  }
-
-  // Project hooks.
-  for (const [kind, list] of [
-    ['on-run-start', project.onRunStart],
-    ['on-run-end', project.onRunEnd],
-  ] as const)
-    list.forEach((sql, index) => {
-      const uniqueId = `operation.${packageName}.${packageName}-${kind}-${index}`;
-      const node = baseNode({
-        uniqueId,
-        name: `${packageName}-${kind}-${index}`,
-        resourceType: 'operation',
-        packageName,
-        fqn: [packageName, 'hooks', `${packageName}-${kind}-${index}`],
-        originalFilePath: 'dbt_project.yml',
-        path: 'hooks',
-        rawCode: sql,
-        hook: { kind, index },
-      });
-      node.config = { enabled: true, materialized: 'hook', tags: [], meta: {} };
-      nodes.set(uniqueId, node);
-    });
+  // Project hooks: every package's, ordered by package name, then the root project's (as dbt).
+  const hookUnits = [...units.filter((u) => u.label).sort((a, b) => a.name.localeCompare(b.name)), units[0]!];
+  for (const unit of hookUnits) addHooks(nodes, unit);
 
   // Resolve dependencies. A missing one names the file and the line of the call.
   const missing = (node: DbtNode, call: string, pattern: RegExp, hint: string) => {
     const line = node.lineOf?.() ?? lineOfText(node.rawCode, pattern);
     return new DemaError(
       'REF_NOT_FOUND',
-      `${node.originalFilePath}${line ? `:${line}` : ''}: ${node.resourceType} "${node.name}" depends on ${call}, which was not found.`,
+      `${nodeFile(node)}${line ? `:${line}` : ''}: ${node.resourceType} "${node.name}" depends on ${call}, which was not found.`,
       { hint },
     );
   };
@@ -424,14 +154,18 @@ export function parseProject(options: ParseOptions): ParsedProject {
       if (!target)
         throw missing(
           node,
-          `ref('${call.name}')`,
-          new RegExp(`ref\\s*\\(\\s*['"]${escapeRegExp(call.name)}['"]`),
-          suggestion(call.name, refNames()),
+          call.package ? `ref('${call.package}', '${call.name}')` : `ref('${call.name}')`,
+          new RegExp(
+            `ref\\s*\\(\\s*${call.package ? `['"]${escapeRegExp(call.package)}['"]\\s*,\\s*` : ''}['"]${escapeRegExp(call.name)}['"]`,
+          ),
+          shared.disabled.has(call.name)
+            ? `${shared.disabled.get(call.name)} is disabled (enabled: false, e.g. in dbt_project.yml); enable it or stop referring to it.`
+            : suggestion(call.name, refNames()),
         );
       dependsOn.push(target.uniqueId);
     }
     for (const [sourceName, tableName] of node.sourceRefs) {
-      const target = lookup.source(sourceName, tableName);
+      const target = lookup.source(sourceName, tableName, node);
       if (!target)
         throw missing(
           node,
@@ -445,16 +179,25 @@ export function parseProject(options: ParseOptions): ParsedProject {
     node.macroCalls = [...node.rawCode.matchAll(/\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)\s*\(/g)]
       .map((match) => match[1]!)
       .filter((name) =>
-        registry.find(name.split('.').at(-1)!, name.includes('.') ? name.split('.')[0] : undefined),
+        name.includes('.')
+          ? registry.find(name.split('.')[1]!, name.split('.')[0])
+          : registry.findFrom(name, node.packageName),
       )
       .map((name) =>
-        name.includes('.') ? `macro.${name}` : `macro.${registry.find(name)!.packageName}.${name}`,
+        name.includes('.')
+          ? `macro.${name}`
+          : `macro.${registry.findFrom(name, node.packageName)!.packageName}.${name}`,
       );
   }
 
   const graph = new Graph([...nodes.values()]);
   graph.topologicalOrder();
-  const exposures = resolveExposures(properties.exposures, nodes, packageName);
+  // Exposures of the root project and of every package (never run; in the manifest and docs).
+  const exposures = new Map(
+    parsedUnits.flatMap(({ unit, parsed }) => [
+      ...resolveExposures(parsed.properties.exposures, nodes, unit.name, (file) => ownPath(unit, file)),
+    ]),
+  );
   return {
     project,
     manifest: { projectName: packageName, projectDir: project.dir, nodes, docs, exposures },
@@ -462,4 +205,88 @@ export function parseProject(options: ParseOptions): ParsedProject {
     graph,
     context,
   };
+}
+
+/**
+ * A model's or seed's schema and alias from generate_schema_name / generate_alias_name, as dbt's
+ * `RelationUpdate` picks the macro: a package's own override for its nodes, else the root
+ * project's, else dbt's (computed without a render). The macro gets the node with its package's
+ * fields (package_name, fqn, config), before schema and alias are set.
+ */
+function nameRelation(context: ProjectContext, node: DbtNode, targetSchema: string): void {
+  const { registry } = context;
+  const identity: NodeIdentity = {
+    uniqueId: node.uniqueId,
+    name: node.name,
+    resourceType: node.resourceType,
+    packageName: node.packageName,
+    originalFilePath: node.originalFilePath,
+    shownFile: nodeFile(node),
+    schema: targetSchema,
+    alias: node.name,
+    config: node.config,
+  };
+  const nameFor = (macro: string, custom: unknown): string => {
+    const own = node.packageDir ? registry.find(macro, node.packageName) : undefined;
+    const def = own ?? registry.find(macro)!;
+    if (def.packageName === BUILTIN_PACKAGE) {
+      const given = custom === undefined || custom === null ? undefined : String(custom).trim();
+      if (macro === 'generate_schema_name') return given ? `${targetSchema}_${given}` : targetSchema;
+      if (macro === 'generate_alias_name') return given || node.name;
+    }
+    const fn = registry.bind(def);
+    const state = newRenderState(identity, false);
+    const value = withScope(createScope(context, state), () => fn(custom ?? null, nodeDict(node)));
+    return String(value).trim();
+  };
+  node.schema = nameFor('generate_schema_name', node.config.schema);
+  node.alias = nameFor('generate_alias_name', node.config.alias);
+  if (node.config.materialized !== 'ephemeral') node.relationName = `\`${node.schema}\`.\`${node.alias}\``;
+}
+
+/** A unit's on-run-start / on-run-end entries as operation nodes `operation.<p>.<p>-on-run-start-<i>`. */
+function addHooks(nodes: Map<string, DbtNode>, unit: ParseUnit): void {
+  const name = unit.name;
+  for (const [kind, list] of [
+    ['on-run-start', unit.project.onRunStart],
+    ['on-run-end', unit.project.onRunEnd],
+  ] as const)
+    list.forEach((sql, index) => {
+      const uniqueId = `operation.${name}.${name}-${kind}-${index}`;
+      const node = baseNode({
+        uniqueId,
+        name: `${name}-${kind}-${index}`,
+        resourceType: 'operation',
+        packageName: name,
+        fqn: [name, 'hooks', `${name}-${kind}-${index}`],
+        originalFilePath: 'dbt_project.yml',
+        path: 'hooks',
+        rawCode: sql,
+        hook: { kind, index },
+        ...(unit.label ? { packageDir: unit.label } : {}),
+      });
+      node.config = { enabled: true, materialized: 'hook', tags: [], meta: {} };
+      nodes.set(uniqueId, node);
+    });
+}
+
+/**
+ * dbt's AmbiguousAliasError: two models or seeds (a package's and the root project's, typically)
+ * that would build the same relation would overwrite each other, so the parse fails instead.
+ */
+function checkRelationsUnique(nodes: ReadonlyMap<string, DbtNode>): void {
+  const seen = new Map<string, DbtNode>();
+  for (const node of nodes.values()) {
+    if (!node.relationName || (node.resourceType !== 'model' && node.resourceType !== 'seed')) continue;
+    const other = seen.get(node.relationName);
+    if (other)
+      throw new DemaError(
+        'PARSE_PROJECT',
+        `${node.relationName} would be built by two nodes: ${other.uniqueId} (${nodeFile(other)}) and ${node.uniqueId} (${nodeFile(node)}).`,
+        {
+          hint: 'Give one of them another alias or schema (config alias/schema), or disable one (+enabled: false under models: <package>: in dbt_project.yml).',
+        },
+      );
+    seen.set(node.relationName, node);
+  }
 }

@@ -39,9 +39,14 @@ export function renderConfigValue(value: unknown, path: string[], scope: Scope, 
   return value;
 }
 
-export function renderProjectTrees(project: DbtProjectFile, input: ProjectRenderInput): DbtProjectFile {
-  const scope = projectScope(input);
-  const walk = (value: unknown, path: string[]) => renderConfigValue(value, path, scope, 'dbt_project.yml');
+/** `file`: how messages name the file (a package's: `dbt_packages/p/dbt_project.yml`). */
+export function renderProjectTrees(
+  project: DbtProjectFile,
+  input: ProjectRenderInput,
+  file = 'dbt_project.yml',
+): DbtProjectFile {
+  const scope = projectScope(input, file);
+  const walk = (value: unknown, path: string[]) => renderConfigValue(value, path, scope, file);
   const trees = project.trees;
   return {
     ...project,
@@ -54,14 +59,14 @@ export function renderProjectTrees(project: DbtProjectFile, input: ProjectRender
   };
 }
 
-function projectScope(input: ProjectRenderInput): Scope {
+function projectScope(input: ProjectRenderInput, file: string): Scope {
   const names: Record<string, unknown> = {
     target: input.target,
     var: (name: string, fallback?: unknown) => {
       if (Object.hasOwn(input.cliVars, name)) return input.cliVars[name];
       if (fallback !== undefined) return fallback;
       return raise(
-        new DemaError('PARSE_PROJECT', `dbt_project.yml: var('${name}') is not set and has no default.`, {
+        new DemaError('PARSE_PROJECT', `${file}: var('${name}') is not set and has no default.`, {
           hint: `Pass it with --vars '{${name}: …}' or give a default: var('${name}', …). The file's own vars: are not visible in dbt_project.yml.`,
         }),
       );
@@ -71,7 +76,7 @@ function projectScope(input: ProjectRenderInput): Scope {
       if (value !== undefined) return value;
       if (fallback !== undefined) return String(fallback);
       return raise(
-        new DemaError('PARSE_PROJECT', `dbt_project.yml: env_var('${name}') is not set and has no default.`, {
+        new DemaError('PARSE_PROJECT', `${file}: env_var('${name}') is not set and has no default.`, {
           hint: `Set ${name} in the environment, or give a default.`,
         }),
       );
@@ -106,7 +111,7 @@ function renderNative(text: string, path: string[], scope: Scope, file: string):
     if (error instanceof DemaError && error.message.startsWith(`${file}: `)) throw error;
     // A Jinja error's line is within the value: name the key instead.
     throw new DemaError(
-      file === 'dbt_project.yml' ? 'PARSE_PROJECT' : 'PARSE_YAML',
+      file.endsWith('dbt_project.yml') ? 'PARSE_PROJECT' : 'PARSE_YAML',
       `${where}: ${(error as Error).message}`,
       {
         hint: 'Check the Jinja expression; dbt_project.yml sees var() (from --vars only), env_var() and target.',

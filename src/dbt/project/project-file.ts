@@ -71,6 +71,8 @@ export interface DbtProjectFile {
   readonly onRunEnd: string[];
   readonly dispatch: ReadonlyMap<string, readonly string[]>;
   readonly vars: Record<string, unknown>;
+  /** Behaviour flags (`flags:`), e.g. require_ref_searches_node_package_before_root. */
+  readonly flags: Readonly<Record<string, unknown>>;
   readonly trees: {
     readonly models: Record<string, unknown>;
     readonly seeds: Record<string, unknown>;
@@ -121,6 +123,7 @@ export function loadProjectFile(projectDir: string): DbtProjectFile {
     onRunEnd: project['on-run-end'],
     dispatch: new Map(project.dispatch.map((entry) => [entry.macro_namespace, entry.search_order])),
     vars: project.vars,
+    flags: project.flags,
     trees: {
       models: project.models,
       seeds: project.seeds,

@@ -5,6 +5,7 @@ import type { DbtNode } from '../manifest/types.ts';
 import { type MaterializeEnv, materializeModel } from '../materialize/materialize.ts';
 import { runDataTest } from '../materialize/run-test.ts';
 import { loadSeed } from '../materialize/seed.ts';
+import { nodeFile } from '../parser/names.ts';
 import type { ParsedProject } from '../parser/parse-project.ts';
 import { renderModelHooks } from './hooks.ts';
 import type { NodeResult, Timing } from './results.ts';
@@ -103,7 +104,7 @@ export async function executeNode(
     };
   } catch (error) {
     const message = errorMessage(error);
-    const where = message.includes(node.originalFilePath) ? '' : ` (${node.originalFilePath})`;
+    const where = message.includes(nodeFile(node)) ? '' : ` (${nodeFile(node)})`;
     return {
       ...base,
       status: 'error',

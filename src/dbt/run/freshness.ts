@@ -4,6 +4,7 @@ import { LEDGER_TABLE } from '../../ingest/landing-sql.ts';
 import { qualified, quoteString } from '../../warehouse/sql.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import type { DbtNode, FreshnessSpec } from '../manifest/types.ts';
+import { nodeFile } from '../parser/names.ts';
 
 /**
  * `dema source freshness`: per source table with a freshness rule, its age against warn_after /
@@ -76,7 +77,7 @@ async function measure(
     throw new DemaError(
       'FRESHNESS_UNMEASURABLE',
       `${node.sourceName}.${node.name} has no loaded_at_field and ${node.schema} has no load ledger (${LEDGER_TABLE}).`,
-      { hint: `Name a loaded_at_field for it in ${node.originalFilePath}, or load it with \`dema ingest\`.` },
+      { hint: `Name a loaded_at_field for it in ${nodeFile(node)}, or load it with \`dema ingest\`.` },
     );
   const { rows } = await warehouse.query<{ max_loaded_at: number; never: number; snapshotted_at: number }>(
     sql,

@@ -2,6 +2,7 @@ import { identityOf } from '../compile/compile-node.ts';
 import { createScope, newRenderState, type ProjectContext } from '../compile/context.ts';
 import { compileTemplate } from '../jinja/environment.ts';
 import type { DbtNode } from '../manifest/types.ts';
+import { nodeFile } from '../parser/names.ts';
 import type { ParsedProject } from '../parser/parse-project.ts';
 import type { NodeResult } from './results.ts';
 
@@ -16,7 +17,7 @@ export function renderModelHooks(
   return hooks
     .map((hook) => (typeof hook === 'string' ? hook : String((hook as { sql?: string }).sql ?? '')))
     .map((hook) =>
-      compileTemplate(hook, node.originalFilePath)
+      compileTemplate(hook, nodeFile(node))
         .render(createScope(context, newRenderState(identityOf(node), true)))
         .trim(),
     )
@@ -40,7 +41,7 @@ export async function runHooks(
             schemas: [...new Set(results.map((r) => parsed.manifest.nodes.get(r.uniqueId)?.schema))],
           }
         : {};
-    const sql = compileTemplate(node.rawCode, `dbt_project.yml (${kind}[${node.hook.index}])`)
+    const sql = compileTemplate(node.rawCode, `${nodeFile(node)} (${kind}[${node.hook.index}])`)
       .render(createScope(context, newRenderState(identityOf(node), true, extra)))
       .trim();
     if (!sql) continue;

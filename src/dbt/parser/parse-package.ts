@@ -1,0 +1,263 @@
+import { readFileSync } from 'node:fs';
+import { DemaError } from '../../errors.ts';
+import { identityOf } from '../compile/compile-node.ts';
+import { createScope, newRenderState, type ProjectContext } from '../compile/context.ts';
+import { compileTemplate } from '../jinja/environment.ts';
+import type { DbtNode, DocBlock } from '../manifest/types.ts';
+import { configForFqn, mergeConfig, type NodeConfig } from '../project/config-tree.ts';
+import type { DbtProjectFile } from '../project/project-file.ts';
+import { readYamlFile } from '../project/yaml-file.ts';
+import { applyConfig, baseNode, MODEL_DEFAULTS, SEED_DEFAULTS } from './base-node.ts';
+import { listFiles } from './files.ts';
+import { below, fqnFor, stem } from './names.ts';
+import type { ParseUnit } from './packages.ts';
+import { renderPatchConfigs } from './render-project.ts';
+import { type NodePatch, type PropertyFiles, readPropertyFiles } from './schema-yaml.ts';
+import { applySourceOverrides, type SourceOverride, takeSourceOverrides } from './source-overrides.ts';
+import { checkUnsupportedFiles, checkUnsupportedYaml } from './unsupported.ts';
+
+/**
+ * The models, seeds and sources of one parse unit — the root project or an installed package —
+ * as dbt parses every project of the invocation: ids and FQNs under the unit's own name, paths in
+ * the manifest relative to the unit, configs from the unit's dbt_project.yml tree, its YAML, the
+ * file's config() and, for a package, the root project's tree last (dbt-semantics.md §1.2).
+ */
+
+export interface ParseShared {
+  /** The root project (rendered): its trees override a package's configs. */
+  readonly root: DbtProjectFile;
+  readonly context: ProjectContext;
+  readonly targetSchema: string;
+  readonly nodes: Map<string, DbtNode>;
+  /** Docs blocks keyed `<package>.<name>`. */
+  readonly docs: ReadonlyMap<string, DocBlock>;
+  /** The root project's source `overrides:`, by package (filled when the root is parsed, first). */
+  readonly sourceOverrides: Map<string, Map<string, SourceOverride>>;
+  /** Models and seeds left out by `enabled: false`, by name: a ref to one says so. */
+  readonly disabled: Map<string, string>;
+}
+
+export type TreeKind = 'models' | 'seeds' | 'sources' | 'tests';
+
+/** A unit's own tree for an FQN, and what the root project's tree says over it (packages only). */
+export function treeConfigs(
+  unit: ParseUnit,
+  root: DbtProjectFile,
+  kind: TreeKind,
+  fqn: readonly string[],
+): { own: NodeConfig; rootOverride: NodeConfig } {
+  return {
+    own: configForFqn(unit.project.trees[kind], fqn),
+    rootOverride: unit.label ? configForFqn(root.trees[kind], fqn) : {},
+  };
+}
+
+/** A root-relative path of the unit as dbt records it: relative to the unit. */
+export const ownPath = (unit: ParseUnit, path: string) =>
+  unit.label && path.startsWith(`${unit.label}/`) ? path.slice(unit.label.length + 1) : path;
+
+/** `{{ doc('x') }}` in a description: the root project's block, then the unit's, then any package's. */
+export function docText(shared: ParseShared, unit: ParseUnit, text: string, where: string): string {
+  return text.replace(/\{\{\s*doc\(\s*['"]([\w]+)['"]\s*\)\s*\}\}/g, (_, name: string) => {
+    const doc =
+      shared.docs.get(`${shared.root.name}.${name}`) ??
+      shared.docs.get(`${unit.name}.${name}`) ??
+      [...shared.docs.values()].find((block) => block.name === name);
+    if (!doc)
+      throw new DemaError('PARSE_PROJECT', `${where}: doc('${name}') is not defined.`, {
+        hint: `Add {% docs ${name} %}…{% enddocs %} to a .md file.`,
+      });
+    return doc.contents;
+  });
+}
+
+export interface UnitNodes {
+  readonly properties: PropertyFiles;
+  readonly modelStems: ReadonlySet<string>;
+  readonly seedStems: ReadonlySet<string>;
+}
+
+/** A model or singular test: rendered once at parse time for its refs, sources and config() calls. */
+export function parseSqlFile(
+  unit: ParseUnit,
+  shared: ParseShared,
+  file: { absolute: string; relative: string; root: string },
+  resourceType: 'model' | 'test',
+  config: NodeConfig,
+) {
+  const name = stem(file.relative);
+  const rawCode = readFileSync(file.absolute, 'utf8');
+  const node = baseNode({
+    uniqueId: `${resourceType}.${unit.name}.${name}`,
+    name,
+    resourceType,
+    packageName: unit.name,
+    fqn: fqnFor(unit.name, below(file.root, file.relative)),
+    originalFilePath: ownPath(unit, file.relative),
+    path: below(file.root, file.relative),
+    rawCode,
+    ...(unit.label ? { packageDir: unit.label } : {}),
+    ...(resourceType === 'test' ? { testType: 'singular' as const } : {}),
+  });
+  node.config = config;
+  node.schema = shared.targetSchema;
+  const state = newRenderState({ ...identityOf(node), node: undefined, draft: node }, false);
+  compileTemplate(rawCode, file.relative).render(createScope(shared.context, state));
+  node.refs = state.parse.refs;
+  node.sourceRefs = state.parse.sources;
+  return { node, captured: state.parse };
+}
+
+export function parseUnitNodes(unit: ParseUnit, shared: ParseShared): UnitNodes {
+  const { project } = unit;
+  const { nodes, targetSchema, context } = shared;
+  let yamlFiles = listFiles(
+    project.dir,
+    [...project.modelPaths, ...project.seedPaths, ...project.testPaths, ...project.macroPaths],
+    ['.yml', '.yaml'],
+  ).map((file) => readYamlFile(file.absolute, file.relative));
+  if (unit.label) yamlFiles = applySourceOverrides(yamlFiles, shared.sourceOverrides.get(unit.name));
+  else {
+    const taken = takeSourceOverrides(yamlFiles);
+    yamlFiles = taken.files;
+    for (const [packageName, byName] of taken.overrides) shared.sourceOverrides.set(packageName, byName);
+  }
+  checkUnsupportedYaml(yamlFiles);
+  checkUnsupportedFiles(project);
+  const properties = renderPatchConfigs(readPropertyFiles(yamlFiles), (patch) =>
+    createScope(
+      context,
+      newRenderState(
+        {
+          uniqueId: `model.${unit.name}.${patch.name}`,
+          name: patch.name,
+          resourceType: 'model',
+          packageName: unit.name,
+          originalFilePath: ownPath(unit, patch.file),
+          shownFile: patch.file,
+          schema: targetSchema,
+          alias: patch.name,
+          config: {},
+        },
+        false,
+      ),
+    ),
+  );
+  const patched = (node: DbtNode, patch: NodePatch | undefined) => {
+    if (!patch) return;
+    node.description = docText(shared, unit, patch.description, patch.file);
+    node.columns = Object.fromEntries(
+      Object.entries(patch.columns).map(([name, column]) => [
+        name,
+        { ...column, description: docText(shared, unit, column.description, patch.file) },
+      ]),
+    );
+    node.patchPath = `${unit.name}://${ownPath(unit, patch.file)}`;
+  };
+
+  // Models.
+  const modelFiles = listFiles(project.dir, project.modelPaths, ['.sql']);
+  for (const file of modelFiles) {
+    const name = stem(file.relative);
+    const fqn = fqnFor(unit.name, below(file.root, file.relative));
+    const uniqueId = `model.${unit.name}.${name}`;
+    const existing = nodes.get(uniqueId);
+    if (existing)
+      throw new DemaError(
+        'PARSE_PROJECT',
+        `Two models are named "${name}": ${existing.packageDir ? `${existing.packageDir}/` : ''}${existing.originalFilePath} and ${file.relative}.`,
+        { hint: 'Model names must be unique within a project; rename one file.' },
+      );
+    const patch = properties.models.get(name);
+    const { own, rootOverride } = treeConfigs(unit, shared.root, 'models', fqn);
+    const projectConfig = mergeConfig(MODEL_DEFAULTS, own);
+    const draft = mergeConfig(mergeConfig(projectConfig, patch?.config ?? {}), rootOverride);
+    const { node, captured } = parseSqlFile(unit, shared, file, 'model', draft);
+    applyConfig(node, projectConfig, patch?.config ?? {}, captured.config, rootOverride);
+    if (node.config.enabled === false) {
+      shared.disabled.set(name, uniqueId);
+      continue;
+    }
+    patched(node, patch);
+    nodes.set(uniqueId, node);
+  }
+
+  // Seeds.
+  const seedFiles = listFiles(project.dir, project.seedPaths, ['.csv']);
+  for (const file of seedFiles) {
+    const name = stem(file.relative);
+    const fqn = fqnFor(unit.name, below(file.root, file.relative));
+    const uniqueId = `seed.${unit.name}.${name}`;
+    const patch = properties.seeds.get(name);
+    const node = baseNode({
+      uniqueId,
+      name,
+      resourceType: 'seed',
+      packageName: unit.name,
+      fqn,
+      originalFilePath: ownPath(unit, file.relative),
+      path: below(file.root, file.relative),
+      rawCode: '',
+      seedFile: file.relative,
+      ...(unit.label ? { packageDir: unit.label } : {}),
+    });
+    const { own, rootOverride } = treeConfigs(unit, shared.root, 'seeds', fqn);
+    applyConfig(node, mergeConfig(SEED_DEFAULTS, own), patch?.config ?? {}, {}, rootOverride);
+    if (node.config.enabled === false) {
+      shared.disabled.set(name, uniqueId);
+      continue;
+    }
+    patched(node, patch);
+    nodes.set(uniqueId, node);
+  }
+
+  parseSources(unit, shared, properties);
+  return {
+    properties,
+    modelStems: new Set(modelFiles.map((file) => stem(file.relative))),
+    seedStems: new Set(seedFiles.map((file) => stem(file.relative))),
+  };
+}
+
+function parseSources(unit: ParseUnit, shared: ParseShared, properties: PropertyFiles): void {
+  for (const spec of properties.sources) {
+    const uniqueId = `source.${unit.name}.${spec.sourceName}.${spec.name}`;
+    const file = ownPath(unit, spec.file);
+    const fqn = [unit.name, ...file.split('/').slice(1, -1), spec.sourceName, spec.name];
+    const node = baseNode({
+      uniqueId,
+      name: spec.name,
+      resourceType: 'source',
+      packageName: unit.name,
+      fqn,
+      originalFilePath: file,
+      path: file,
+      rawCode: '',
+      sourceName: spec.sourceName,
+      ...(unit.label ? { packageDir: unit.label } : {}),
+      source: {
+        sourceName: spec.sourceName,
+        identifier: spec.identifier,
+        ...(spec.loadedAtField ? { loadedAtField: spec.loadedAtField } : {}),
+        freshness: spec.freshness ?? null,
+        sourceDescription: docText(shared, unit, spec.sourceDescription, spec.file),
+      },
+    });
+    const { own, rootOverride } = treeConfigs(unit, shared.root, 'sources', fqn);
+    applyConfig(node, mergeConfig({ enabled: true, tags: [], meta: {} }, own), {}, spec.config, rootOverride);
+    node.description = docText(shared, unit, spec.description, spec.file);
+    node.columns = spec.columns;
+    // Source schema / identifier may use Jinja, e.g. "{{ target.schema }}" or a package's var.
+    const renderName = (text: string) =>
+      text.includes('{')
+        ? compileTemplate(text, spec.file, (spec.lineOf() ?? 1) - 1)
+            .render(createScope(shared.context, newRenderState(identityOf(node), false)))
+            .trim()
+        : text;
+    node.schema = renderName(spec.schema);
+    node.alias = renderName(spec.identifier);
+    node.relationName = `\`${node.schema}\`.\`${node.alias}\``;
+    if (node.config.enabled === false) continue;
+    shared.nodes.set(uniqueId, node);
+  }
+}
