@@ -23,7 +23,7 @@ export function presentedToken(request: IncomingMessage, url: URL): string | und
 
 /** Compares in constant time: both sides are hashed first, so neither length nor content leaks. */
 export function tokenMatches(expected: string, presented: string | undefined): boolean {
-  if (presented === undefined) return false;
+  if (presented === undefined || expected === '') return false;
   const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
   return timingSafeEqual(digest(expected), digest(presented));
 }

@@ -10,6 +10,9 @@ import type { Settings, Warehouse } from '../warehouse/warehouse.ts';
  * that keeps settings (chDB) `SET readonly = 1` holds for the life of the process and the engine
  * forbids changing it back; where it does not persist (a server over HTTP), every query carries it.
  */
+/** A reader's statement that runs longer is stopped (TIMEOUT_EXCEEDED): one runaway query must not hold the engine. */
+export const DEFAULT_MAX_EXECUTION_SECONDS = 60;
+
 export class ReadonlyEngine {
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -22,14 +25,28 @@ export class ReadonlyEngine {
     return this.warehouse.database;
   }
 
-  static async open(warehouse: Warehouse): Promise<ReadonlyEngine> {
+  /**
+   * Statements run one at a time, so a statement that never ends (from any client: a browser page
+   * can POST to loopback) would hold every page and client forever: each is stopped after
+   * `maxExecutionSeconds`. Set before `readonly = 1`, which then forbids changing it.
+   */
+  static async open(
+    warehouse: Warehouse,
+    maxExecutionSeconds = DEFAULT_MAX_EXECUTION_SECONDS,
+  ): Promise<ReadonlyEngine> {
+    const limit = { max_execution_time: maxExecutionSeconds };
     // Old servers have no getSetting(); there the session cannot be checked, so every query carries it.
     const sessionReadonly = await warehouse
-      .command('SET readonly = 1')
-      .then(() => warehouse.query<{ r: string | number }>("SELECT getSetting('readonly') AS r"))
-      .then(({ rows }) => Number(rows[0]?.r) === 1)
+      .command(`SET max_execution_time = ${Number(maxExecutionSeconds)}`)
+      .then(() => warehouse.command('SET readonly = 1'))
+      .then(() =>
+        warehouse.query<{ r: string | number; t: string | number }>(
+          "SELECT getSetting('readonly') AS r, getSetting('max_execution_time') AS t",
+        ),
+      )
+      .then(({ rows }) => Number(rows[0]?.r) === 1 && Number(rows[0]?.t) === maxExecutionSeconds)
       .catch(() => false);
-    return new ReadonlyEngine(warehouse, sessionReadonly ? {} : { readonly: 1 });
+    return new ReadonlyEngine(warehouse, sessionReadonly ? {} : { ...limit, readonly: 1 });
   }
 
   /** Runs one reading statement and returns its output in `format` (a FORMAT clause in the SQL wins). */

@@ -112,6 +112,7 @@ test('the token is read from Bearer, basic auth, X-ClickHouse-Key, ?token= or ?p
   assert.equal(presentedToken(request({}), new URL('http://h/?password=p')), 'p');
   assert.equal(presentedToken(request({}), url), undefined);
   assert.equal(tokenMatches('secret', 'secret'), true);
+  assert.equal(tokenMatches('', ''), false, 'an empty token never matches (`?token=` would present it)');
   for (const wrong of [undefined, '', 'secre', 'secret ', 'Secret', 'secretsecret'])
     assert.equal(tokenMatches('secret', wrong), false, String(wrong));
 });

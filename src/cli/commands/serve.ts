@@ -9,6 +9,7 @@ interface ServeFlags {
   readonly host: string;
   readonly port: string;
   readonly token?: string;
+  readonly maxExecutionTime: string;
 }
 
 function parsePort(text: string): number {
@@ -20,9 +21,23 @@ function parsePort(text: string): number {
   return port;
 }
 
+function parseSeconds(text: string): number {
+  const seconds = Number(text);
+  if (!Number.isInteger(seconds) || seconds < 1)
+    throw new DemaError(
+      'USAGE',
+      `--max-execution-time must be a whole number of seconds (1 or more), got "${text}".`,
+      {
+        hint: 'Statements run one at a time; a long one holds every page and client until it ends.',
+      },
+    );
+  return seconds;
+}
+
 /** The token rule: optional on loopback, required on any address other machines can reach. */
 function tokenFor(flags: ServeFlags): string | undefined {
-  const token = flags.token ?? (process.env.DEMA_SERVE_TOKEN || undefined);
+  // An empty token is no token: `?token=` would present it.
+  const token = flags.token || process.env.DEMA_SERVE_TOKEN || undefined;
   if (token === undefined && !isLoopback(flags.host))
     throw new DemaError(
       'USAGE',
@@ -46,10 +61,12 @@ export function registerServe(
     .option('--host <address>', 'address to bind; anything but loopback requires a token', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', '8080')
     .option('--token <token>', 'required from every client (default: DEMA_SERVE_TOKEN)')
+    .option('--max-execution-time <seconds>', "a client's statement that runs longer is stopped", '60')
     .action((flags: ServeFlags) =>
       run(async (global, output) => {
         const port = parsePort(flags.port);
         const token = tokenFor(flags);
+        const maxSeconds = parseSeconds(flags.maxExecutionTime);
         // Loaded only when the command runs, so `dema --help` stays quick.
         const [{ withWarehouse }, { ReadonlyEngine }, { createWebServer, listen }] = await Promise.all([
           import('../context.ts'),
@@ -57,7 +74,7 @@ export function registerServe(
           import('../../web/server.ts'),
         ]);
         return withWarehouse(global, async ({ config, warehouse }) => {
-          const engine = await ReadonlyEngine.open(warehouse);
+          const engine = await ReadonlyEngine.open(warehouse, maxSeconds);
           const projectDir = resolve(config.root, config.project_dir);
           const docsFile = join(projectDir, 'target', 'index.html');
           // Parsed per request: the page shows the rules as the project states them now.

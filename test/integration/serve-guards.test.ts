@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { handleClickHouse } from '../../src/web/clickhouse-http.ts';
+import { ReadonlyEngine } from '../../src/web/engine.ts';
+import { runCli } from '../helpers/cli.ts';
+import { openTestWarehouse, tempDir, testTarget } from '../helpers/fixtures.ts';
+
+/** A statement that would run for hours: sipHash over 10^11 numbers. */
+const RUNAWAY = 'SELECT sum(sipHash64(number)) FROM numbers(100000000000)';
+
+test('serve engine: a runaway reading statement is stopped, and the engine answers the next one', {
+  timeout: 60_000,
+}, async (t) => {
+  const warehouse = await openTestWarehouse(t, testTarget('embedded', tempDir(t)));
+  const engine = await ReadonlyEngine.open(warehouse, 1);
+  const started = Date.now();
+  await assert.rejects(engine.text(RUNAWAY, 'TSV'), /TIMEOUT_EXCEEDED|Timeout exceeded/);
+  assert.ok(Date.now() - started < 30_000, 'stopped by max_execution_time, not by the test');
+  assert.equal(await engine.text('SELECT 1', 'TSV'), '1\n');
+  // The limit is fixed before readonly = 1, which then forbids lifting it.
+  await assert.rejects(engine.text('SELECT 1 SETTINGS max_execution_time = 0', 'TSV'), /readonly/i);
+});
+
+interface Captured {
+  status?: number;
+  body: string;
+}
+
+function fakeResponse(captured: Captured): ServerResponse {
+  return {
+    writeHead(status: number) {
+      captured.status = status;
+      return this;
+    },
+    end(body: string) {
+      captured.body = body ?? '';
+    },
+  } as unknown as ServerResponse;
+}
+
+function post(body: Buffer, headers: Record<string, string>): IncomingMessage {
+  return Object.assign(Readable.from([body]), { method: 'POST', headers }) as unknown as IncomingMessage;
+}
+
+test('ClickHouse HTTP: a gzip body is limited by its decompressed size; a broken one is a 400', async () => {
+  let ran = 0;
+  const engine = {
+    text: async () => {
+      ran++;
+      return '1\n';
+    },
+  } as unknown as ReadonlyEngine;
+  const url = new URL('http://h/');
+  // 8 MiB of spaces after a SELECT compress to ~8 KB: a small request, a big string.
+  const bomb = gzipSync(Buffer.concat([Buffer.from('SELECT 1 -- '), Buffer.alloc(8 << 20, 0x20)]));
+  assert.ok(bomb.length < 64 * 1024);
+  const big: Captured = { body: '' };
+  await handleClickHouse(engine, post(bomb, { 'content-encoding': 'gzip' }), fakeResponse(big), url);
+  assert.equal(big.status, 413, big.body);
+  assert.equal(ran, 0, 'never reached the engine');
+
+  const broken: Captured = { body: '' };
+  await handleClickHouse(
+    engine,
+    post(Buffer.from('SELECT 1'), { 'content-encoding': 'gzip' }),
+    fakeResponse(broken),
+    url,
+  );
+  assert.equal(broken.status, 400, broken.body);
+  assert.match(broken.body, /^Code: 354\. DB::Exception: .*gzip/);
+
+  const small: Captured = { body: '' };
+  await handleClickHouse(
+    engine,
+    post(gzipSync('SELECT 1'), { 'content-encoding': 'gzip' }),
+    fakeResponse(small),
+    url,
+  );
+  assert.equal(small.status, 200);
+  assert.equal(ran, 1);
+});
+
+test('dema serve refuses an empty token off loopback, and a bad --max-execution-time', async () => {
+  const empty = await runCli(['serve', '--host', '0.0.0.0', '--port', '0', '--token', ''], {
+    env: { DEMA_SERVE_TOKEN: '' },
+    // Were it to start (the bug), stop it so the test fails instead of hanging.
+    onStdout: (chunk, child) => void (chunk.includes('listening') && child.kill('SIGTERM')),
+  });
+  assert.equal(empty.code, 2, empty.stderr);
+  assert.match(empty.stderr, /USAGE.*needs a token/);
+  const limit = await runCli(['serve', '--port', '0', '--max-execution-time', '0']);
+  assert.equal(limit.code, 2, limit.stderr);
+  assert.match(limit.stderr, /--max-execution-time must be a whole number of seconds/);
+});
