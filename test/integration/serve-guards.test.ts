@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -7,6 +9,8 @@ import { handleClickHouse } from '../../src/web/clickhouse-http.ts';
 import { ReadonlyEngine } from '../../src/web/engine.ts';
 import { runCli } from '../helpers/cli.ts';
 import { openTestWarehouse, tempDir, testTarget } from '../helpers/fixtures.ts';
+import { writeMultiMerchantProject } from '../helpers/multi-merchant.ts';
+import { startServe } from '../helpers/serve.ts';
 
 /** A statement that would run for hours: sipHash over 10^11 numbers. */
 const RUNAWAY = 'SELECT sum(sipHash64(number)) FROM numbers(100000000000)';
@@ -94,4 +98,23 @@ test('dema serve refuses an empty token off loopback, and a bad --max-execution-
   const limit = await runCli(['serve', '--port', '0', '--max-execution-time', '0']);
   assert.equal(limit.code, 2, limit.stderr);
   assert.match(limit.stderr, /--max-execution-time must be a whole number of seconds/);
+});
+
+test('serve /api/freshness: the rules follow an edit of the project (parsed again only then)', async (t) => {
+  const dir = tempDir(t, 'dema-serve-fresh-');
+  await writeMultiMerchantProject(dir, { orderLines: 10, styles: 5 });
+  const { url } = await startServe(t, dir, ['--port', '0']);
+  type Row = { source: string; criteria: { warn_after?: { count: number } } };
+  const rules = async () =>
+    ((await (await fetch(`${url}/api/freshness`)).json()) as Row[]).map(
+      (row) => `${row.source}:${row.criteria.warn_after?.count}`,
+    );
+  assert.deepEqual(await rules(), ['landing.inventory:24', 'landing.orders:24']);
+  assert.deepEqual(await rules(), ['landing.inventory:24', 'landing.orders:24']);
+  const sources = join(dir, 'project/models/sources.yml');
+  writeFileSync(
+    sources,
+    readFileSync(sources, 'utf8').replace('warn_after: { count: 24', 'warn_after: { count: 6'),
+  );
+  assert.deepEqual(await rules(), ['landing.inventory:6', 'landing.orders:6']);
 });

@@ -77,14 +77,21 @@ export function registerServe(
           const engine = await ReadonlyEngine.open(warehouse, maxSeconds);
           const projectDir = resolve(config.root, config.project_dir);
           const docsFile = join(projectDir, 'target', 'index.html');
-          // Parsed per request: the page shows the rules as the project states them now.
-          const freshnessSources = async () => {
-            const { prepareProject } = await import('./dbt-actions.ts');
-            const { parsed } = prepareProject(global, { projectDir }, 'source-freshness', output);
-            return [...parsed.manifest.nodes.values()]
-              .filter((node) => node.resourceType === 'source' && node.source?.freshness)
-              .sort((a, b) => (a.uniqueId < b.uniqueId ? -1 : a.uniqueId > b.uniqueId ? 1 : 0));
-          };
+          // Parsed again only when a project file (or dema.yml, or a profiles.yml dbt would find)
+          // changed: the page shows the rules as the project states them now. Measured per request.
+          const { profilesCandidates } = await import('../../dbt/project/profiles.ts');
+          const { cachedByFiles } = await import('../../web/file-cache.ts');
+          const search = { projectDir, cwd: process.cwd(), env: process.env };
+          const freshnessSources = cachedByFiles(
+            () => ({ dirs: [projectDir], files: [config.file, ...profilesCandidates(search)] }),
+            async () => {
+              const { prepareProject } = await import('./dbt-actions.ts');
+              const { parsed } = prepareProject(global, { projectDir }, 'source-freshness', output);
+              return [...parsed.manifest.nodes.values()]
+                .filter((node) => node.resourceType === 'source' && node.source?.freshness)
+                .sort((a, b) => (a.uniqueId < b.uniqueId ? -1 : a.uniqueId > b.uniqueId ? 1 : 0));
+            },
+          );
           const server = createWebServer({
             engine,
             docsFile,
