@@ -86,11 +86,16 @@ export async function filterOptions(engine: ReadonlyEngine) {
   };
 }
 
-/** Finance: per month, per category, and the month × category table. Sums stay within one currency. */
+/**
+ * Finance: per month, per category, and the month × category × sub-category table. Sums stay within
+ * one currency. `orders` (distinct orders) is only additive across merchants: one order spans
+ * categories and sub-categories, so it is shown at the mart's own grain (the table) and never summed
+ * over categories or sub-categories (by month, by category).
+ */
 export async function financeData(engine: ReadonlyEngine, filters: Filters) {
   const filter = where(filters, { category: true });
-  const measures =
-    'sum(orders) AS orders, sum(order_lines) AS order_lines, sum(units_ordered) AS units, toString(sum(shipping)) AS shipping, toString(sum(revenue)) AS revenue';
+  const additive =
+    'sum(order_lines) AS order_lines, sum(units_ordered) AS units, toString(sum(shipping)) AS shipping, toString(sum(revenue)) AS revenue';
   const [byMonth, byCategory, table] = await Promise.all([
     engine.rows(
       bound(
@@ -100,13 +105,13 @@ export async function financeData(engine: ReadonlyEngine, filters: Filters) {
     ),
     engine.rows(
       bound(
-        `SELECT category, ${measures} FROM ${FINANCE} ${filter} GROUP BY category ORDER BY category`,
+        `SELECT category, ${additive} FROM ${FINANCE} ${filter} GROUP BY category ORDER BY category`,
         filters,
       ),
     ),
     engine.rows(
       bound(
-        `SELECT toString(month_start) AS month, category, ${measures} FROM ${FINANCE} ${filter} GROUP BY month, category ORDER BY month, category`,
+        `SELECT toString(month_start) AS month, category, sub_category, sum(orders) AS orders, ${additive} FROM ${FINANCE} ${filter} GROUP BY month, category, sub_category ORDER BY month, category, sub_category`,
         filters,
       ),
     ),
