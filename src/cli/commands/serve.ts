@@ -111,9 +111,9 @@ export function registerServe(
           if (output.json) output.line(JSON.stringify({ type: 'serve', url, readonly: true }));
           else {
             output.line(`dema serve: listening on ${url}`);
-            output.line(
-              `  dashboard: ${url}/dashboard   runs: ${url}/runs   freshness: ${url}/freshness   docs: ${url}/docs`,
-            );
+            // One page a line: the four URLs on one line ran past 100 characters.
+            output.line(`  dashboard: ${url}/dashboard`);
+            output.line(`  runs, freshness, docs: ${url}/runs  /freshness  /docs`);
             output.line(`  ClickHouse HTTP (read-only): ${url}/?query=SELECT+1`);
             output.line(`  ${warehouse.description}; Ctrl-C stops it and releases the warehouse`);
           }
