@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError, filterOptions, financeData, marketingData, parseFilters } from './api.ts';
-import { presentedToken, tokenMatches } from './auth.ts';
+import { hostIsLoopback, presentedToken, tokenMatches } from './auth.ts';
 import { handleClickHouse } from './clickhouse-http.ts';
 import { dashboardPage } from './dashboard-page.ts';
 import { docsPage } from './docs-page.ts';
@@ -126,6 +126,16 @@ export function createWebServer(options: WebOptions): Server {
   const table = routes(options);
   return createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
+    if (options.token === undefined && !hostIsLoopback(request.headers.host)) {
+      response.writeHead(403, {
+        'Content-Type': 'text/plain; charset=UTF-8',
+        'X-ClickHouse-Exception-Code': '516',
+      });
+      response.end(
+        `Code: 516. DB::Exception: dema serve without a token answers only requests to a loopback name (Host: localhost or 127.0.0.1), not "${request.headers.host}"; off loopback start it with --token. (AUTHENTICATION_FAILED)\n`,
+      );
+      return;
+    }
     if (options.token !== undefined && !tokenMatches(options.token, presentedToken(request, url))) {
       response.writeHead(401, {
         'Content-Type': 'text/plain; charset=UTF-8',

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { handleClickHouse } from '../../src/web/clickhouse-http.ts';
 import { ReadonlyEngine } from '../../src/web/engine.ts';
@@ -11,6 +13,8 @@ import { runCli } from '../helpers/cli.ts';
 import { openTestWarehouse, tempDir, testTarget } from '../helpers/fixtures.ts';
 import { writeMultiMerchantProject } from '../helpers/multi-merchant.ts';
 import { startServe } from '../helpers/serve.ts';
+
+const run = promisify(execFile);
 
 /** A statement that would run for hours: sipHash over 10^11 numbers. */
 const RUNAWAY = 'SELECT sum(sipHash64(number)) FROM numbers(100000000000)';
@@ -100,7 +104,7 @@ test('dema serve refuses an empty token off loopback, and a bad --max-execution-
   assert.match(limit.stderr, /--max-execution-time must be a whole number of seconds/);
 });
 
-test('serve /api/freshness: the rules follow an edit of the project (parsed again only then)', async (t) => {
+test('serve /api/freshness follows an edit of the project (parsed again only then); a non-loopback Host is refused', async (t) => {
   const dir = tempDir(t, 'dema-serve-fresh-');
   await writeMultiMerchantProject(dir, { orderLines: 10, styles: 5 });
   const { url } = await startServe(t, dir, ['--port', '0']);
@@ -117,4 +121,18 @@ test('serve /api/freshness: the rules follow an edit of the project (parsed agai
     readFileSync(sources, 'utf8').replace('warn_after: { count: 24', 'warn_after: { count: 6'),
   );
   assert.deepEqual(await rules(), ['landing.inventory:6', 'landing.orders:6']);
+
+  // DNS rebinding: a page whose own name resolves to 127.0.0.1 sends its name as the Host.
+  const port = new URL(url).port;
+  const rebound = await run('curl', [
+    '-s',
+    '-w',
+    '%{http_code}',
+    '-H',
+    `Host: evil.example:${port}`,
+    `${url}/?query=SELECT+42`,
+  ]);
+  assert.match(rebound.stdout, /Code: 516\..*loopback name.*403$/s);
+  const local = await run('curl', ['-s', '-H', `Host: localhost:${port}`, `${url}/?query=SELECT+42`]);
+  assert.equal(local.stdout, '42\n');
 });
