@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compactOutput, nodeLine } from '../../src/cli/compact.ts';
 import type { Output } from '../../src/cli/output.ts';
-import { failureOf, type PipelineReport, renderReport } from '../../src/cli/report.ts';
+import {
+  demaCommand,
+  failureOf,
+  nextCommands,
+  type PipelineReport,
+  renderReport,
+} from '../../src/cli/report.ts';
 
 const report: PipelineReport = {
   ok: false,
@@ -253,4 +259,17 @@ test('compactOutput: a load ClickHouse parses itself ticks until it ends, a prog
   const before = written.length;
   t.mock.timers.tick(3000);
   assert.equal(written.length, before, 'a progress bar takes over');
+});
+
+test('the next commands are typed as the user can run them: npx dema after npm start or npx', () => {
+  assert.equal(demaCommand({ npm_lifecycle_event: 'start' }), 'npx dema');
+  assert.equal(demaCommand({ npm_lifecycle_event: 'npx' }), 'npx dema');
+  assert.equal(demaCommand({}), 'dema');
+  const next = nextCommands([], [], 'npx dema');
+  assert.deepEqual(next, [
+    'npx dema query "SHOW TABLES"',
+    'npx dema docs generate && npx dema docs serve',
+    'npx dema serve',
+    'npx dema runs',
+  ]);
 });
