@@ -104,7 +104,7 @@ test('dema serve refuses an empty token off loopback, and a bad --max-execution-
   assert.match(limit.stderr, /--max-execution-time must be a whole number of seconds/);
 });
 
-test('serve /api/freshness follows an edit of the project (parsed again only then); a non-loopback Host is refused', async (t) => {
+test('serve: /api/freshness follows a project edit (parsed again only then); /docs advice works beside serve; a non-loopback Host is refused', async (t) => {
   const dir = tempDir(t, 'dema-serve-fresh-');
   await writeMultiMerchantProject(dir, { orderLines: 10, styles: 5 });
   const { url } = await startServe(t, dir, ['--port', '0']);
@@ -121,6 +121,17 @@ test('serve /api/freshness follows an edit of the project (parsed again only the
     readFileSync(sources, 'utf8').replace('warn_after: { count: 24', 'warn_after: { count: 6'),
   );
   assert.deepEqual(await rules(), ['landing.inventory:6', 'landing.orders:6']);
+
+  // /docs without a site names the command that works while serve owns the embedded warehouse.
+  const missing = await fetch(`${url}/docs`);
+  assert.equal(missing.status, 404);
+  const advice = /<code>(dema docs generate --no-compile --empty-catalog)<\/code> now/.exec(
+    await missing.text(),
+  );
+  assert.ok(advice, 'the page names a command that runs beside serve');
+  const generated = await runCli(advice[1]!.split(' ').slice(1), { cwd: dir });
+  assert.equal(generated.code, 0, generated.stderr);
+  assert.equal((await fetch(`${url}/docs`)).status, 200);
 
   // DNS rebinding: a page whose own name resolves to 127.0.0.1 sends its name as the Host.
   const port = new URL(url).port;
