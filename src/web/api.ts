@@ -1,3 +1,4 @@
+import { ClickHouseError } from '../warehouse/clickhouse-error.ts';
 import { bindParams, type SqlValue } from '../warehouse/sql.ts';
 import type { ReadonlyEngine } from './engine.ts';
 
@@ -12,6 +13,21 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * A warehouse where the marts were never built (serve started before the first pipeline): what to
+ * run, rather than ClickHouse's UNKNOWN_TABLE. Anything else is returned as it is.
+ */
+export function explainMissingMarts(error: unknown): unknown {
+  const unknownTable =
+    error instanceof ClickHouseError &&
+    (error.clickhouseCode === 60 || error.clickhouseType === 'UNKNOWN_TABLE');
+  if (!unknownTable || (!error.message.includes(FINANCE) && !error.message.includes(MARKETING))) return error;
+  return new ApiError(
+    'The marts are not built yet: run `dema pipeline` (on an embedded warehouse stop serve first, it owns the warehouse), then start serve again.',
+    503,
+  );
 }
 
 export interface Filters {

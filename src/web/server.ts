@@ -1,6 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiError, filterOptions, financeData, marketingData, parseFilters } from './api.ts';
+import {
+  ApiError,
+  explainMissingMarts,
+  filterOptions,
+  financeData,
+  marketingData,
+  parseFilters,
+} from './api.ts';
 import { hostIsLoopback, presentedToken, tokenMatches } from './auth.ts';
 import { handleClickHouse } from './clickhouse-http.ts';
 import { dashboardPage } from './dashboard-page.ts';
@@ -53,7 +60,8 @@ function routes(options: WebOptions): Map<string, Route> {
     async (_request, response, url) => {
       try {
         json(response, 200, await work(url.searchParams));
-      } catch (error) {
+      } catch (thrown) {
+        const error = explainMissingMarts(thrown);
         if (error instanceof ApiError) json(response, error.status, { error: error.message });
         else json(response, 500, { error: errorOf(error).message });
       }

@@ -122,6 +122,14 @@ test('serve: /api/freshness follows a project edit (parsed again only then); /do
   );
   assert.deepEqual(await rules(), ['landing.inventory:6', 'landing.orders:6']);
 
+  // The marts were never built here: the dashboard's API says what to run.
+  const unbuilt = await fetch(`${url}/api/filters`);
+  assert.equal(unbuilt.status, 503);
+  assert.match(
+    ((await unbuilt.json()) as { error: string }).error,
+    /marts are not built yet: run `dema pipeline`/,
+  );
+
   // /docs without a site names the command that works while serve owns the embedded warehouse.
   const missing = await fetch(`${url}/docs`);
   assert.equal(missing.status, 404);
