@@ -62,7 +62,9 @@ export async function handleClickHouse(
   const params = url.searchParams;
   let body: string | undefined;
   try {
-    body = request.method === 'POST' ? await readBody(request) : '';
+    // Any method may carry the statement in its body (ClickHouse reads it for all but HEAD): a PUT
+    // or a GET with a body must be checked, never answered "Ok." as if it had run.
+    body = request.method === 'HEAD' ? '' : await readBody(request);
   } catch (error) {
     if (!(error instanceof BadBody)) throw error;
     return send(response, 400, `Code: 354. DB::Exception: ${error.message}. (ZLIB_INFLATE_FAILED)\n`);

@@ -53,7 +53,7 @@ function post(body: Buffer, headers: Record<string, string>): IncomingMessage {
   return Object.assign(Readable.from([body]), { method: 'POST', headers }) as unknown as IncomingMessage;
 }
 
-test('ClickHouse HTTP: a gzip body is limited by its decompressed size; a broken one is a 400', async () => {
+test("ClickHouse HTTP: a gzip body is limited by its inflated size, a broken one is a 400; any method's body is checked", async () => {
   let ran = 0;
   const engine = {
     text: async () => {
@@ -79,6 +79,15 @@ test('ClickHouse HTTP: a gzip body is limited by its decompressed size; a broken
   );
   assert.equal(broken.status, 400, broken.body);
   assert.match(broken.body, /^Code: 354\. DB::Exception: .*gzip/);
+
+  // A write in the body of a PUT (or a GET) is checked like a POST's, never answered "Ok.".
+  for (const method of ['PUT', 'GET', 'PATCH']) {
+    const put: Captured = { body: '' };
+    const request = Object.assign(post(Buffer.from('INSERT INTO t VALUES (1)'), {}), { method });
+    await handleClickHouse(engine, request, fakeResponse(put), url);
+    assert.equal(put.status, 403, `${method}: ${put.body}`);
+    assert.match(put.body, /READONLY/);
+  }
 
   const small: Captured = { body: '' };
   await handleClickHouse(
