@@ -12,7 +12,7 @@ import { hostIsLoopback, presentedToken, tokenMatches } from './auth.ts';
 import { handleClickHouse } from './clickhouse-http.ts';
 import { dashboardPage } from './dashboard-page.ts';
 import { docsPage } from './docs-page.ts';
-import type { ReadonlyEngine } from './engine.ts';
+import { EnginePaused, type ReadonlyEngine } from './engine.ts';
 import { type FreshnessSources, freshnessData, freshnessPage } from './freshness.ts';
 import { escapeHtml, layout, type PageName } from './layout.ts';
 import { runDetail, runsList, storedFailures } from './runs.ts';
@@ -51,6 +51,10 @@ function html(response: ServerResponse, body: string, status = 200): void {
 
 const errorOf = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
+/** What a page or endpoint answers for an error it did not make: a pause is 503, missing marts say what to run. */
+const explained = (error: unknown) =>
+  error instanceof EnginePaused ? new ApiError(error.message, 503) : explainMissingMarts(error);
+
 /** The app's pages and endpoints by path; `/runs/*` is every run's page. A new page is one more entry. */
 function routes(options: WebOptions): Map<string, Route> {
   const { engine } = options;
@@ -61,7 +65,7 @@ function routes(options: WebOptions): Map<string, Route> {
       try {
         json(response, 200, await work(url.searchParams));
       } catch (thrown) {
-        const error = explainMissingMarts(thrown);
+        const error = explained(thrown);
         if (error instanceof ApiError) json(response, error.status, { error: error.message });
         else json(response, 500, { error: errorOf(error).message });
       }
@@ -73,9 +77,10 @@ function routes(options: WebOptions): Map<string, Route> {
       const token = tokenOf(url);
       try {
         html(response, await work(url, token));
-      } catch (error) {
+      } catch (thrown) {
+        const error = explained(thrown);
         if (!(error instanceof ApiError)) throw error;
-        const title = error.status === 404 ? 'Not found' : 'Bad request';
+        const title = error.status === 404 ? 'Not found' : error.status === 503 ? 'Busy' : 'Bad request';
         const body = `<p class="note" id="page-error">${escapeHtml(error.message)}</p>`;
         html(response, layout({ active, token, title, body }), error.status);
       }

@@ -10,6 +10,8 @@ interface ServeFlags {
   readonly port: string;
   readonly token?: string;
   readonly maxExecutionTime: string;
+  /** False with --no-schedule: serve then never runs dema.yml's schedule. */
+  readonly schedule: boolean;
 }
 
 function parsePort(text: string): number {
@@ -62,18 +64,24 @@ export function registerServe(
     .option('--port <port>', 'port (0 picks a free one)', '8080')
     .option('--token <token>', 'required from every client (default: DEMA_SERVE_TOKEN)')
     .option('--max-execution-time <seconds>', "a client's statement that runs longer is stopped", '60')
+    .option('--no-schedule', "do not run dema.yml's schedule (by default serve runs it, as dema schedule)")
     .action((flags: ServeFlags) =>
       run(async (global, output) => {
         const port = parsePort(flags.port);
         const token = tokenFor(flags);
         const maxSeconds = parseSeconds(flags.maxExecutionTime);
         // Loaded only when the command runs, so `dema --help` stays quick.
-        const [{ withWarehouse }, { ReadonlyEngine }, { createWebServer, listen }] = await Promise.all([
-          import('../context.ts'),
-          import('../../web/engine.ts'),
-          import('../../web/server.ts'),
-        ]);
-        return withWarehouse(global, async ({ config, warehouse }) => {
+        const [{ openWarehouse }, { ReadonlyEngine }, { createWebServer, listen }, { serveScheduler }] =
+          await Promise.all([
+            import('../context.ts'),
+            import('../../web/engine.ts'),
+            import('../../web/server.ts'),
+            import('./serve-schedule.ts'),
+          ]);
+        const { config, warehouse } = await openWarehouse(global);
+        // The warehouse serve holds now: a scheduled run closes it and opens another (serve-schedule.ts).
+        let current: typeof warehouse | undefined = warehouse;
+        try {
           const engine = await ReadonlyEngine.open(warehouse, maxSeconds);
           const projectDir = resolve(config.root, config.project_dir);
           const docsFile = join(projectDir, 'target', 'index.html');
@@ -117,9 +125,32 @@ export function registerServe(
             output.line(`  ClickHouse HTTP (read-only): ${url}/?query=SELECT+1`);
             output.line(`  ${warehouse.description}; Ctrl-C stops it and releases the warehouse`);
           }
+          const scheduler = flags.schedule
+            ? serveScheduler({
+                global,
+                output,
+                config,
+                engine,
+                close: async (held) => {
+                  current = undefined;
+                  await held.close();
+                },
+                reopen: async () => {
+                  current = (await openWarehouse(global)).warehouse;
+                  return current;
+                },
+              })
+            : undefined;
+          if (scheduler && config.schedule)
+            output.line(`  schedule: "${config.schedule.cron}" (${config.schedule.timezone}) from dema.yml`);
+          await scheduler?.start();
           await stopped(server);
+          // A run in progress ends first (its child has its own process group), then the warehouse closes.
+          await scheduler?.stop();
           return 0;
-        });
+        } finally {
+          await current?.close();
+        }
       }),
     );
 }
