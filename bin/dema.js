@@ -23,6 +23,14 @@ const compiledIsFresh =
   existsSync(stamp) &&
   statSync(stamp).mtimeMs >= newestSource(join(root, 'src'));
 
+// The start-up bench sets DEMA_REQUIRE_DIST: a figure taken through tsx would not be the real one.
+if (!compiledIsFresh && process.env.DEMA_REQUIRE_DIST) {
+  process.stderr.write(
+    'dema: dist/ is missing or older than src/ (or DEMA_FROM_SOURCE is set), and DEMA_REQUIRE_DIST asks for the compiled CLI.\n  hint: npm run build\n',
+  );
+  process.exit(2);
+}
+
 let main;
 if (compiledIsFresh) ({ main } = await import('../dist/cli/main.js'));
 else {

@@ -1,5 +1,5 @@
 import type { DemaEvent, Reporter } from '../events.ts';
-import { formatCount, type Output } from './output.ts';
+import { formatCount, humanBytes, type Output } from './output.ts';
 import { REPORT_WIDTH } from './report.ts';
 
 /**
@@ -97,13 +97,31 @@ export function compactOutput(
     ticker?.clear();
     output.line(text);
   };
+  // A load ClickHouse parses itself reports nothing until it ends: the ticker shows it is alive.
+  // The archive copy's progress bar (it comes after load.start) pauses it; the load's own bar (a
+  // load dema scans), its end, or anything after it (the next source, an error, the build) ends it.
+  let loading: { id: string; description: string } | undefined;
+  const loadEnded = () => {
+    if (loading !== undefined) ticker?.stop(loading.id);
+    loading = undefined;
+  };
   const reporter: Reporter = {
     emit(event) {
+      if (event.type === 'fetch.progress' && loading) ticker?.stop(loading.id);
+      else if (event.type === 'fetch.done' && loading) ticker?.start(loading.id, loading.description);
+      else if (event.type !== 'load.start') loadEnded();
       switch (event.type) {
         case 'fetch.start':
         case 'fetch.done':
         case 'dbt.done':
           return;
+        case 'load.start':
+          loadEnded();
+          loading = {
+            id: `load ${event.loadId}`,
+            description: `load ${event.source} (${humanBytes(event.bytes)})`,
+          };
+          return ticker?.start(loading.id, loading.description);
         case 'load.done':
         case 'load.skipped':
           return say(sourceLine(event)!);
@@ -121,5 +139,14 @@ export function compactOutput(
       }
     },
   };
-  return { ...output, reporter, line: print };
+  return {
+    ...output,
+    reporter,
+    line: print,
+    error: (text) => {
+      loadEnded();
+      ticker?.clear();
+      output.error(text);
+    },
+  };
 }

@@ -14,7 +14,7 @@ export interface Output {
 const paint = (code: number) => (text: string) => `\u001b[${code}m${text}\u001b[0m`;
 export const colors = { green: paint(32), red: paint(31), yellow: paint(33), dim: paint(2), bold: paint(1) };
 
-function humanBytes(bytes: number): string {
+export function humanBytes(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let value = bytes;
   let unit = 0;

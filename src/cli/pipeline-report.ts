@@ -4,6 +4,7 @@ import type { Warehouse } from '../warehouse/warehouse.ts';
 import type { Output } from './output.ts';
 import {
   buildLine,
+  demaCommand,
   failureOf,
   type MartTable,
   nextCommands,
@@ -53,7 +54,7 @@ export async function closingReport(
     sources,
     ...(build ? { build } : {}),
     marts,
-    next: nextCommands(sources, marts),
+    next: nextCommands(sources, marts, demaCommand(process.env)),
   };
   if (output.json) output.reporter.emit({ type: 'pipeline.report', report });
   else for (const line of renderReport(report)) output.line(line);

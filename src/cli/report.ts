@@ -118,17 +118,30 @@ export function failureOf(sources: readonly SourceLine[], build: BuildLine | und
   return `build failed: ${parts.join(', ')}${names.length ? ` — ${names.join(', ')}` : ''}`;
 }
 
-export function nextCommands(sources: readonly SourceLine[], marts: readonly MartTable[]): string[] {
+/**
+ * The commands to try next, as the user can type them: `dema` where it is on the PATH (a global
+ * install), `npx dema` when the run came through npm (`npm start`, `npx dema …`), where it is not.
+ */
+export function nextCommands(
+  sources: readonly SourceLine[],
+  marts: readonly MartTable[],
+  dema = 'dema',
+): string[] {
   const next = [
     marts.length
-      ? `dema query "SELECT * FROM mart_finance__orders_per_month ORDER BY month_start DESC LIMIT 10"`
-      : `dema query "SHOW TABLES"`,
-    'dema docs generate && dema docs serve',
-    'dema serve',
-    'dema runs',
+      ? `${dema} query "SELECT * FROM mart_finance__orders_per_month ORDER BY month_start DESC LIMIT 10"`
+      : `${dema} query "SHOW TABLES"`,
+    `${dema} docs generate && ${dema} docs serve`,
+    `${dema} serve`,
+    `${dema} runs`,
   ];
-  if (sources.some((s) => s.rowsRejected > 0)) next.push('dema rejects');
+  if (sources.some((s) => s.rowsRejected > 0)) next.push(`${dema} rejects`);
   return next;
+}
+
+/** How the user runs dema: npm sets npm_lifecycle_event for `npm start` and `npx`. */
+export function demaCommand(env: NodeJS.ProcessEnv): string {
+  return env.npm_lifecycle_event ? 'npx dema' : 'dema';
 }
 
 const fit = (text: string, width = REPORT_WIDTH) =>

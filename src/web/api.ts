@@ -1,3 +1,4 @@
+import { ClickHouseError } from '../warehouse/clickhouse-error.ts';
 import { bindParams, type SqlValue } from '../warehouse/sql.ts';
 import type { ReadonlyEngine } from './engine.ts';
 
@@ -12,6 +13,21 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * A warehouse where the marts were never built (serve started before the first pipeline): what to
+ * run, rather than ClickHouse's UNKNOWN_TABLE. Anything else is returned as it is.
+ */
+export function explainMissingMarts(error: unknown): unknown {
+  const unknownTable =
+    error instanceof ClickHouseError &&
+    (error.clickhouseCode === 60 || error.clickhouseType === 'UNKNOWN_TABLE');
+  if (!unknownTable || (!error.message.includes(FINANCE) && !error.message.includes(MARKETING))) return error;
+  return new ApiError(
+    'The marts are not built yet: run `dema pipeline` (on an embedded warehouse stop serve first, it owns the warehouse), then start serve again.',
+    503,
+  );
 }
 
 export interface Filters {
@@ -86,11 +102,16 @@ export async function filterOptions(engine: ReadonlyEngine) {
   };
 }
 
-/** Finance: per month, per category, and the month × category table. Sums stay within one currency. */
+/**
+ * Finance: per month, per category, and the month × category × sub-category table. Sums stay within
+ * one currency. `orders` (distinct orders) is only additive across merchants: one order spans
+ * categories and sub-categories, so it is shown at the mart's own grain (the table) and never summed
+ * over categories or sub-categories (by month, by category).
+ */
 export async function financeData(engine: ReadonlyEngine, filters: Filters) {
   const filter = where(filters, { category: true });
-  const measures =
-    'sum(orders) AS orders, sum(order_lines) AS order_lines, sum(units_ordered) AS units, toString(sum(shipping)) AS shipping, toString(sum(revenue)) AS revenue';
+  const additive =
+    'sum(order_lines) AS order_lines, sum(units_ordered) AS units, toString(sum(shipping)) AS shipping, toString(sum(revenue)) AS revenue';
   const [byMonth, byCategory, table] = await Promise.all([
     engine.rows(
       bound(
@@ -100,13 +121,13 @@ export async function financeData(engine: ReadonlyEngine, filters: Filters) {
     ),
     engine.rows(
       bound(
-        `SELECT category, ${measures} FROM ${FINANCE} ${filter} GROUP BY category ORDER BY category`,
+        `SELECT category, ${additive} FROM ${FINANCE} ${filter} GROUP BY category ORDER BY category`,
         filters,
       ),
     ),
     engine.rows(
       bound(
-        `SELECT toString(month_start) AS month, category, ${measures} FROM ${FINANCE} ${filter} GROUP BY month, category ORDER BY month, category`,
+        `SELECT toString(month_start) AS month, category, sub_category, sum(orders) AS orders, ${additive} FROM ${FINANCE} ${filter} GROUP BY month, category, sub_category ORDER BY month, category, sub_category`,
         filters,
       ),
     ),

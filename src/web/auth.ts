@@ -23,7 +23,7 @@ export function presentedToken(request: IncomingMessage, url: URL): string | und
 
 /** Compares in constant time: both sides are hashed first, so neither length nor content leaks. */
 export function tokenMatches(expected: string, presented: string | undefined): boolean {
-  if (presented === undefined) return false;
+  if (presented === undefined || expected === '') return false;
   const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
   return timingSafeEqual(digest(expected), digest(presented));
 }
@@ -32,4 +32,16 @@ export function tokenMatches(expected: string, presented: string | undefined): b
 export function isLoopback(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '');
   return bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare);
+}
+
+/**
+ * Without a token, only requests that name this machine's loopback in their Host header are
+ * served. A web page elsewhere can make the browser send requests to 127.0.0.1, and with DNS
+ * rebinding (its own name resolving to 127.0.0.1) even read the answers as same-origin: its Host
+ * header then carries its own name. No Host header (not a browser) is let through.
+ */
+export function hostIsLoopback(hostHeader: string | undefined): boolean {
+  if (hostHeader === undefined) return true;
+  const host = /^(\[[^\]]*\]|[^:]*)(:\d*)?$/.exec(hostHeader.trim())?.[1];
+  return host !== undefined && isLoopback(host.toLowerCase());
 }

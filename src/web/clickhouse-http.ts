@@ -14,6 +14,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   CSVWithNames: 'text/csv; charset=UTF-8; header=present',
 };
 
+/** The body as text; undefined when it (or, gzipped, what it inflates to) is over MAX_BODY. */
 async function readBody(request: IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -24,8 +25,17 @@ async function readBody(request: IncomingMessage): Promise<string | undefined> {
   }
   const raw = Buffer.concat(chunks);
   const encoding = request.headers['content-encoding'];
-  return (encoding === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+  if (encoding !== 'gzip') return raw.toString('utf8');
+  try {
+    // Bounded: a megabyte of gzip can inflate to a gigabyte.
+    return gunzipSync(raw, { maxOutputLength: MAX_BODY }).toString('utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return undefined;
+    throw new BadBody(`cannot decompress the request body (gzip): ${(error as Error).message}`);
+  }
 }
+
+class BadBody extends Error {}
 
 function send(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
   const failed = status >= 400;
@@ -50,7 +60,15 @@ export async function handleClickHouse(
   url: URL,
 ): Promise<void> {
   const params = url.searchParams;
-  const body = request.method === 'POST' ? await readBody(request) : '';
+  let body: string | undefined;
+  try {
+    // Any method may carry the statement in its body (ClickHouse reads it for all but HEAD): a PUT
+    // or a GET with a body must be checked, never answered "Ok." as if it had run.
+    body = request.method === 'HEAD' ? '' : await readBody(request);
+  } catch (error) {
+    if (!(error instanceof BadBody)) throw error;
+    return send(response, 400, `Code: 354. DB::Exception: ${error.message}. (ZLIB_INFLATE_FAILED)\n`);
+  }
   if (body === undefined) return send(response, 413, 'Code: 1000. DB::Exception: request body too large.\n');
   const fromUrl = params.get('query') ?? '';
   const sql = fromUrl && body ? `${fromUrl}\n${body}` : fromUrl || body;

@@ -96,12 +96,12 @@ function lineChart(id, title, rows, key, measure, unit) {
 
 function totalsTable(rows) {
   var table = $('finance-table'); table.innerHTML = '';
-  var cols = ['month', 'category', 'orders', 'order_lines', 'units', 'shipping', 'revenue'];
+  var cols = ['month', 'category', 'sub_category', 'orders', 'order_lines', 'units', 'shipping', 'revenue'];
   var head = el('tr'); cols.forEach(function (c) { head.appendChild(el('th', {}, c)); });
   table.appendChild(head);
   rows.forEach(function (r) {
     var tr = el('tr', { class: 'row' });
-    cols.forEach(function (c) { tr.appendChild(el('td', { 'data-col': c, 'data-value': String(r[c]) }, c === 'month' || c === 'category' ? r[c] : fmt(r[c]))); });
+    cols.forEach(function (c) { tr.appendChild(el('td', { 'data-col': c, 'data-value': String(r[c]) }, c === 'month' || c === 'category' || c === 'sub_category' ? r[c] : fmt(r[c]))); });
     table.appendChild(tr);
   });
 }

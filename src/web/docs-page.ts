@@ -29,6 +29,7 @@ export function docsPage(
       token,
       title: 'No docs site yet',
       body: `<p id="docs-missing">The docs site is generated from the dbt project: run <code>dema docs generate</code> in the project, then reload this page.</p>
+<p class="note" id="docs-embedded">While serve owns an embedded (chDB) warehouse, that command cannot open it: run <code>dema docs generate --no-compile --empty-catalog</code> now (no column types or row counts), or stop serve, generate, and start it again.</p>
 <p class="note">It writes ${escapeHtml(docsFile ?? 'target/index.html')} (and catalog.json); serve reads it on every request.</p>`,
     }),
   };

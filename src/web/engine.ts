@@ -2,6 +2,12 @@ import { ClickHouseError, toWarehouseError } from '../warehouse/clickhouse-error
 import { quoteIdent } from '../warehouse/sql.ts';
 import type { Settings, Warehouse } from '../warehouse/warehouse.ts';
 
+/** A reader's statement that runs longer is stopped (TIMEOUT_EXCEEDED): one runaway query must not hold the engine. */
+export const DEFAULT_MAX_EXECUTION_SECONDS = 60;
+
+/** Refused while the warehouse is handed over to a scheduled run (HTTP 503). */
+export class EnginePaused extends Error {}
+
 /**
  * The app's only way to the warehouse: one statement at a time (the embedded session is one
  * connection and `USE` is session state), always with `readonly = 1` in force.
@@ -9,32 +15,74 @@ import type { Settings, Warehouse } from '../warehouse/warehouse.ts';
  * Invariant: before the first request is served, the engine itself refuses writes. On a session
  * that keeps settings (chDB) `SET readonly = 1` holds for the life of the process and the engine
  * forbids changing it back; where it does not persist (a server over HTTP), every query carries it.
+ * A scheduled run takes the warehouse with `release` (after the statements in flight) and gives a
+ * new one back with `reopen`, which makes it read-only the same way before the next statement.
  */
 export class ReadonlyEngine {
   private tail: Promise<unknown> = Promise.resolve();
+  private paused: string | undefined;
 
   private constructor(
-    private readonly warehouse: Warehouse,
-    private readonly perQuery: Settings,
+    private warehouse: Warehouse,
+    private perQuery: Settings,
+    private readonly maxExecutionSeconds: number,
   ) {}
 
   get database(): string {
     return this.warehouse.database;
   }
 
-  static async open(warehouse: Warehouse): Promise<ReadonlyEngine> {
+  /**
+   * Statements run one at a time, so a statement that never ends (from any client: a browser page
+   * can POST to loopback) would hold every page and client forever: each is stopped after
+   * `maxExecutionSeconds`. Set before `readonly = 1`, which then forbids changing it.
+   */
+  static async open(
+    warehouse: Warehouse,
+    maxExecutionSeconds = DEFAULT_MAX_EXECUTION_SECONDS,
+  ): Promise<ReadonlyEngine> {
+    const limit = { max_execution_time: maxExecutionSeconds };
     // Old servers have no getSetting(); there the session cannot be checked, so every query carries it.
     const sessionReadonly = await warehouse
-      .command('SET readonly = 1')
-      .then(() => warehouse.query<{ r: string | number }>("SELECT getSetting('readonly') AS r"))
-      .then(({ rows }) => Number(rows[0]?.r) === 1)
+      .command(`SET max_execution_time = ${Number(maxExecutionSeconds)}`)
+      .then(() => warehouse.command('SET readonly = 1'))
+      .then(() =>
+        warehouse.query<{ r: string | number; t: string | number }>(
+          "SELECT getSetting('readonly') AS r, getSetting('max_execution_time') AS t",
+        ),
+      )
+      .then(({ rows }) => Number(rows[0]?.r) === 1 && Number(rows[0]?.t) === maxExecutionSeconds)
       .catch(() => false);
-    return new ReadonlyEngine(warehouse, sessionReadonly ? {} : { readonly: 1 });
+    return new ReadonlyEngine(
+      warehouse,
+      sessionReadonly ? {} : { ...limit, readonly: 1 },
+      maxExecutionSeconds,
+    );
+  }
+
+  /**
+   * Hands the warehouse over (the caller closes it) once the statements already queued have run;
+   * until `reopen`, every statement is refused with `reason`.
+   */
+  release(reason: string): Promise<Warehouse> {
+    return this.serialize(async () => {
+      this.paused = reason;
+      return this.warehouse;
+    });
+  }
+
+  /** Takes a newly opened warehouse back, read-only as `open` makes it, and serves again. */
+  async reopen(warehouse: Warehouse): Promise<void> {
+    const fresh = await ReadonlyEngine.open(warehouse, this.maxExecutionSeconds);
+    this.warehouse = fresh.warehouse;
+    this.perQuery = fresh.perQuery;
+    this.paused = undefined;
   }
 
   /** Runs one reading statement and returns its output in `format` (a FORMAT clause in the SQL wins). */
   text(sql: string, format: string, database?: string): Promise<string> {
     return this.serialize(async () => {
+      if (this.paused !== undefined) throw new EnginePaused(this.paused);
       const switched = database !== undefined && database !== this.warehouse.database;
       if (switched) await this.warehouse.command(`USE ${quoteIdent(database)}`);
       try {
@@ -75,6 +123,8 @@ export class ReadonlyEngine {
 
 /** A ClickHouse-style exception text and HTTP status for any error, as ClickHouse's HTTP handler sends. */
 export function clickhouseErrorBody(error: unknown): { status: number; body: string } {
+  if (error instanceof EnginePaused)
+    return { status: 503, body: `Code: 1000. DB::Exception: ${error.message}. (SERVICE_PAUSED)\n` };
   const parsed = toWarehouseError(error);
   if (!(parsed instanceof ClickHouseError))
     return { status: 500, body: `Code: 1000. DB::Exception: ${parsed.message}. (POCO_EXCEPTION)\n` };

@@ -1,11 +1,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiError, filterOptions, financeData, marketingData, parseFilters } from './api.ts';
-import { presentedToken, tokenMatches } from './auth.ts';
+import {
+  ApiError,
+  explainMissingMarts,
+  filterOptions,
+  financeData,
+  marketingData,
+  parseFilters,
+} from './api.ts';
+import { hostIsLoopback, presentedToken, tokenMatches } from './auth.ts';
 import { handleClickHouse } from './clickhouse-http.ts';
 import { dashboardPage } from './dashboard-page.ts';
 import { docsPage } from './docs-page.ts';
-import type { ReadonlyEngine } from './engine.ts';
+import { EnginePaused, type ReadonlyEngine } from './engine.ts';
 import { type FreshnessSources, freshnessData, freshnessPage } from './freshness.ts';
 import { escapeHtml, layout, type PageName } from './layout.ts';
 import { runDetail, runsList, storedFailures } from './runs.ts';
@@ -44,6 +51,10 @@ function html(response: ServerResponse, body: string, status = 200): void {
 
 const errorOf = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
+/** What a page or endpoint answers for an error it did not make: a pause is 503, missing marts say what to run. */
+const explained = (error: unknown) =>
+  error instanceof EnginePaused ? new ApiError(error.message, 503) : explainMissingMarts(error);
+
 /** The app's pages and endpoints by path; `/runs/*` is every run's page. A new page is one more entry. */
 function routes(options: WebOptions): Map<string, Route> {
   const { engine } = options;
@@ -53,7 +64,8 @@ function routes(options: WebOptions): Map<string, Route> {
     async (_request, response, url) => {
       try {
         json(response, 200, await work(url.searchParams));
-      } catch (error) {
+      } catch (thrown) {
+        const error = explained(thrown);
         if (error instanceof ApiError) json(response, error.status, { error: error.message });
         else json(response, 500, { error: errorOf(error).message });
       }
@@ -65,9 +77,10 @@ function routes(options: WebOptions): Map<string, Route> {
       const token = tokenOf(url);
       try {
         html(response, await work(url, token));
-      } catch (error) {
+      } catch (thrown) {
+        const error = explained(thrown);
         if (!(error instanceof ApiError)) throw error;
-        const title = error.status === 404 ? 'Not found' : 'Bad request';
+        const title = error.status === 404 ? 'Not found' : error.status === 503 ? 'Busy' : 'Bad request';
         const body = `<p class="note" id="page-error">${escapeHtml(error.message)}</p>`;
         html(response, layout({ active, token, title, body }), error.status);
       }
@@ -126,6 +139,16 @@ export function createWebServer(options: WebOptions): Server {
   const table = routes(options);
   return createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
+    if (options.token === undefined && !hostIsLoopback(request.headers.host)) {
+      response.writeHead(403, {
+        'Content-Type': 'text/plain; charset=UTF-8',
+        'X-ClickHouse-Exception-Code': '516',
+      });
+      response.end(
+        `Code: 516. DB::Exception: dema serve without a token answers only requests to a loopback name (Host: localhost or 127.0.0.1), not "${request.headers.host}"; off loopback start it with --token. (AUTHENTICATION_FAILED)\n`,
+      );
+      return;
+    }
     if (options.token !== undefined && !tokenMatches(options.token, presentedToken(request, url))) {
       response.writeHead(401, {
         'Content-Type': 'text/plain; charset=UTF-8',

@@ -109,6 +109,14 @@ test('the CLI: file:line:col RULE lines, exit 1 on errors, 0 on warnings only, 2
   assert.ok(
     failing.stdout.includes('models/marts/mart_orders.sql:3:6 RF01 hard-coded relation analytics.customers'),
   );
+  // Paths as seen from where the command runs, so file:line:col opens in an editor.
+  const nested = join(dir, 'nested');
+  writeFiles(nested, LINT_PROJECT);
+  const fromParent = await runCli(['lint', '--project-dir', 'nested'], { cwd: dir });
+  assert.ok(
+    fromParent.stdout.includes('nested/models/marts/mart_orders.sql:3:6 RF01 hard-coded relation'),
+    fromParent.stdout,
+  );
   const warnings = await runCli(['lint', 'models/staging'], { cwd: dir });
   assert.equal(warnings.code, 0, warnings.stdout + warnings.stderr);
   assert.match(warnings.stdout, /1 files: 0 errors, 7 warnings/);

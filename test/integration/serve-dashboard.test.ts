@@ -41,7 +41,16 @@ function table(page: Page): Promise<string[]> {
     );
 }
 
-const TABLE_COLUMNS = ['month', 'category', 'orders', 'order_lines', 'units', 'shipping', 'revenue'];
+const TABLE_COLUMNS = [
+  'month',
+  'category',
+  'sub_category',
+  'orders',
+  'order_lines',
+  'units',
+  'shipping',
+  'revenue',
+];
 
 async function ready(page: Page, merchant: string, currency: string): Promise<void> {
   await page.waitForFunction(
@@ -67,11 +76,17 @@ test('the dashboard draws exactly the marts, per currency, and follows the merch
   );
   const tableAll = await oracle(
     dir,
-    `SELECT currency, toString(month_start) AS month, category, ${measures} FROM ${FINANCE} GROUP BY currency, month, category ORDER BY currency, month, category`,
+    `SELECT currency, toString(month_start) AS month, category, sub_category, ${measures} FROM ${FINANCE} GROUP BY currency, month, category, sub_category ORDER BY currency, month, category, sub_category`,
   );
   const tableMerchant = await oracle(
     dir,
-    `SELECT merchant, currency, toString(month_start) AS month, category, ${measures} FROM ${FINANCE} GROUP BY merchant, currency, month, category ORDER BY merchant, currency, month, category`,
+    `SELECT merchant, currency, toString(month_start) AS month, category, sub_category, ${measures} FROM ${FINANCE} GROUP BY merchant, currency, month, category, sub_category ORDER BY merchant, currency, month, category, sub_category`,
+  );
+  // Orders are distinct orders: the table's must be the order lines' own count (an order spans
+  // categories and sub-categories, so a sum over either would count it twice).
+  const distinctOrders = await oracle(
+    dir,
+    `SELECT currency, toString(toStartOfMonth(ordered_at)) AS month, category, sub_category, uniqExact(merchant, order_id, ordered_at) AS orders FROM int_order_lines GROUP BY currency, month, category, sub_category ORDER BY currency, month, category, sub_category`,
   );
   const channels = await oracle(
     dir,
@@ -102,6 +117,9 @@ test('the dashboard draws exactly the marts, per currency, and follows the merch
   assert.deepEqual(await chart(page, 'chart-shipping-month'), expected(all, 'month', 'shipping'));
   const rowText = (r: Row) => TABLE_COLUMNS.map((c) => String(r[c])).join('|');
   assert.deepEqual(await table(page), tableAll.filter((r) => r.currency === first).map(rowText));
+  const ordersShown = (await table(page)).map((row) => row.split('|').slice(0, 4).join('|'));
+  const ordersKey = (r: Row) => [r.month, r.category, r.sub_category, r.orders].map(String).join('|');
+  assert.deepEqual(ordersShown, distinctOrders.filter((r) => r.currency === first).map(ordersKey));
   await page.screenshot({ path: `${ARTIFACTS}dashboard-all.png`, fullPage: true });
 
   // Filter: the second merchant, in SEK.

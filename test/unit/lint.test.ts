@@ -28,7 +28,10 @@ function capture(json = false): Output & { lines: string[] } {
 function lintProject(dir: string, flags: Record<string, unknown> = {}): { code: number; found: string[] } {
   const output = capture();
   const code = lintAction({ projectDir: dir, ...flags }, [], output);
-  const found = output.lines.slice(0, -1).map((l) => l.split(' ').slice(0, 2).join(' '));
+  // Outside the current directory a file is shown by its absolute path (inside, relative to it).
+  const found = output.lines
+    .slice(0, -1)
+    .map((l) => l.replace(`${dir}/`, '').split(' ').slice(0, 2).join(' '));
   return { code, found };
 }
 

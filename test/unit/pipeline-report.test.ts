@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compactOutput, nodeLine } from '../../src/cli/compact.ts';
 import type { Output } from '../../src/cli/output.ts';
-import { failureOf, type PipelineReport, renderReport } from '../../src/cli/report.ts';
+import {
+  demaCommand,
+  failureOf,
+  nextCommands,
+  type PipelineReport,
+  renderReport,
+} from '../../src/cli/report.ts';
 
 const report: PipelineReport = {
   ok: false,
@@ -196,4 +202,74 @@ test('compactOutput: no ticker off a terminal; JSON output is left whole', (t) =
   const json = fakeOutput(true);
   const tty = fakeStream(true);
   assert.equal(compactOutput(json.output, false, tty.stream), json.output);
+});
+
+test('compactOutput: a load ClickHouse parses itself ticks until it ends, a progress bar or an error', (t) => {
+  t.mock.timers.enable({ apis: ['setInterval', 'Date'] });
+  const { output, lines } = fakeOutput();
+  const { written, stream } = fakeStream(true);
+  const compact = compactOutput(output, false, stream);
+  const load = {
+    type: 'load.start',
+    source: 'orders',
+    merchant: 'm',
+    loadId: 'L1',
+    bytes: 3_000_000,
+  } as const;
+  compact.reporter.emit(load);
+  // The archive copy comes after load.start: its bar pauses the ticker, its end resumes it.
+  compact.reporter.emit({ type: 'fetch.progress', source: 'orders', bytesDone: 1, bytesTotal: 2 });
+  t.mock.timers.tick(3000);
+  assert.deepEqual(written, []);
+  compact.reporter.emit({ type: 'fetch.done', source: 'orders', path: 'p', sha256: 's', bytes: 2 });
+  t.mock.timers.tick(1000);
+  t.mock.timers.tick(1000);
+  assert.deepEqual(written, [
+    '\r\u001b[2Krunning load orders (3.0 MB) 1s',
+    '\r\u001b[2Krunning load orders (3.0 MB) 2s',
+  ]);
+  compact.reporter.emit({
+    type: 'load.done',
+    source: 'orders',
+    merchant: 'm',
+    loadId: 'L1',
+    rowsRead: 5,
+    rowsLoaded: 5,
+    rowsRejected: 0,
+    elapsedMs: 2000,
+  });
+  t.mock.timers.tick(3000);
+  assert.equal(written.length, 3, 'cleared once, then no tick');
+  assert.match(lines.at(-1) ?? '', /^loaded orders \(m\): 5 rows/);
+
+  compact.reporter.emit({ ...load, loadId: 'L2' });
+  t.mock.timers.tick(1000);
+  compact.error('error orders: broken');
+  t.mock.timers.tick(3000);
+  assert.equal(written.at(-1), '\r\u001b[2K', 'an error stops the ticker');
+  compact.reporter.emit({ ...load, loadId: 'L3' });
+  compact.reporter.emit({
+    type: 'load.progress',
+    source: 'orders',
+    bytesDone: 1,
+    bytesTotal: 2,
+    rows: 1,
+    rejected: 0,
+  });
+  const before = written.length;
+  t.mock.timers.tick(3000);
+  assert.equal(written.length, before, 'a progress bar takes over');
+});
+
+test('the next commands are typed as the user can run them: npx dema after npm start or npx', () => {
+  assert.equal(demaCommand({ npm_lifecycle_event: 'start' }), 'npx dema');
+  assert.equal(demaCommand({ npm_lifecycle_event: 'npx' }), 'npx dema');
+  assert.equal(demaCommand({}), 'dema');
+  const next = nextCommands([], [], 'npx dema');
+  assert.deepEqual(next, [
+    'npx dema query "SHOW TABLES"',
+    'npx dema docs generate && npx dema docs serve',
+    'npx dema serve',
+    'npx dema runs',
+  ]);
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
 import { commandLine } from '../../src/warehouse/embedded/store-lock.ts';
-import { isLoopback, presentedToken, tokenMatches } from '../../src/web/auth.ts';
+import { hostIsLoopback, isLoopback, presentedToken, tokenMatches } from '../../src/web/auth.ts';
 import { checkReadOnly, settingChange, statementFormat, withoutFormat } from '../../src/web/readonly.ts';
 
 const READING = [
@@ -112,6 +112,7 @@ test('the token is read from Bearer, basic auth, X-ClickHouse-Key, ?token= or ?p
   assert.equal(presentedToken(request({}), new URL('http://h/?password=p')), 'p');
   assert.equal(presentedToken(request({}), url), undefined);
   assert.equal(tokenMatches('secret', 'secret'), true);
+  assert.equal(tokenMatches('', ''), false, 'an empty token never matches (`?token=` would present it)');
   for (const wrong of [undefined, '', 'secre', 'secret ', 'Secret', 'secretsecret'])
     assert.equal(tokenMatches('secret', wrong), false, String(wrong));
 });
@@ -139,4 +140,27 @@ test('the lock records `dema serve …` with the token masked', () => {
   );
   assert.equal(commandLine([node, '/x/bin/dema.js', 'serve', '--token=abc']), 'dema serve --token=***');
   assert.equal(commandLine([node, '/x/t.test.ts']), '/x/t.test.ts');
+});
+
+test('without a token, only a loopback Host header is served (DNS rebinding)', () => {
+  for (const host of [
+    undefined,
+    'localhost',
+    'localhost:8080',
+    '127.0.0.1:8080',
+    '127.0.0.2',
+    '[::1]:8080',
+    'LOCALHOST:1',
+  ])
+    assert.equal(hostIsLoopback(host), true, String(host));
+  for (const host of [
+    'evil.example:8080',
+    'evil.example',
+    '127.0.0.1.evil.example:8080',
+    '',
+    '[::2]:80',
+    '0.0.0.0:8080',
+    'localhost.evil.example',
+  ])
+    assert.equal(hostIsLoopback(host), false, host);
 });

@@ -1,5 +1,5 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { resolveProjectDir } from '../../dbt/session.ts';
 import { DemaError } from '../../errors.ts';
 import { lintSettings, ruleIds } from '../../lint/config.ts';
@@ -41,10 +41,26 @@ function replaceFile(file: string, text: string): void {
   renameSync(temporary, file);
 }
 
-function print(output: Output, findings: readonly Finding[], fixed: number, files: number): void {
+/**
+ * Where a file is for the person at the terminal (relative to the current directory, else absolute),
+ * so `file:line:col` opens in an editor; the project-relative path is what rules and --json use.
+ */
+function shownPath(file: string): string {
+  const fromHere = relative(process.cwd(), file);
+  return fromHere.startsWith('..') || isAbsolute(fromHere) ? file : fromHere;
+}
+
+function print(
+  output: Output,
+  findings: readonly Finding[],
+  fixed: number,
+  files: number,
+  shown: ReadonlyMap<string, string>,
+): void {
   for (const f of findings) {
     if (output.json) output.line(JSON.stringify({ type: 'lint', ...f }));
-    else output.line(`${f.path}:${f.line}:${f.col} ${f.rule} ${f.message} [${f.severity}]`);
+    else
+      output.line(`${shown.get(f.path) ?? f.path}:${f.line}:${f.col} ${f.rule} ${f.message} [${f.severity}]`);
   }
   const errors = findings.filter((f) => f.severity === 'error').length;
   const summary = { files, errors, warnings: findings.length - errors, fixed };
@@ -85,6 +101,7 @@ export function lintAction(flags: LintFlags, paths: readonly string[], output: O
     }
     findings.push(...lintText(path, text, options));
   }
-  print(output, findings, fixed, files.length);
+  const shown = new Map(files.map(({ file, path }) => [path, shownPath(file)]));
+  print(output, findings, fixed, files.length, shown);
   return findings.some((f) => f.severity === 'error') ? 1 : 0;
 }

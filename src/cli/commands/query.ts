@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DemaError } from '../../errors.ts';
 import type { GlobalOptions } from '../context.ts';
@@ -29,8 +29,8 @@ export function resolveQuerySql(argument: string | undefined, file: string | und
   let sql: string;
   if (file !== undefined) sql = readSqlFile(file, 'file');
   else if (argument === '-') sql = readSqlFile('-', 'from');
-  else if (argument !== undefined && /^\S+\.sql$/i.test(argument) && existsSync(argument))
-    sql = readSqlFile(argument, 'file');
+  // One word ending in .sql is never a statement: a file, even a missing one (a typo is named).
+  else if (argument !== undefined && /^\S+\.sql$/i.test(argument)) sql = readSqlFile(argument, 'file');
   else if (argument !== undefined) sql = argument;
   else
     throw new DemaError('USAGE', 'No SQL given.', {

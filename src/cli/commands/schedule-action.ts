@@ -9,7 +9,7 @@ import type { Output } from '../output.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function describe(event: ScheduleEvent): string {
+export function describe(event: ScheduleEvent): string {
   switch (event.type) {
     case 'schedule.next':
       return `next run at ${iso(event.at)}`;
@@ -24,6 +24,18 @@ function describe(event: ScheduleEvent): string {
   }
 }
 
+/** The scheduled run's command line: `dema pipeline` with this process's config, target and output flags. */
+export function pipelineArgs(global: GlobalOptions, configFile: string): string[] {
+  return [
+    '--config',
+    configFile,
+    ...(global.target ? ['--target', global.target] : []),
+    ...(global.json ? ['--json'] : []),
+    ...(global.quiet ? ['--quiet'] : []),
+    'pipeline',
+  ];
+}
+
 export async function scheduleAction(
   global: GlobalOptions,
   flags: { once?: boolean },
@@ -34,14 +46,7 @@ export async function scheduleAction(
     throw new DemaError('CONFIG_INVALID', `${config.file}: no \`schedule\` to run.`, {
       hint: 'Add e.g. `schedule: { cron: "*/15 * * * *", timezone: UTC }` to dema.yml.',
     });
-  const childArgs = [
-    '--config',
-    config.file,
-    ...(global.target ? ['--target', global.target] : []),
-    ...(global.json ? ['--json'] : []),
-    ...(global.quiet ? ['--quiet'] : []),
-    'pipeline',
-  ];
+  const childArgs = pipelineArgs(global, config.file);
   if (flags.once) return runDemaChild(childArgs);
   const cron = new Cron(config.schedule.cron, { paused: true, timezone: config.schedule.timezone });
   const emit = (event: ScheduleEvent) => {

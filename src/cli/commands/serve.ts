@@ -9,6 +9,9 @@ interface ServeFlags {
   readonly host: string;
   readonly port: string;
   readonly token?: string;
+  readonly maxExecutionTime: string;
+  /** False with --no-schedule: serve then never runs dema.yml's schedule. */
+  readonly schedule: boolean;
 }
 
 function parsePort(text: string): number {
@@ -20,9 +23,23 @@ function parsePort(text: string): number {
   return port;
 }
 
+function parseSeconds(text: string): number {
+  const seconds = Number(text);
+  if (!Number.isInteger(seconds) || seconds < 1)
+    throw new DemaError(
+      'USAGE',
+      `--max-execution-time must be a whole number of seconds (1 or more), got "${text}".`,
+      {
+        hint: 'Statements run one at a time; a long one holds every page and client until it ends.',
+      },
+    );
+  return seconds;
+}
+
 /** The token rule: optional on loopback, required on any address other machines can reach. */
 function tokenFor(flags: ServeFlags): string | undefined {
-  const token = flags.token ?? (process.env.DEMA_SERVE_TOKEN || undefined);
+  // An empty token is no token: `?token=` would present it.
+  const token = flags.token || process.env.DEMA_SERVE_TOKEN || undefined;
   if (token === undefined && !isLoopback(flags.host))
     throw new DemaError(
       'USAGE',
@@ -46,28 +63,43 @@ export function registerServe(
     .option('--host <address>', 'address to bind; anything but loopback requires a token', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', '8080')
     .option('--token <token>', 'required from every client (default: DEMA_SERVE_TOKEN)')
+    .option('--max-execution-time <seconds>', "a client's statement that runs longer is stopped", '60')
+    .option('--no-schedule', "do not run dema.yml's schedule (by default serve runs it, as dema schedule)")
     .action((flags: ServeFlags) =>
       run(async (global, output) => {
         const port = parsePort(flags.port);
         const token = tokenFor(flags);
+        const maxSeconds = parseSeconds(flags.maxExecutionTime);
         // Loaded only when the command runs, so `dema --help` stays quick.
-        const [{ withWarehouse }, { ReadonlyEngine }, { createWebServer, listen }] = await Promise.all([
-          import('../context.ts'),
-          import('../../web/engine.ts'),
-          import('../../web/server.ts'),
-        ]);
-        return withWarehouse(global, async ({ config, warehouse }) => {
-          const engine = await ReadonlyEngine.open(warehouse);
+        const [{ openWarehouse }, { ReadonlyEngine }, { createWebServer, listen }, { serveScheduler }] =
+          await Promise.all([
+            import('../context.ts'),
+            import('../../web/engine.ts'),
+            import('../../web/server.ts'),
+            import('./serve-schedule.ts'),
+          ]);
+        const { config, warehouse } = await openWarehouse(global);
+        // The warehouse serve holds now: a scheduled run closes it and opens another (serve-schedule.ts).
+        let current: typeof warehouse | undefined = warehouse;
+        try {
+          const engine = await ReadonlyEngine.open(warehouse, maxSeconds);
           const projectDir = resolve(config.root, config.project_dir);
           const docsFile = join(projectDir, 'target', 'index.html');
-          // Parsed per request: the page shows the rules as the project states them now.
-          const freshnessSources = async () => {
-            const { prepareProject } = await import('./dbt-actions.ts');
-            const { parsed } = prepareProject(global, { projectDir }, 'source-freshness', output);
-            return [...parsed.manifest.nodes.values()]
-              .filter((node) => node.resourceType === 'source' && node.source?.freshness)
-              .sort((a, b) => (a.uniqueId < b.uniqueId ? -1 : a.uniqueId > b.uniqueId ? 1 : 0));
-          };
+          // Parsed again only when a project file (or dema.yml, or a profiles.yml dbt would find)
+          // changed: the page shows the rules as the project states them now. Measured per request.
+          const { profilesCandidates } = await import('../../dbt/project/profiles.ts');
+          const { cachedByFiles } = await import('../../web/file-cache.ts');
+          const search = { projectDir, cwd: process.cwd(), env: process.env };
+          const freshnessSources = cachedByFiles(
+            () => ({ dirs: [projectDir], files: [config.file, ...profilesCandidates(search)] }),
+            async () => {
+              const { prepareProject } = await import('./dbt-actions.ts');
+              const { parsed } = prepareProject(global, { projectDir }, 'source-freshness', output);
+              return [...parsed.manifest.nodes.values()]
+                .filter((node) => node.resourceType === 'source' && node.source?.freshness)
+                .sort((a, b) => (a.uniqueId < b.uniqueId ? -1 : a.uniqueId > b.uniqueId ? 1 : 0));
+            },
+          );
           const server = createWebServer({
             engine,
             docsFile,
@@ -87,15 +119,38 @@ export function registerServe(
           if (output.json) output.line(JSON.stringify({ type: 'serve', url, readonly: true }));
           else {
             output.line(`dema serve: listening on ${url}`);
-            output.line(
-              `  dashboard: ${url}/dashboard   runs: ${url}/runs   freshness: ${url}/freshness   docs: ${url}/docs`,
-            );
+            // One page a line: the four URLs on one line ran past 100 characters.
+            output.line(`  dashboard: ${url}/dashboard`);
+            output.line(`  runs, freshness, docs: ${url}/runs  /freshness  /docs`);
             output.line(`  ClickHouse HTTP (read-only): ${url}/?query=SELECT+1`);
             output.line(`  ${warehouse.description}; Ctrl-C stops it and releases the warehouse`);
           }
+          const scheduler = flags.schedule
+            ? serveScheduler({
+                global,
+                output,
+                config,
+                engine,
+                close: async (held) => {
+                  current = undefined;
+                  await held.close();
+                },
+                reopen: async () => {
+                  current = (await openWarehouse(global)).warehouse;
+                  return current;
+                },
+              })
+            : undefined;
+          if (scheduler && config.schedule)
+            output.line(`  schedule: "${config.schedule.cron}" (${config.schedule.timezone}) from dema.yml`);
+          await scheduler?.start();
           await stopped(server);
+          // A run in progress ends first (its child has its own process group), then the warehouse closes.
+          await scheduler?.stop();
           return 0;
-        });
+        } finally {
+          await current?.close();
+        }
       }),
     );
 }

@@ -8,25 +8,29 @@ import { compileTemplate } from '../jinja/environment.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Where dbt looks for profiles.yml: --profiles-dir, DBT_PROFILES_DIR, the current directory, the project, ~/.dbt. */
-export function findProfilesFile(options: {
+interface ProfilesSearch {
   profilesDir?: string;
   projectDir: string;
   cwd: string;
   env: Env;
-}): string | undefined {
-  const candidates = [
+}
+
+/** Where dbt looks for profiles.yml, in order: --profiles-dir, DBT_PROFILES_DIR, the current directory, the project, ~/.dbt. */
+export function profilesCandidates(options: ProfilesSearch): string[] {
+  return [
     options.profilesDir,
     options.env.DBT_PROFILES_DIR,
     options.cwd,
     options.projectDir,
     join(homedir(), '.dbt'),
-  ].filter((dir): dir is string => Boolean(dir));
-  for (const dir of candidates) {
-    const file = join(resolve(dir), 'profiles.yml');
-    if (existsSync(file)) return file;
-  }
-  return undefined;
+  ]
+    .filter((dir): dir is string => Boolean(dir))
+    .map((dir) => join(resolve(dir), 'profiles.yml'));
+}
+
+/** The first of `profilesCandidates` that exists. */
+export function findProfilesFile(options: ProfilesSearch): string | undefined {
+  return profilesCandidates(options).find((file) => existsSync(file));
 }
 
 /** Renders one profiles.yml value as dbt does: Jinja with env_var (always a string) and as_number / as_bool filters. */
