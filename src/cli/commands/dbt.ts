@@ -82,20 +82,21 @@ export function registerDbt(program: Command, run: Runner): void {
       run(async (global, output) => (await actions()).freshnessAction(global, flags, output)),
     );
 
-  program
-    .command('deps')
-    .description('Install the packages of packages.yml / dependencies.yml and write package-lock.yml')
-    .option('--project-dir <dir>', 'the dbt project')
+  // deps and clean need no profile, but dbt accepts its common flags on them too: a script that
+  // passes --profiles-dir to every dbt command must run unchanged.
+  commonOptions(
+    program
+      .command('deps')
+      .description('Install the packages of packages.yml / dependencies.yml and write package-lock.yml'),
+  )
     .option('--upgrade', 'resolve again even when package-lock.yml matches')
     .action((flags: { projectDir?: string; upgrade?: boolean }) =>
       run(async (_global, output) => (await actions()).depsAction(flags, output)),
     );
 
-  program
-    .command('clean')
-    .description("Delete the project's clean-targets (target/ by default)")
-    .option('--project-dir <dir>', 'the dbt project')
-    .action((flags: { projectDir?: string }) =>
-      run(async (_global, output) => (await actions()).cleanAction(flags, output)),
-    );
+  commonOptions(
+    program.command('clean').description("Delete the project's clean-targets (target/ by default)"),
+  ).action((flags: { projectDir?: string }) =>
+    run(async (_global, output) => (await actions()).cleanAction(flags, output)),
+  );
 }
