@@ -40,7 +40,9 @@ export function registerDbt(program: Command, run: Runner): void {
   ];
   for (const [name, description] of commands) {
     let command = selectionOptions(commonOptions(program.command(name).description(description)));
-    command = command.option('--threads <n>', 'nodes run at once (default: the profile threads)');
+    command = command
+      .option('--threads <n>', 'nodes run at once (default: the profile threads)')
+      .option('--exclude-resource-type <type...>', 'resource types not to run (e.g. unit_test, test, seed)');
     if (name !== 'test' && name !== 'compile')
       command = command.option('-f, --full-refresh', 'rebuild incremental models and seeds from scratch');
     if (name !== 'compile' && name !== 'seed')

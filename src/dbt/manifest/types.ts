@@ -93,6 +93,18 @@ export interface Manifest {
   readonly docs: Map<string, DocBlock>;
   /** Exposures from schema YAML: documented downstream uses; never run (dbt runs none either). */
   readonly exposures?: ReadonlyMap<string, Exposure>;
+  /** unit_tests: entries. dema does not run them: build/test refuse while one is selected. */
+  readonly unitTests?: readonly UnitTestRef[];
+}
+
+export interface UnitTestRef {
+  /** unit_test.<package>.<model>.<name>, as dbt names it. */
+  readonly uniqueId: string;
+  readonly name: string;
+  /** The name of the model it tests. */
+  readonly model: string;
+  /** file:line of its YAML entry. */
+  readonly where: string;
 }
 
 export interface Exposure {

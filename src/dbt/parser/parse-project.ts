@@ -21,7 +21,7 @@ import { createLookup } from './node-lookup.ts';
 import { assertMacrosOnly, installedPackages, readMacroFiles } from './packages.ts';
 import { renderPatchConfigs, renderProjectTrees } from './render-project.ts';
 import { type NodePatch, readPropertyFiles } from './schema-yaml.ts';
-import { checkUnsupportedFiles, checkUnsupportedYaml } from './unsupported.ts';
+import { checkUnsupportedFiles, checkUnsupportedYaml, unitTestsIn } from './unsupported.ts';
 
 /**
  * Reads a dbt project into a manifest: every model, seed, source, test and hook with its final
@@ -457,7 +457,14 @@ export function parseProject(options: ParseOptions): ParsedProject {
   const exposures = resolveExposures(properties.exposures, nodes, packageName);
   return {
     project,
-    manifest: { projectName: packageName, projectDir: project.dir, nodes, docs, exposures },
+    manifest: {
+      projectName: packageName,
+      projectDir: project.dir,
+      nodes,
+      docs,
+      exposures,
+      unitTests: unitTestsIn(yamlFiles, packageName),
+    },
     registry,
     graph,
     context,

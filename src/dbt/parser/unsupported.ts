@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DemaError } from '../../errors.ts';
+import type { UnitTestRef } from '../manifest/types.ts';
 import type { DbtProjectFile } from '../project/project-file.ts';
 import { readYamlFile, type YamlFile } from '../project/yaml-file.ts';
 import { listFiles } from './files.ts';
@@ -19,19 +20,44 @@ function unsupported(where: string, what: string, hint: string): DemaError {
   });
 }
 
-/** Property YAML entries dema would otherwise ignore: unit_tests, snapshots, model versions. */
+/**
+ * The unit tests of property YAML files. dbt runs them only in `build` and `test`, so they are not
+ * an error at parse: `run`, `seed`, `compile`, `ls` and `docs` work on a project that has some, and
+ * the runner refuses a command that would run one (`unitTestUnsupported`).
+ */
+export function unitTestsIn(files: readonly YamlFile[], packageName: string): UnitTestRef[] {
+  const found: UnitTestRef[] = [];
+  for (const file of files) {
+    const data = (file.data ?? {}) as Record<string, unknown>;
+    if (!Array.isArray(data.unit_tests)) continue;
+    (data.unit_tests as Record<string, unknown>[]).forEach((entry, index) => {
+      const name = String(entry?.name);
+      const model = String(entry?.model);
+      found.push({
+        uniqueId: `unit_test.${packageName}.${model}.${name}`,
+        name,
+        model,
+        where: `${file.path}:${file.lineOf(['unit_tests', index]) ?? 1}`,
+      });
+    });
+  }
+  return found;
+}
+
+export function unitTestUnsupported(unitTest: UnitTestRef): DemaError {
+  return unsupported(
+    unitTest.where,
+    `unit test "${unitTest.name}" (unit_tests:)`,
+    'run it with dbt, or leave unit tests out as dbt does with --exclude-resource-type unit_test (its expectation is then not checked).',
+  );
+}
+
+/** Property YAML entries dema would otherwise ignore: snapshots, model versions. */
 export function checkUnsupportedYaml(files: readonly YamlFile[]): void {
   for (const file of files) {
     const data = (file.data ?? {}) as Record<string, unknown>;
     const at = (path: (string | number)[]) => `${file.path}:${file.lineOf(path) ?? 1}`;
     const list = (key: string) => (Array.isArray(data[key]) ? (data[key] as Record<string, unknown>[]) : []);
-    const unitTest = list('unit_tests')[0];
-    if (unitTest)
-      throw unsupported(
-        at(['unit_tests', 0]),
-        `unit test "${String(unitTest.name)}" (unit_tests:)`,
-        'run it with dbt, or remove it (its expectation is not checked by dema).',
-      );
     const snapshot = list('snapshots')[0];
     if (snapshot)
       throw unsupported(
