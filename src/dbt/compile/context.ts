@@ -104,6 +104,8 @@ export function newRenderState(
 function varLookup(
   project: ProjectContext,
   packageName: string,
+  execute: boolean,
+  where: string,
 ): (name: string, fallback?: unknown) => unknown {
   return (name, fallback) => {
     const scoped = project.project.vars[packageName];
@@ -114,7 +116,13 @@ function varLookup(
     ];
     for (const source of sources) if (Object.hasOwn(source, name)) return renderedVar(name, source[name]);
     if (fallback !== undefined) return fallback;
-    return undefined;
+    // None while parsing (a var may only be given at run time); a compilation error when it runs.
+    if (!execute) return undefined;
+    return raise(
+      new DemaError('JINJA_RENDER', `${where}: required var '${name}' is not set and has no default.`, {
+        hint: `Add it to vars: in dbt_project.yml, pass --vars '{${name}: …}', or give var() a default.`,
+      }),
+    );
   };
 }
 
@@ -320,7 +328,7 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
     this: thisRelation,
     is_incremental: isIncremental,
     should_full_refresh: fullRefresh,
-    var: varLookup(project, identity.packageName),
+    var: varLookup(project, identity.packageName, execute, where),
     env_var: (name: string, fallback?: unknown) => {
       const value = project.env[name];
       if (value !== undefined) return value;
