@@ -105,10 +105,16 @@ export function parseProject(options: ParseOptions): ParsedProject {
     return state.parse;
   };
 
-  /** A model or singular test: rendered once at parse time for its refs, sources and config() calls. */
+  // dbt's fqn: package, folders below the path root, name; analyses sit under "analysis".
+  const nodeFqn = (file: { relative: string; root: string }, resourceType: string) => {
+    const fqn = fqnFor(packageName, below(file.root, file.relative));
+    return resourceType === 'analysis' ? [packageName, 'analysis', ...fqn.slice(1)] : fqn;
+  };
+
+  /** A model, singular test or analysis: rendered once at parse time for its refs, sources and config() calls. */
   const parseSqlFile = (
     file: { absolute: string; relative: string; root: string },
-    resourceType: 'model' | 'test',
+    resourceType: 'model' | 'test' | 'analysis',
     config: NodeConfig,
   ) => {
     const name = stem(file.relative);
@@ -118,7 +124,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
       name,
       resourceType,
       packageName,
-      fqn: fqnFor(packageName, below(file.root, file.relative)),
+      fqn: nodeFqn(file, resourceType),
       originalFilePath: file.relative,
       path: below(file.root, file.relative),
       rawCode,
@@ -380,6 +386,18 @@ export function parseProject(options: ParseOptions): ParsedProject {
     node.alias = name;
     node.schema = `${targetSchema}_${String(node.config.schema)}`;
     nodes.set(uniqueId, node);
+  }
+
+  // Analyses: compiled (refs resolved) by `compile`, never run; dbt's fqn puts them under "analysis".
+  for (const file of listFiles(project.dir, project.analysisPaths, ['.sql'])) {
+    const name = stem(file.relative);
+    const fqn = nodeFqn(file, 'analysis');
+    const projectConfig = mergeConfig(MODEL_DEFAULTS, configForFqn(project.trees.analyses, fqn));
+    const { node, captured } = parseSqlFile(file, 'analysis', projectConfig);
+    finishConfig(node, projectConfig, undefined, captured.config);
+    if (node.config.enabled === false) continue;
+    node.alias = name;
+    nodes.set(node.uniqueId, node);
   }
 
   // Project hooks.

@@ -52,7 +52,7 @@ const RESOURCES: Record<RunCommand, readonly string[]> = {
   test: ['test'],
   seed: ['seed'],
   build: ['model', 'seed', 'test'],
-  compile: ['model', 'test'],
+  compile: ['model', 'test', 'analysis'],
 };
 
 const _iso = (date: Date) => date.toISOString();
