@@ -58,3 +58,45 @@ test('unit tests block only the commands that would run them, and only while sel
   await ran('build', '--select', 'other');
   await ran('build', '--exclude', 'totals');
 });
+
+// Snapshots likewise: dbt takes them only in `build` (and `snapshot`); run/test/seed/compile/ls work.
+test('snapshots block only build while selected; a model reading one names the snapshot', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'dbt_project.yml': 'name: snap\nprofile: snap\n',
+    'profiles.yml': `snap:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: snap}\n`,
+    'models/base.sql': 'select 1 as id, now() as updated_at\n',
+    'snapshots/base_history.sql': [
+      '',
+      '{% snapshot base_history %}',
+      "{{ config(target_schema='snap', unique_key='id', strategy='timestamp', updated_at='updated_at') }}",
+      "select * from {{ ref('base') }}",
+      '{% endsnapshot %}',
+      '',
+    ].join('\n'),
+  });
+  const cli = (...args: string[]) => runCli([...args, '--json'], { cwd: dir });
+  const refusal = async (...args: string[]) => {
+    const result = await cli(...args);
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stdout}`);
+    const error = result.events.find((e) => e.type === 'error');
+    assert.equal(error?.code, 'DBT_UNSUPPORTED', result.stdout);
+    return String(error?.message);
+  };
+  for (const command of ['run', 'test', 'compile', 'ls', 'seed']) {
+    const result = await cli(command);
+    assert.equal(result.code, 0, `${command}: ${result.stdout}${result.stderr}`);
+  }
+  assert.match(await refusal('build'), /snapshots\/base_history\.sql:2: snapshot "base_history"/);
+  assert.match(await refusal('build', '--select', 'base_history'), /snapshot "base_history"/);
+  for (const args of [
+    ['--exclude-resource-type', 'snapshot'],
+    ['--exclude', 'resource_type:snapshot'],
+    ['--select', 'base'],
+  ]) {
+    const result = await cli('build', ...args);
+    assert.equal(result.code, 0, `${args.join(' ')}: ${result.stdout}`);
+  }
+  writeFiles(dir, { 'models/reads_history.sql': "select * from {{ ref('base_history') }}\n" });
+  assert.match(await refusal('run'), /snapshot "base_history".*reads_history/s);
+});

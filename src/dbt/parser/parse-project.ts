@@ -21,7 +21,13 @@ import { createLookup } from './node-lookup.ts';
 import { assertMacrosOnly, installedPackages, readMacroFiles } from './packages.ts';
 import { renderPatchConfigs, renderProjectTrees } from './render-project.ts';
 import { type NodePatch, readPropertyFiles } from './schema-yaml.ts';
-import { checkUnsupportedFiles, checkUnsupportedYaml, unitTestsIn } from './unsupported.ts';
+import {
+  checkUnsupportedFiles,
+  checkUnsupportedYaml,
+  snapshotsIn,
+  snapshotUnsupported,
+  unitTestsIn,
+} from './unsupported.ts';
 
 /**
  * Reads a dbt project into a manifest: every model, seed, source, test and hook with its final
@@ -162,6 +168,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
   ).map((file) => readYamlFile(file.absolute, file.relative));
   checkUnsupportedYaml(yamlFiles);
   checkUnsupportedFiles(project);
+  const snapshots = snapshotsIn(project, yamlFiles);
   const properties = renderPatchConfigs(readPropertyFiles(yamlFiles), (patch) =>
     createScope(
       context,
@@ -439,6 +446,8 @@ export function parseProject(options: ParseOptions): ParsedProject {
     const dependsOn: string[] = [];
     for (const call of node.refs) {
       const target = lookup.ref(call, node);
+      const snapshot = target ? undefined : snapshots.find((s) => s.name === call.name);
+      if (snapshot) throw snapshotUnsupported(snapshot, node.originalFilePath);
       if (!target)
         throw missing(
           node,
@@ -482,6 +491,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
       docs,
       exposures,
       unitTests: unitTestsIn(yamlFiles, packageName),
+      snapshots,
     },
     registry,
     graph,

@@ -13,7 +13,7 @@ import { describeNode } from './describe.ts';
 import { executeNode } from './execute-node.ts';
 import { runHooks } from './hooks.ts';
 import { type NodeResult, type NodeStatus, type RunSummary, summarise } from './results.ts';
-import { refuseSelectedUnitTests } from './unit-test-gate.ts';
+import { refuseUnsupportedSelected } from './unit-test-gate.ts';
 
 /**
  * dbt's run / test / seed / build / compile: the selected nodes in DAG order on `threads` workers,
@@ -66,7 +66,7 @@ export async function executeRun(
   const { graph, manifest } = parsed;
   const chosen = selectNodes(graph, { select: options.select, exclude: options.exclude });
   const excludedTypes = options.excludeResourceTypes ?? [];
-  refuseSelectedUnitTests(manifest, options.command, chosen, options.exclude, excludedTypes);
+  refuseUnsupportedSelected(manifest, options.command, chosen, options, excludedTypes);
   const wanted = new Set(RESOURCES[options.command].filter((type) => !excludedTypes.includes(type)));
   const runnable = [...chosen]
     .map((id) => manifest.nodes.get(id)!)
