@@ -2,7 +2,7 @@
  * Splits CSV text into rows of fields (RFC 4180 quoting), building values: for small texts only —
  * headers, seeds, tests. Bulk data goes through ingest's byte scanner and ClickHouse's parser.
  */
-export function parseCsv(text: string): string[][] {
+export function parseCsv(text: string, delimiter = ','): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
@@ -16,7 +16,7 @@ export function parseCsv(text: string): string[][] {
       } else if (char === '"') quoted = false;
       else field += char;
     } else if (char === '"') quoted = true;
-    else if (char === ',') {
+    else if (char === delimiter) {
       row.push(field);
       field = '';
     } else if (char === '\n' || char === '\r') {

@@ -225,7 +225,7 @@ test('snapshots, unit tests, model versions and Python models are coded errors w
     ],
     [
       { 'snapshots/snap.sql': '\n{% snapshot s %}\nselect 1\n{% endsnapshot %}\n' },
-      /snapshots\/snap\.sql:2: a snapshot/,
+      /snapshots\/snap\.sql:2: snapshot "s"/,
     ],
     [
       { 'models/schema.yml': 'version: 2\nmodels:\n  - name: m\n    versions:\n      - v: 1\n' },

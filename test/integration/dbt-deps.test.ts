@@ -242,3 +242,17 @@ test('git packages (file:// repository) install at a revision and subdirectory; 
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /DEPS_FETCH.*packages\.yml:2: git package file:\/\/.*git checkout failed/);
 });
+
+test('deps and clean take the flags dbt gives every command (--profiles-dir, --vars), so a dbt script runs unchanged', {
+  skip,
+}, async (t) => {
+  const dir = tempDir(t);
+  project(dir, `packages:\n  - local: ${join(PACKAGES!, 'dbt_utils')}\n`);
+  const deps = await runCli(['deps', '--project-dir', dir, '--profiles-dir', dir, '--vars', '{a: 1}']);
+  assert.equal(deps.code, 0, deps.stderr);
+  assert.ok(existsSync(join(dir, 'dbt_packages/dbt_utils/dbt_project.yml')));
+  mkdirSync(join(dir, 'target'));
+  const clean = await runCli(['clean', '--project-dir', dir, '--profiles-dir', dir]);
+  assert.equal(clean.code, 0, clean.stderr);
+  assert.ok(!existsSync(join(dir, 'target')));
+});

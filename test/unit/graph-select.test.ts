@@ -186,3 +186,40 @@ test('selector terms that match nothing are reported with the nearest names', ()
   assert.deepEqual(unmatchedSelectors(graph, ['zzz']), [{ spec: 'zzz', suggestions: [] }]);
   assert.deepEqual(unmatchedSelectors(graph, ['stg_']), [{ spec: 'stg_', suggestions: [] }]);
 });
+
+test('test_name: matches a generic test by its macro name (namespace left out, globs as fnmatch), as dbt', () => {
+  const generic = (name: string, on: string, test: GraphNode['test']): GraphNode => ({
+    ...model(name, 'marts', [`model.dema.${on}`]),
+    uniqueId: `test.dema.${name}.abc`,
+    resourceType: 'test',
+    testType: 'generic',
+    test,
+  });
+  const withTests = new Graph([
+    model('orders', 'marts', []),
+    generic('not_null_orders_id', 'orders', { name: 'not_null' }),
+    generic('dbt_utils_expression_is_true_orders_x', 'orders', {
+      name: 'expression_is_true',
+      namespace: 'dbt_utils',
+    }),
+    {
+      ...model('assert_positive', 'marts', ['model.dema.orders']),
+      resourceType: 'test',
+      testType: 'singular',
+    },
+  ]);
+  const pick = (select: string[], exclude: string[] = []) =>
+    [...selectNodes(withTests, { select, exclude })].map((id) => withTests.nodes.get(id)!.name).sort();
+  assert.deepEqual(pick(['test_name:not_null']), ['not_null_orders_id']);
+  assert.deepEqual(pick(['test_name:expression_is_true']), ['dbt_utils_expression_is_true_orders_x']);
+  assert.deepEqual(pick(['test_name:expression_*']), ['dbt_utils_expression_is_true_orders_x']);
+  // The namespace is not part of the name dbt matches; a model or a singular test has no test name.
+  assert.deepEqual(pick(['test_name:dbt_utils.expression_is_true']), []);
+  assert.deepEqual(pick(['test_name:orders', 'test_name:assert_positive']), []);
+  // Excluding by test name keeps the model and its other tests.
+  assert.deepEqual(pick(['orders'], ['test_name:expression_is_true']), [
+    'assert_positive',
+    'not_null_orders_id',
+    'orders',
+  ]);
+});

@@ -214,3 +214,31 @@ test('an exposure depending on a missing model is an error naming the YAML file 
       /schema\.yml:5: the exposure depends on ref\('nope'\)/.test(error.message),
   );
 });
+
+test("var(): a string value is rendered as Jinja in the calling node's context (project and --vars), a default is not", (t) => {
+  const parsed = parse(
+    t,
+    {
+      'dbt_project.yml': [
+        'name: shop',
+        'profile: shop',
+        'vars:',
+        '  suffix: "{{ target.name }}_{{ shop_prefix() }}"',
+        '  plain: "{ not jinja }"',
+        '  count: 3',
+        '',
+      ].join('\n'),
+      'macros/prefix.sql': '{% macro shop_prefix() %}{{ this.name }}{% endmacro %}',
+      'models/m.sql': [
+        "{{ config(alias='m_' ~ var('suffix'), meta={'cli': var('region'), 'plain': var('plain'),",
+        "  'count': var('count'), 'fallback': var('nope', '{{ 1 + 1 }}')}) }}",
+        'select 1',
+        '',
+      ].join('\n'),
+    },
+    { region: "{{ 'u' ~ 's' }}" },
+  );
+  const model = parsed.manifest.nodes.get('model.shop.m')!;
+  assert.equal(model.alias, 'm_dev_m', 'rendered with target and a macro seeing the node');
+  assert.deepEqual(model.meta, { cli: 'us', plain: '{ not jinja }', count: 3, fallback: '{{ 1 + 1 }}' });
+});

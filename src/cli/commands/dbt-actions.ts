@@ -33,6 +33,7 @@ export interface DbtFlags {
   readonly fullRefresh?: boolean;
   readonly failFast?: boolean;
   readonly storeFailures?: boolean;
+  readonly excludeResourceType?: string[];
 }
 
 export interface PreparedProject {
@@ -113,6 +114,7 @@ export async function runDbtCommand(
     command,
     select: [...(flags.select ?? []), ...(flags.models ?? [])],
     exclude: flags.exclude ?? [],
+    excludeResourceTypes: flags.excludeResourceType ?? [],
     threads,
     fullRefresh: flags.fullRefresh === true,
     failFast: flags.failFast === true,

@@ -40,7 +40,9 @@ export function registerDbt(program: Command, run: Runner): void {
   ];
   for (const [name, description] of commands) {
     let command = selectionOptions(commonOptions(program.command(name).description(description)));
-    command = command.option('--threads <n>', 'nodes run at once (default: the profile threads)');
+    command = command
+      .option('--threads <n>', 'nodes run at once (default: the profile threads)')
+      .option('--exclude-resource-type <type...>', 'resource types not to run (e.g. unit_test, test, seed)');
     if (name !== 'test' && name !== 'compile')
       command = command.option('-f, --full-refresh', 'rebuild incremental models and seeds from scratch');
     if (name !== 'compile' && name !== 'seed')
@@ -82,20 +84,21 @@ export function registerDbt(program: Command, run: Runner): void {
       run(async (global, output) => (await actions()).freshnessAction(global, flags, output)),
     );
 
-  program
-    .command('deps')
-    .description('Install the packages of packages.yml / dependencies.yml and write package-lock.yml')
-    .option('--project-dir <dir>', 'the dbt project')
+  // deps and clean need no profile, but dbt accepts its common flags on them too: a script that
+  // passes --profiles-dir to every dbt command must run unchanged.
+  commonOptions(
+    program
+      .command('deps')
+      .description('Install the packages of packages.yml / dependencies.yml and write package-lock.yml'),
+  )
     .option('--upgrade', 'resolve again even when package-lock.yml matches')
     .action((flags: { projectDir?: string; upgrade?: boolean }) =>
       run(async (_global, output) => (await actions()).depsAction(flags, output)),
     );
 
-  program
-    .command('clean')
-    .description("Delete the project's clean-targets (target/ by default)")
-    .option('--project-dir <dir>', 'the dbt project')
-    .action((flags: { projectDir?: string }) =>
-      run(async (_global, output) => (await actions()).cleanAction(flags, output)),
-    );
+  commonOptions(
+    program.command('clean').description("Delete the project's clean-targets (target/ by default)"),
+  ).action((flags: { projectDir?: string }) =>
+    run(async (_global, output) => (await actions()).cleanAction(flags, output)),
+  );
 }

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { DemaError } from '../../errors.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
-import { ReturnSignal, raise, type Scope, splitArgs } from '../jinja/environment.ts';
+import {
+  type CompiledTemplate,
+  compileTemplate,
+  currentScope,
+  ReturnSignal,
+  raise,
+  type Scope,
+  splitArgs,
+} from '../jinja/environment.ts';
 import type { MacroRegistry } from '../jinja/macros.ts';
 import { Relation } from '../jinja/relation.ts';
 import type { DbtNode, RefCall } from '../manifest/types.ts';
@@ -118,7 +126,7 @@ function varLookup(
   };
   return (name, fallback) => {
     const value = lookupVar(sources, packageName, name);
-    if (value !== undefined) return value;
+    if (value !== undefined) return renderedVar(name, value);
     if (fallback !== undefined || !execute) return fallback;
     return raise(
       new DemaError(
@@ -133,6 +141,25 @@ function varLookup(
       ),
     );
   };
+}
+
+const RENDER_CHARS = /\{[{%#]/;
+const varTemplates = new Map<string, CompiledTemplate>();
+
+/**
+ * dbt renders a string var as Jinja when var() is called, in the caller's context (vars are never
+ * rendered at project load): `truncate_timespan_to: "{{ current_timestamp() }}"` gives SQL. Other
+ * values, and var()'s default, come back as they are.
+ */
+function renderedVar(name: string, value: unknown): unknown {
+  const scope = currentScope();
+  if (typeof value !== 'string' || !RENDER_CHARS.test(value) || !scope) return value;
+  let template = varTemplates.get(value);
+  if (!template) {
+    template = compileTemplate(value, `vars.${name}`);
+    varTemplates.set(value, template);
+  }
+  return template.render(scope);
 }
 
 const OVERRIDABLE = new Set(['ref', 'source']);

@@ -14,6 +14,8 @@ export interface GraphNode {
   readonly dependsOn: readonly string[];
   /** For tests: generic | singular. */
   readonly testType?: 'generic' | 'singular';
+  /** For generic tests: the test macro's name (`not_null`, `expression_is_true`), without its namespace. */
+  readonly test?: { readonly name: string; readonly namespace?: string };
   /** For sources: the source name. */
   readonly sourceName?: string;
 }

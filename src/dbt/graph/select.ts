@@ -45,6 +45,10 @@ function methodMatcher(method: string, value: string): (node: GraphNode) => bool
   if (method === 'package') return (node) => node.packageName === value;
   if (method === 'test_type')
     return (node) => node.resourceType === 'test' && (value === 'data' || node.testType === value);
+  // dbt's test_name: fnmatch on test_metadata.name; only generic tests have one.
+  if (method === 'test_name')
+    return (node) =>
+      node.resourceType === 'test' && node.test !== undefined && globToRegExp(value).test(node.test.name);
   if (method === 'source')
     return (node) =>
       node.resourceType === 'source' &&
@@ -63,7 +67,7 @@ function methodMatcher(method: string, value: string): (node: GraphNode) => bool
     };
   }
   throw new DemaError('SELECT_INVALID', `Unknown selection method "${method}:".`, {
-    hint: 'Supported: fqn, tag, path, file, source, resource_type, package, test_type, config.<key>.',
+    hint: 'Supported: fqn, tag, path, file, source, resource_type, package, test_type, test_name, config.<key>.',
   });
 }
 

@@ -98,6 +98,26 @@ export interface Manifest {
   readonly docs: Map<string, DocBlock>;
   /** Exposures from schema YAML: documented downstream uses; never run (dbt runs none either). */
   readonly exposures?: ReadonlyMap<string, Exposure>;
+  /** unit_tests: entries. dema does not run them: build/test refuse while one is selected. */
+  readonly unitTests?: readonly UnitTestRef[];
+  /** Snapshots. dema does not take them: build refuses while one is selected. */
+  readonly snapshots?: readonly UnsupportedRef[];
+}
+
+/** A dbt resource dema does not run, by name and the file:line that defines it. */
+export interface UnsupportedRef {
+  readonly name: string;
+  readonly where: string;
+}
+
+export interface UnitTestRef {
+  /** unit_test.<package>.<model>.<name>, as dbt names it. */
+  readonly uniqueId: string;
+  readonly name: string;
+  /** The name of the model it tests. */
+  readonly model: string;
+  /** file:line of its YAML entry. */
+  readonly where: string;
 }
 
 export interface Exposure {

@@ -55,7 +55,8 @@ function inferType(values: readonly string[]): string {
 export async function loadSeed(node: DbtNode, projectDir: string, env: MaterializeEnv): Promise<Outcome> {
   const file = join(projectDir, node.seedFile!);
   const text = readFileSync(file, 'utf8');
-  const [header, ...rows] = parseCsv(text.replace(/^\uFEFF/, ''));
+  const delimiter = seedDelimiter(node);
+  const [header, ...rows] = parseCsv(text.replace(/^\uFEFF/, ''), delimiter);
   if (!header || header.length === 0)
     throw new DemaError('EXEC_MODEL', `${node.seedFile}: the seed is empty (no header row).`, {
       hint: 'A seed CSV needs a header row naming its columns.',
@@ -107,8 +108,11 @@ export async function loadSeed(node: DbtNode, projectDir: string, env: Materiali
     format: 'CSVWithNames',
     // 18.x reads an empty CSV field as '' / 0 even in a Nullable column: the (small) seed is re-sent
     // with \N there. Later servers read it as NULL through input_format_csv_empty_as_default.
+    // Another delimiter: the parsed rows go as comma CSV, so ClickHouse needs no format setting.
     chunks:
-      modern || nullable.length === 0 ? createReadStream(file) : once(csvWithNulls(header, rows, nullable)),
+      (modern || nullable.length === 0) && delimiter === ','
+        ? createReadStream(file)
+        : once(csvWithNulls(header, rows, nullable)),
     // Both settings exist from 19.x on (and empty-as-default is their default since); 18.x rejects them.
     ...(modern
       ? { settings: { input_format_csv_empty_as_default: 1, date_time_input_format: 'best_effort' } }
@@ -117,6 +121,20 @@ export async function loadSeed(node: DbtNode, projectDir: string, env: Materiali
   await env.cache.refresh(target.schema, target.name);
   const loaded = rows.filter((row) => !(row.length === 1 && row[0] === '')).length;
   return { message: `INSERT ${loaded}`, rowsWritten: loaded, bytesRead: 0, statements };
+}
+
+/** dbt's seed config `delimiter`: one character, ',' by default. */
+function seedDelimiter(node: DbtNode): string {
+  const delimiter = node.config.delimiter ?? ',';
+  if (typeof delimiter !== 'string' || delimiter.length !== 1)
+    throw new DemaError(
+      'CONFIG_INVALID',
+      `Seed ${node.name}: delimiter ${JSON.stringify(delimiter)} is not one character.`,
+      {
+        hint: 'Set the seed config delimiter to a single character, e.g. ";" or "|".',
+      },
+    );
+  return delimiter;
 }
 
 /** The seed as CSV with `\N` (ClickHouse's NULL) for the empty cells of the Nullable columns. */

@@ -3,7 +3,7 @@ import { DemaError } from '../../errors.ts';
 import { identityOf } from '../compile/compile-node.ts';
 import { createScope, newRenderState, type ProjectContext } from '../compile/context.ts';
 import { compileTemplate } from '../jinja/environment.ts';
-import type { DbtNode, DocBlock } from '../manifest/types.ts';
+import type { DbtNode, DocBlock, UnitTestRef, UnsupportedRef } from '../manifest/types.ts';
 import { configForFqn, mergeConfig, type NodeConfig } from '../project/config-tree.ts';
 import type { DbtProjectFile } from '../project/project-file.ts';
 import { readYamlFile } from '../project/yaml-file.ts';
@@ -14,7 +14,13 @@ import type { ParseUnit } from './packages.ts';
 import { renderPatchConfigs } from './render-project.ts';
 import { type NodePatch, type PropertyFiles, readPropertyFiles } from './schema-yaml.ts';
 import { applySourceOverrides, type SourceOverride, takeSourceOverrides } from './source-overrides.ts';
-import { checkUnsupportedFiles, checkUnsupportedYaml } from './unsupported.ts';
+import {
+  checkUnsupportedFiles,
+  checkUnsupportedYaml,
+  refusePackageSnapshots,
+  snapshotsIn,
+  unitTestsIn,
+} from './unsupported.ts';
 
 /**
  * The models, seeds and sources of one parse unit — the root project or an installed package —
@@ -37,7 +43,7 @@ export interface ParseShared {
   readonly disabled: Map<string, string>;
 }
 
-export type TreeKind = 'models' | 'seeds' | 'sources' | 'tests';
+export type TreeKind = 'models' | 'seeds' | 'sources' | 'tests' | 'analyses';
 
 /** A unit's own tree for an FQN, and what the root project's tree says over it (packages only). */
 export function treeConfigs(
@@ -75,14 +81,23 @@ export interface UnitNodes {
   readonly properties: PropertyFiles;
   readonly modelStems: ReadonlySet<string>;
   readonly seedStems: ReadonlySet<string>;
+  /** unit_tests: entries and snapshots: not run, refused by the commands dbt runs them in. */
+  readonly unitTests: readonly UnitTestRef[];
+  readonly snapshots: readonly UnsupportedRef[];
 }
 
-/** A model or singular test: rendered once at parse time for its refs, sources and config() calls. */
+/** dbt's fqn: package, folders below the path root, name; analyses sit under "analysis". */
+function nodeFqn(unit: ParseUnit, file: { relative: string; root: string }, resourceType: string): string[] {
+  const fqn = fqnFor(unit.name, below(file.root, file.relative));
+  return resourceType === 'analysis' ? [unit.name, 'analysis', ...fqn.slice(1)] : fqn;
+}
+
+/** A model, singular test or analysis: rendered once at parse time for its refs, sources and config() calls. */
 export function parseSqlFile(
   unit: ParseUnit,
   shared: ParseShared,
   file: { absolute: string; relative: string; root: string },
-  resourceType: 'model' | 'test',
+  resourceType: 'model' | 'test' | 'analysis',
   config: NodeConfig,
 ) {
   const name = stem(file.relative);
@@ -92,7 +107,7 @@ export function parseSqlFile(
     name,
     resourceType,
     packageName: unit.name,
-    fqn: fqnFor(unit.name, below(file.root, file.relative)),
+    fqn: nodeFqn(unit, file, resourceType),
     originalFilePath: ownPath(unit, file.relative),
     path: below(file.root, file.relative),
     rawCode,
@@ -124,6 +139,7 @@ export function parseUnitNodes(unit: ParseUnit, shared: ParseShared): UnitNodes 
   }
   checkUnsupportedYaml(yamlFiles);
   checkUnsupportedFiles(project);
+  if (unit.label) refusePackageSnapshots(project, yamlFiles);
   const properties = renderPatchConfigs(readPropertyFiles(yamlFiles), (patch) =>
     createScope(
       context,
@@ -211,9 +227,28 @@ export function parseUnitNodes(unit: ParseUnit, shared: ParseShared): UnitNodes 
     nodes.set(uniqueId, node);
   }
 
+  // Analyses: compiled (refs resolved) by `compile`, never run.
+  for (const file of listFiles(project.dir, project.analysisPaths, ['.sql'])) {
+    const { own, rootOverride } = treeConfigs(unit, shared.root, 'analyses', nodeFqn(unit, file, 'analysis'));
+    const projectConfig = mergeConfig(MODEL_DEFAULTS, own);
+    const { node, captured } = parseSqlFile(
+      unit,
+      shared,
+      file,
+      'analysis',
+      mergeConfig(projectConfig, rootOverride),
+    );
+    applyConfig(node, projectConfig, {}, captured.config, rootOverride);
+    if (node.config.enabled === false) continue;
+    node.alias = node.name;
+    nodes.set(node.uniqueId, node);
+  }
+
   parseSources(unit, shared, properties);
   return {
     properties,
+    unitTests: unitTestsIn(yamlFiles, unit.name),
+    snapshots: unit.label ? [] : snapshotsIn(project, yamlFiles),
     modelStems: new Set(modelFiles.map((file) => stem(file.relative))),
     seedStems: new Set(seedFiles.map((file) => stem(file.relative))),
   };

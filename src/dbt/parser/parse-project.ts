@@ -18,6 +18,7 @@ import { installedPackages, type ParseUnit, packageUnit, readMacroFiles, rootUni
 import { ownPath, type ParseShared, parseUnitNodes } from './parse-package.ts';
 import { parseUnitTests } from './parse-tests.ts';
 import { renderProjectTrees } from './render-project.ts';
+import { snapshotUnsupported } from './unsupported.ts';
 
 /**
  * Reads a dbt project into a manifest: every model, seed, source, test and hook with its final
@@ -115,6 +116,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
 
   // Models, seeds and sources of the root project, then of each package.
   const parsedUnits = units.map((unit) => ({ unit, parsed: parseUnitNodes(unit, shared) }));
+  const snapshots = parsedUnits.flatMap(({ parsed }) => parsed.snapshots);
   for (const [target, byName] of shared.sourceOverrides)
     for (const [sourceName, override] of byName)
       if (![...nodes.values()].some((n) => n.packageName === target && n.sourceName === sourceName))
@@ -151,6 +153,8 @@ export function parseProject(options: ParseOptions): ParsedProject {
     const dependsOn: string[] = [];
     for (const call of node.refs) {
       const target = lookup.ref(call, node);
+      const snapshot = target ? undefined : snapshots.find((s) => s.name === call.name);
+      if (snapshot) throw snapshotUnsupported(snapshot, node.originalFilePath);
       if (!target)
         throw missing(
           node,
@@ -200,7 +204,15 @@ export function parseProject(options: ParseOptions): ParsedProject {
   );
   return {
     project,
-    manifest: { projectName: packageName, projectDir: project.dir, nodes, docs, exposures },
+    manifest: {
+      projectName: packageName,
+      projectDir: project.dir,
+      nodes,
+      docs,
+      exposures,
+      unitTests: parsedUnits.flatMap(({ parsed }) => parsed.unitTests),
+      snapshots,
+    },
     registry,
     graph,
     context,

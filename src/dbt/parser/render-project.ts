@@ -55,6 +55,7 @@ export function renderProjectTrees(
       seeds: walk(trees.seeds, ['seeds']) as Record<string, unknown>,
       sources: walk(trees.sources, ['sources']) as Record<string, unknown>,
       tests: walk(trees.tests, ['data_tests']) as Record<string, unknown>,
+      analyses: walk(trees.analyses, ['analyses']) as Record<string, unknown>,
     },
   };
 }

@@ -62,6 +62,7 @@ export interface DbtProjectFile {
   readonly testPaths: string[];
   readonly macroPaths: string[];
   readonly snapshotPaths: string[];
+  readonly analysisPaths: string[];
   readonly docsPaths: string[];
   readonly targetPath: string;
   readonly packagesInstallPath: string;
@@ -78,6 +79,7 @@ export interface DbtProjectFile {
     readonly seeds: Record<string, unknown>;
     readonly sources: Record<string, unknown>;
     readonly tests: Record<string, unknown>;
+    readonly analyses: Record<string, unknown>;
   };
 }
 
@@ -114,6 +116,7 @@ export function loadProjectFile(projectDir: string): DbtProjectFile {
     testPaths,
     macroPaths,
     snapshotPaths: project['snapshot-paths'],
+    analysisPaths: project['analysis-paths'],
     docsPaths: project['docs-paths'] ?? [...modelPaths, ...seedPaths, ...testPaths, ...macroPaths],
     targetPath,
     packagesInstallPath: project['packages-install-path'],
@@ -129,6 +132,7 @@ export function loadProjectFile(projectDir: string): DbtProjectFile {
       seeds: project.seeds,
       sources: project.sources,
       tests: project.data_tests ?? project.tests ?? {},
+      analyses: project.analyses,
     },
   };
 }

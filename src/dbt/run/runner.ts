@@ -13,6 +13,7 @@ import { describeNode } from './describe.ts';
 import { executeNode } from './execute-node.ts';
 import { runHooks } from './hooks.ts';
 import { type NodeResult, type NodeStatus, type RunSummary, summarise } from './results.ts';
+import { refuseUnsupportedSelected } from './unit-test-gate.ts';
 
 /**
  * dbt's run / test / seed / build / compile: the selected nodes in DAG order on `threads` workers,
@@ -25,6 +26,8 @@ export interface RunOptions {
   readonly command: RunCommand;
   readonly select: readonly string[];
   readonly exclude: readonly string[];
+  /** dbt's --exclude-resource-type: these resource types do not run (unit_test lets build/test run). */
+  readonly excludeResourceTypes?: readonly string[];
   readonly threads: number;
   readonly fullRefresh: boolean;
   readonly failFast: boolean;
@@ -49,7 +52,7 @@ const RESOURCES: Record<RunCommand, readonly string[]> = {
   test: ['test'],
   seed: ['seed'],
   build: ['model', 'seed', 'test'],
-  compile: ['model', 'test'],
+  compile: ['model', 'test', 'analysis'],
 };
 
 const _iso = (date: Date) => date.toISOString();
@@ -62,7 +65,9 @@ export async function executeRun(
   const started = performance.now();
   const { graph, manifest } = parsed;
   const chosen = selectNodes(graph, { select: options.select, exclude: options.exclude });
-  const wanted = new Set(RESOURCES[options.command]);
+  const excludedTypes = options.excludeResourceTypes ?? [];
+  refuseUnsupportedSelected(manifest, options.command, chosen, options, excludedTypes);
+  const wanted = new Set(RESOURCES[options.command].filter((type) => !excludedTypes.includes(type)));
   const runnable = [...chosen]
     .map((id) => manifest.nodes.get(id)!)
     .filter(

@@ -6,8 +6,10 @@ import {
   Markup,
   makeFloat,
   makeInt,
+  NOT_IMPLEMENTED,
   PyError,
   PyFloat,
+  pyOperator,
   repr as reprOf,
   str as strOf,
   toNumber,
@@ -108,6 +110,8 @@ function repeat(sequence: unknown, times: unknown): unknown {
 }
 
 export function binary(op: string, a: unknown, b: unknown): unknown {
+  const hooked = pyOperator(op, a, b);
+  if (hooked !== NOT_IMPLEMENTED) return hooked;
   if (isNumeric(a) && isNumeric(b)) {
     if (isFloat(a) || isFloat(b)) return floatOp(toNumber(a), toNumber(b), op);
     return intOp(a, b, op);

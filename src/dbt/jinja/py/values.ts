@@ -96,6 +96,26 @@ export function view<T>(items: T[], name: string): T[] {
  */
 export const PY_MAPPING: unique symbol = Symbol('dema.pyMapping');
 
+/**
+ * Python's operator protocol for objects of dema's own (datetime, timedelta): `value[PY_OPS](op,
+ * other, reflected)` answers '+', '-', '*', '==' and 'cmp' (a sign), or NOT_IMPLEMENTED.
+ */
+export const PY_OPS: unique symbol = Symbol('dema.pyOps');
+export const NOT_IMPLEMENTED: unique symbol = Symbol('dema.notImplemented');
+type PyOperand = { [PY_OPS]: (op: string, other: unknown, reflected: boolean) => unknown };
+
+/** The first answer of a's operator, then b's reflected one; NOT_IMPLEMENTED when neither has one. */
+export function pyOperator(op: string, a: unknown, b: unknown): unknown {
+  const has = (v: unknown): v is PyOperand => typeof v === 'object' && v !== null && PY_OPS in v;
+  if (has(a)) {
+    const result = a[PY_OPS](op, b, false);
+    if (result !== NOT_IMPLEMENTED) return result;
+  }
+  if (!has(b)) return NOT_IMPLEMENTED;
+  const reflected = b[PY_OPS](op, a, true);
+  return op === 'cmp' && typeof reflected === 'number' ? -reflected : reflected;
+}
+
 export function isMappingLike(value: unknown): boolean {
   return isDict(value) || (typeof value === 'object' && value !== null && PY_MAPPING in value);
 }
@@ -263,6 +283,8 @@ function numericEqual(a: unknown, b: unknown): boolean {
 
 export function pyEquals(a: unknown, b: unknown): boolean {
   if (a === b) return typeof a !== 'number' || !Number.isNaN(a);
+  const hooked = pyOperator('==', a, b);
+  if (hooked !== NOT_IMPLEMENTED) return hooked === true;
   if (bothNumeric(a, b)) return numericEqual(a, b);
   if (isString(a) && isString(b)) return String(a) === String(b);
   if (a === undefined || b === undefined) return a === b || a === null || b === null;
@@ -297,6 +319,8 @@ export function typeName(value: unknown): string {
 
 /** Python's ordering (<): numbers, strings, and lists/tuples lexicographically; else TypeError. */
 export function pyCompare(a: unknown, b: unknown, op = '<'): number {
+  const hooked = pyOperator('cmp', a, b);
+  if (typeof hooked === 'number') return hooked;
   if (bothNumeric(a, b)) {
     if (typeof a === 'bigint' || typeof b === 'bigint') {
       const x = typeof a === 'bigint' ? a : toNumber(a);

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { runCli } from '../helpers/cli.ts';
+import { tempDir, writeFiles } from '../helpers/fixtures.ts';
+
+// dema does not run unit tests yet. dbt only runs them in `build` and `test`: every other command
+// (run, seed, compile, ls, docs) ignores them, and `--exclude-resource-type unit_test` leaves them
+// out of build/test. A project that has some must still run those commands; a command that would
+// run one fails at its file:line instead of passing it in silence.
+test('unit tests block only the commands that would run them, and only while selected', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'dbt_project.yml': 'name: gate\nprofile: gate\n',
+    'profiles.yml': `gate:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: gate}\n`,
+    'models/totals.sql': 'select 1 as id, 2 as total\n',
+    'models/other.sql': 'select 3 as id\n',
+    'models/schema.yml': [
+      'models:',
+      '  - name: totals',
+      '    columns:',
+      '      - name: id',
+      '        data_tests: [not_null]',
+      'unit_tests:',
+      '  - name: totals_add_up',
+      '    model: totals',
+      '    given: []',
+      '    expect:',
+      '      rows: [{id: 1, total: 2}]',
+      '',
+    ].join('\n'),
+  });
+  const cli = (...args: string[]) => runCli([...args, '--json'], { cwd: dir });
+  const refused = async (...args: string[]) => {
+    const result = await cli(...args);
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stdout}`);
+    const error = result.events.find((e) => e.type === 'error');
+    assert.equal(error?.code, 'DBT_UNSUPPORTED', result.stdout);
+    assert.match(String(error?.message), /models\/schema\.yml:7: unit test "totals_add_up"/);
+    assert.match(String(error?.hint), /--exclude-resource-type unit_test/);
+  };
+  const ran = async (...args: string[]) => {
+    const result = await cli(...args);
+    assert.equal(result.code, 0, `${args.join(' ')}: ${result.stdout}${result.stderr}`);
+    return result;
+  };
+
+  for (const command of ['run', 'compile', 'parse', 'ls', 'seed']) await ran(command);
+  await refused('build');
+  await refused('test');
+  await refused('build', '--select', 'totals');
+  // Left out by the user, or not selected: the rest runs as in dbt.
+  const built = await ran('build', '--exclude-resource-type', 'unit_test');
+  assert.match(built.stdout, /not_null_totals_id/);
+  await ran('test', '--exclude-resource-type', 'unit_test');
+  await ran('build', '--exclude', 'resource_type:unit_test');
+  await ran('build', '--exclude', 'test_type:unit');
+  await ran('build', '--select', 'other');
+  await ran('build', '--exclude', 'totals');
+});
+
+// Snapshots likewise: dbt takes them only in `build` (and `snapshot`); run/test/seed/compile/ls work.
+test('snapshots block only build while selected; a model reading one names the snapshot', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'dbt_project.yml': 'name: snap\nprofile: snap\n',
+    'profiles.yml': `snap:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: snap}\n`,
+    'models/base.sql': 'select 1 as id, now() as updated_at\n',
+    'snapshots/base_history.sql': [
+      '',
+      '{% snapshot base_history %}',
+      "{{ config(target_schema='snap', unique_key='id', strategy='timestamp', updated_at='updated_at') }}",
+      "select * from {{ ref('base') }}",
+      '{% endsnapshot %}',
+      '',
+    ].join('\n'),
+  });
+  const cli = (...args: string[]) => runCli([...args, '--json'], { cwd: dir });
+  const refusal = async (...args: string[]) => {
+    const result = await cli(...args);
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stdout}`);
+    const error = result.events.find((e) => e.type === 'error');
+    assert.equal(error?.code, 'DBT_UNSUPPORTED', result.stdout);
+    return String(error?.message);
+  };
+  for (const command of ['run', 'test', 'compile', 'ls', 'seed']) {
+    const result = await cli(command);
+    assert.equal(result.code, 0, `${command}: ${result.stdout}${result.stderr}`);
+  }
+  assert.match(await refusal('build'), /snapshots\/base_history\.sql:2: snapshot "base_history"/);
+  assert.match(await refusal('build', '--select', 'base_history'), /snapshot "base_history"/);
+  for (const args of [
+    ['--exclude-resource-type', 'snapshot'],
+    ['--exclude', 'resource_type:snapshot'],
+    ['--select', 'base'],
+  ]) {
+    const result = await cli('build', ...args);
+    assert.equal(result.code, 0, `${args.join(' ')}: ${result.stdout}`);
+  }
+  writeFiles(dir, { 'models/reads_history.sql': "select * from {{ ref('base_history') }}\n" });
+  assert.match(await refusal('run'), /snapshot "base_history".*reads_history/s);
+});
