@@ -21,6 +21,7 @@ import {
   uniqueKeyExpression,
 } from './ddl.ts';
 import type { Executor } from './executor.ts';
+import { boundedKeyColumns, keyBounds } from './key-bounds.ts';
 import {
   canExchange,
   ddlOptions,
@@ -213,7 +214,13 @@ async function intoLikeHelper(
     strategy === 'delete_insert' && mergeTree && !reshaped
       ? (
           await env.warehouse.query<{ partition_id: string }>(
-            matchingPartitions(target, tmp, plan.key!, node.config),
+            matchingPartitions(
+              target,
+              tmp,
+              plan.key!,
+              node.config,
+              keyBounds(tmp, boundedKeyColumns(node.config, plan.existingColumns)),
+            ),
           )
         ).rows.map((row) => row.partition_id)
       : undefined;
