@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DemaError } from '../../errors.ts';
 import { identityOf, parseGenericTest } from '../compile/compile-node.ts';
 import { createScope, type NodeIdentity, newRenderState, type ProjectContext } from '../compile/context.ts';
+import { atLazyLine } from '../compile/lazy-line.ts';
 import { Graph } from '../graph/graph.ts';
 import { extractBlocks } from '../jinja/blocks.ts';
 import { compileTemplate, withScope } from '../jinja/environment.ts';
@@ -280,9 +281,13 @@ export function parseProject(options: ParseOptions): ParsedProject {
     // Source schema / identifier may use Jinja, e.g. "{{ target.schema }}".
     const renderName = (text: string) =>
       text.includes('{')
-        ? compileTemplate(text, spec.file, (spec.lineOf() ?? 1) - 1)
-            .render(createScope(context, newRenderState(identityOf(node), false)))
-            .trim()
+        ? atLazyLine(
+            (lineOffset) =>
+              compileTemplate(text, spec.file, lineOffset)
+                .render(createScope(context, newRenderState(identityOf(node), false)))
+                .trim(),
+            spec.lineOf,
+          )
         : text;
     node.schema = renderName(spec.schema);
     node.alias = renderName(spec.identifier);
