@@ -54,6 +54,8 @@ interface Plan {
   readonly key: string | undefined;
   readonly mode: string;
   readonly existingColumns: ColumnInfo[];
+  /** The columns of the model's SQL, when already described (column-names.ts). */
+  readonly described: ColumnInfo[] | undefined;
 }
 
 function fullRefreshFor(node: DbtNode, env: MaterializeEnv): boolean {
@@ -92,6 +94,7 @@ export async function incremental(
   env: MaterializeEnv,
   exec: Executor,
   target: TableRef,
+  described?: ColumnInfo[],
 ): Promise<number> {
   const existing = env.cache.get(target.schema, target.name);
   if (!existing || existing.type === 'view' || fullRefreshFor(node, env)) {
@@ -107,6 +110,7 @@ export async function incremental(
     key,
     mode: String(node.config.on_schema_change ?? 'ignore'),
     existingColumns: env.cache.columns(target.schema, target.name),
+    described,
   };
   const tmp = helperOf(target, 'tmp', env);
   const newData = helperOf(target, 'new_data', env);
@@ -169,7 +173,7 @@ async function intoLikeHelper(
   backup: TableRef,
 ): Promise<number> {
   const { node, env, exec, target, mode } = plan;
-  const incoming = await describeQuery(env.warehouse, sql);
+  const incoming = plan.described ?? (await describeQuery(env.warehouse, sql));
   const change: ColumnChange = diffColumns(plan.existingColumns, incoming);
   const reshaped = hasChanges(change) && mode !== 'ignore';
   if (mode === 'fail') schemaChangeStatements(target, change, mode, node.name);
