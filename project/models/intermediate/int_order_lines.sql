@@ -18,11 +18,13 @@ with lines as (
     from {{ ref('stg_landing__orders') }}
     {% if is_incremental() %}
     where landing_version > (select coalesce(max(landing_version), 0) from {{ this }})
+    {% if products_changed_since(this) %}
         or (merchant, product_id) in (
             select merchant, product_id
             from {{ ref('int_product_attributes') }}
             where changed_at > (select max(product_changed_at) from {{ this }})
         )
+    {% endif %}
     {% endif %}
 ),
 

@@ -11,6 +11,7 @@ import {
   type RenderState,
 } from './context.ts';
 import { injectCtes } from './inject-ctes.ts';
+import { atLazyLine } from './lazy-line.ts';
 
 /**
  * The second, "just in time" render of a node with `execute` true: refs resolve to relations,
@@ -106,11 +107,14 @@ function renderGenericTest(
         return '';
       },
     };
-    const inner = newRenderState(state.identity, state.execute, capture);
-    inner.run.ephemerals.push(...state.run.ephemerals);
-    compileTemplate(`{{ __dema_capture(${expression}) }}`, nodeFile(node), (node.lineOf?.() ?? 1) - 1).render(
-      createScope(context, inner),
-    );
+    const inner = atLazyLine((lineOffset) => {
+      const attempt = newRenderState(state.identity, state.execute, capture);
+      attempt.run.ephemerals.push(...state.run.ephemerals);
+      compileTemplate(`{{ __dema_capture(${expression}) }}`, nodeFile(node), lineOffset).render(
+        createScope(context, attempt),
+      );
+      return attempt;
+    }, node.lineOf);
     for (const id of inner.run.ephemerals)
       if (!state.run.ephemerals.includes(id)) state.run.ephemerals.push(id);
     state.parse.refs.push(...inner.parse.refs);

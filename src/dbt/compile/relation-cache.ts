@@ -51,17 +51,20 @@ export class RelationCache {
         ?.columns.push({ name: column.name, type: column.type });
   }
 
+  /** One query: a relation has at least one column, so no row means no relation. */
   async refresh(schema: string, name: string): Promise<void> {
-    const { rows } = await this.warehouse.query<{ engine: string }>(
-      `SELECT engine FROM system.tables WHERE database = ${quoteString(schema)} AND name = ${quoteString(name)}`,
+    const where = `database = ${quoteString(schema)} AND`;
+    const { rows } = await this.warehouse.query<{ name: string; type: string; engine: string }>(
+      `SELECT name, type, (SELECT engine FROM system.tables WHERE ${where} name = ${quoteString(name)}) AS engine FROM system.columns WHERE ${where} table = ${quoteString(name)}`,
     );
     const key = RelationCache.key(schema, name);
     if (!rows[0]) {
       this.relations.delete(key);
       return;
     }
-    const columns = await this.warehouse.listColumns(schema, name);
-    this.relations.set(key, { relation: new Relation(schema, name, relationType(rows[0].engine)), columns });
+    const { engine } = rows[0];
+    const columns = rows.map((row) => ({ name: row.name, type: row.type }));
+    this.relations.set(key, { relation: new Relation(schema, name, relationType(engine)), columns });
   }
 
   /** A relation a template created or renamed synchronously (its columns are read on the next refresh). */

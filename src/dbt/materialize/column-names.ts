@@ -1,5 +1,5 @@
 import { quoteIdent } from '../../warehouse/sql.ts';
-import type { Warehouse } from '../../warehouse/warehouse.ts';
+import type { ColumnInfo, Warehouse } from '../../warehouse/warehouse.ts';
 import type { DbtNode } from '../manifest/types.ts';
 
 /**
@@ -28,20 +28,27 @@ export function standardNamesSelect(sql: string, names: readonly string[]): stri
   return `select ${list.join(', ')}\nfrom (\n${sql.trim()}\n) dbt_standard_names`;
 }
 
-/** The model SQL to materialize: unchanged unless it joins and ClickHouse qualifies a column name. */
+/**
+ * The model SQL to materialize: unchanged unless it joins and ClickHouse qualifies a column name.
+ * With the columns it described when the SQL is unchanged, so the materialization need not ask again.
+ */
 export async function withStandardColumnNames(
   node: DbtNode,
   sql: string,
   warehouse: Warehouse,
-): Promise<string> {
-  if (node.config.standard_column_names === false || !/\bjoin\b/i.test(sql)) return sql;
-  let names: string[];
+): Promise<{ sql: string; columns?: ColumnInfo[] }> {
+  if (node.config.standard_column_names === false || !/\bjoin\b/i.test(sql)) return { sql };
+  let columns: ColumnInfo[];
   try {
-    const { rows } = await warehouse.query<{ name: string }>(`describe (\n${sql.trim()}\n)`);
-    names = rows.map((row) => row.name);
+    const { rows } = await warehouse.query<ColumnInfo>(`describe (\n${sql.trim()}\n)`);
+    columns = rows.map((row) => ({ name: row.name, type: row.type }));
   } catch {
     // The model's own statement reports what is wrong with its SQL, with the model's name.
-    return sql;
+    return { sql };
   }
-  return standardNamesSelect(sql, names) ?? sql;
+  const renamed = standardNamesSelect(
+    sql,
+    columns.map((column) => column.name),
+  );
+  return renamed ? { sql: renamed } : { sql, columns };
 }

@@ -186,7 +186,7 @@ export function copyRows(
  * The live partitions that may hold rows the new data replaces (MergeTree family). Keys are compared
  * by their 64-bit hash: a set of numbers is about three times cheaper to build and probe than one of
  * key tuples, and a collision only adds a partition to rewrite — the kept rows are chosen by the
- * exact key (replacedRows). DISTINCT runs outside: on 18.16, DISTINCT of _partition_id with this
+ * exact key (replacedRows). `bounds` (key-bounds.ts) only let it skip data. DISTINCT runs outside: on 18.16, DISTINCT of _partition_id with this
  * filter in the same SELECT crashes the server.
  */
 export function matchingPartitions(
@@ -194,9 +194,11 @@ export function matchingPartitions(
   newData: TableRef,
   key: string,
   config: NodeConfig,
+  bounds: readonly string[] = [],
 ): string {
   const where = [
     `cityHash64(${key}) in (select cityHash64(${key}) from ${rel(newData)})`,
+    ...bounds,
     ...predicates(config).map((p) => `(${p})`),
   ].join('\n  and ');
   return `select distinct partition_id from (\nselect _partition_id as partition_id from ${rel(target)}\nwhere ${where}\n)`;

@@ -22,6 +22,7 @@ import {
   uniqueKeyExpression,
 } from './ddl.ts';
 import type { Executor } from './executor.ts';
+import { boundedKeyColumns, keyBounds } from './key-bounds.ts';
 import {
   canExchange,
   ddlOptions,
@@ -54,6 +55,8 @@ interface Plan {
   readonly key: string | undefined;
   readonly mode: string;
   readonly existingColumns: ColumnInfo[];
+  /** The columns of the model's SQL, when already described (column-names.ts). */
+  readonly described: ColumnInfo[] | undefined;
 }
 
 function fullRefreshFor(node: DbtNode, env: MaterializeEnv): boolean {
@@ -92,6 +95,7 @@ export async function incremental(
   env: MaterializeEnv,
   exec: Executor,
   target: TableRef,
+  described?: ColumnInfo[],
 ): Promise<number> {
   const existing = env.cache.get(target.schema, target.name);
   if (!existing || existing.type === 'view' || fullRefreshFor(node, env)) {
@@ -107,6 +111,7 @@ export async function incremental(
     key,
     mode: String(node.config.on_schema_change ?? 'ignore'),
     existingColumns: env.cache.columns(target.schema, target.name),
+    described,
   };
   const tmp = helperOf(target, 'tmp', env);
   const newData = helperOf(target, 'new_data', env);
@@ -169,7 +174,7 @@ async function intoLikeHelper(
   backup: TableRef,
 ): Promise<number> {
   const { node, env, exec, target, mode } = plan;
-  const incoming = await describeQuery(env.warehouse, sql);
+  const incoming = plan.described ?? (await describeQuery(env.warehouse, sql));
   const change: ColumnChange = diffColumns(plan.existingColumns, incoming);
   const reshaped = hasChanges(change) && mode !== 'ignore';
   if (mode === 'fail') schemaChangeStatements(target, change, mode, node.name);
@@ -214,7 +219,13 @@ async function intoLikeHelper(
     strategy === 'delete_insert' && mergeTree && !reshaped
       ? (
           await env.warehouse.query<{ partition_id: string }>(
-            matchingPartitions(target, tmp, plan.key!, node.config),
+            matchingPartitions(
+              target,
+              tmp,
+              plan.key!,
+              node.config,
+              keyBounds(tmp, boundedKeyColumns(node.config, plan.existingColumns)),
+            ),
           )
         ).rows.map((row) => row.partition_id)
       : undefined;

@@ -62,7 +62,7 @@ export async function materializeModel(
   compiledSql: string,
   env: MaterializeEnv,
 ): Promise<Outcome> {
-  const sql = await withStandardColumnNames(node, compiledSql, env.warehouse);
+  const { sql, columns } = await withStandardColumnNames(node, compiledSql, env.warehouse);
   const exec = new Executor(env.warehouse, env.signal);
   const target: TableRef = { schema: node.schema, name: node.alias };
   const materialized = String(node.config.materialized);
@@ -80,7 +80,7 @@ export async function materializeModel(
     rows = await exec.count(target);
     message = `OK ${rows}`;
   } else if (materialized === 'incremental') {
-    rows = await incremental(node, sql, env, exec, target);
+    rows = await incremental(node, sql, env, exec, target, columns);
     message = `OK ${rows}`;
   } else {
     throw new DemaError(

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DemaError } from '../../errors.ts';
 import { identityOf } from '../compile/compile-node.ts';
 import { createScope, newRenderState, type ProjectContext } from '../compile/context.ts';
+import { atLazyLine } from '../compile/lazy-line.ts';
 import { compileTemplate } from '../jinja/environment.ts';
 import type { DbtNode, DocBlock, UnitTestRef, UnsupportedRef } from '../manifest/types.ts';
 import { configForFqn, mergeConfig, type NodeConfig } from '../project/config-tree.ts';
@@ -285,9 +286,13 @@ function parseSources(unit: ParseUnit, shared: ParseShared, properties: Property
     // Source schema / identifier may use Jinja, e.g. "{{ target.schema }}" or a package's var.
     const renderName = (text: string) =>
       text.includes('{')
-        ? compileTemplate(text, spec.file, (spec.lineOf() ?? 1) - 1)
-            .render(createScope(shared.context, newRenderState(identityOf(node), false)))
-            .trim()
+        ? atLazyLine(
+            (lineOffset) =>
+              compileTemplate(text, spec.file, lineOffset)
+                .render(createScope(shared.context, newRenderState(identityOf(node), false)))
+                .trim(),
+            spec.lineOf,
+          )
         : text;
     node.schema = renderName(spec.schema);
     node.alias = renderName(spec.identifier);

@@ -102,8 +102,9 @@ export async function executeRun(
   const schemas = new Set<string>();
   for (const node of manifest.nodes.values()) if (node.schema) schemas.add(node.schema);
   if (options.command !== 'compile') {
-    for (const node of runnable)
-      if (node.resourceType !== 'test') await warehouse.command(createSchema(node.schema));
+    // Each schema once, in the order its first node comes.
+    for (const schema of new Set(runnable.filter((n) => n.resourceType !== 'test').map((n) => n.schema)))
+      await warehouse.command(createSchema(schema));
     await dropDeadHelpers(warehouse, schemas, options.reporter);
   }
   await cache.load(schemas);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants, createWriteStream, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { constants, createWriteStream, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,6 +21,7 @@ import type {
   TableInfo,
   Warehouse,
 } from '../warehouse.ts';
+import { chain, startOf } from './small-input.ts';
 import { acquireStoreLock, lockedError } from './store-lock.ts';
 
 // chdb is loaded lazily: its 0.5 GB library costs ~50 ms to map, which server-only commands skip.
@@ -192,16 +193,26 @@ export class ChdbWarehouse implements Warehouse {
   async insertBytes(insert: ByteInsert): Promise<StatementStats> {
     const database = insert.database ?? this.database;
     const structure = await this.structureOf(database, insert.table, insert.columns);
+    const started = performance.now();
+    const input = await startOf(insert.chunks);
     const scratch = privateDir();
     const fifo = join(scratch.dir, `${randomBytes(6).toString('hex')}.fifo`);
+    const sql = `INSERT INTO ${qualified(database, insert.table)} (${insert.columns.map(quoteIdent).join(', ')}) SELECT * FROM file(${quoteString(fifo)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause({ ...insert.settings, storage_file_read_method: 'read', ...testInsertSettings() })}`;
     try {
-      execFileSync('mkfifo', ['-m', '600', fifo]);
+      if ('whole' in input) writeFileSync(fifo, input.whole, { mode: 0o600 });
+      else execFileSync('mkfifo', ['-m', '600', fifo]);
     } catch (error) {
       scratch.remove();
       throw error;
     }
-    const sql = `INSERT INTO ${qualified(database, insert.table)} (${insert.columns.map(quoteIdent).join(', ')}) SELECT * FROM file(${quoteString(fifo)}, ${quoteString(insert.format)}, ${quoteString(structure)})${settingsClause({ ...insert.settings, storage_file_read_method: 'read', ...testInsertSettings() })}`;
-    const started = performance.now();
+    if ('whole' in input) {
+      try {
+        await this.run(sql, 'TSV');
+      } finally {
+        scratch.remove();
+      }
+      return { rowsRead: 0, bytesRead: 0, rowsWritten: 0, elapsedMs: performance.now() - started };
+    }
     const writer = createWriteStream(fifo);
     let failed: unknown;
     // One listener for the whole insert (a write error also closes the stream, which ends a wait).
@@ -218,7 +229,7 @@ export class ChdbWarehouse implements Warehouse {
       writer.destroy();
     });
     try {
-      for await (const chunk of insert.chunks) {
+      for await (const chunk of chain(input.head, input.rest)) {
         if (failed) break;
         if (!writer.write(chunk) && !writer.closed) await firstOf(writer, ['drain', 'close']);
       }
