@@ -6,7 +6,8 @@ import { versionAtLeast } from '../../warehouse/capabilities.ts';
 import { quoteIdent } from '../../warehouse/sql.ts';
 import type { DbtNode } from '../manifest/types.ts';
 import { dropTable, engineClause, rel, type TableRef } from './ddl.ts';
-import type { MaterializeEnv, Outcome } from './materialize.ts';
+import { canExchange, helperOf, liveState, type MaterializeEnv, type Outcome } from './materialize.ts';
+import { publishWhole } from './publish.ts';
 
 /**
  * Seeds: column types inferred as dbt-clickhouse does (Int32 / Float32 / Date / DateTime / Bool /
@@ -86,38 +87,26 @@ export async function loadSeed(node: DbtNode, projectDir: string, env: Materiali
     throw new DemaError('EXEC_MODEL', `Seed ${node.name}: ${rel(target)} is a view.`, {
       hint: 'Drop the view or rename the seed.',
     });
-  const sameShape =
-    existing &&
-    JSON.stringify(env.cache.columns(target.schema, target.name)) ===
-      JSON.stringify(columns.map((c) => ({ name: c.name, type: c.type })));
-  const fullRefresh = node.config.full_refresh ?? env.fullRefresh;
-  if (existing && sameShape && !fullRefresh) await run(`truncate table ${rel(target)}`);
-  else {
-    if (existing) await run(dropTable(target));
-    const quote = node.config.quote_columns !== false;
-    const definition = columns.map((c) => `${quote ? quoteIdent(c.name) : c.name} ${c.type}`).join(',\n  ');
-    await run(`create table ${rel(target)} (\n  ${definition}\n)\n  ${engineClause(node.config)}`);
+  // The seed's rows go into a helper, which then replaces the live table in one statement (the publish
+  // protocol, ./publish.ts): a seed whose insert fails (a value its column type refuses, a cut stream)
+  // leaves the live table exactly as it was, not truncated or half-loaded.
+  const helper = helperOf(target, 'tmp', env);
+  const backup = helperOf(target, 'backup', env);
+  const quote = node.config.quote_columns !== false;
+  const definition = columns.map((c) => `${quote ? quoteIdent(c.name) : c.name} ${c.type}`).join(',\n  ');
+  try {
+    await run(dropTable(helper));
+    await run(`create table ${rel(helper)} (\n  ${definition}\n)\n  ${engineClause(node.config)}`);
+    statements.push(`insert into ${rel(helper)} format CSVWithNames <${node.seedFile}>`);
+    await insertSeed(env, helper, header, file, rows, columns, delimiter);
+    for (const sql of publishWhole(target, helper, backup, liveState(env, target), {
+      exchange: canExchange(env, target.schema),
+    }))
+      await run(sql);
+  } finally {
+    for (const table of [helper, backup])
+      await env.warehouse.command(dropTable(table)).catch(() => undefined);
   }
-  statements.push(`insert into ${rel(target)} format CSVWithNames <${node.seedFile}>`);
-  const modern = versionAtLeast(env.warehouse.capabilities.version, '19.1');
-  const nullable = columns.flatMap((column, index) => (column.type.startsWith('Nullable(') ? [index] : []));
-  await env.warehouse.insertBytes({
-    table: target.name,
-    database: target.schema,
-    columns: header,
-    format: 'CSVWithNames',
-    // 18.x reads an empty CSV field as '' / 0 even in a Nullable column: the (small) seed is re-sent
-    // with \N there. Later servers read it as NULL through input_format_csv_empty_as_default.
-    // Another delimiter: the parsed rows go as comma CSV, so ClickHouse needs no format setting.
-    chunks:
-      (modern || nullable.length === 0) && delimiter === ','
-        ? createReadStream(file)
-        : once(csvWithNulls(header, rows, nullable)),
-    // Both settings exist from 19.x on (and empty-as-default is their default since); 18.x rejects them.
-    ...(modern
-      ? { settings: { input_format_csv_empty_as_default: 1, date_time_input_format: 'best_effort' } }
-      : {}),
-  });
   await env.cache.refresh(target.schema, target.name);
   const loaded = rows.filter((row) => !(row.length === 1 && row[0] === '')).length;
   return { message: `INSERT ${loaded}`, rowsWritten: loaded, bytesRead: 0, statements };
@@ -156,4 +145,35 @@ export function csvWithNulls(
 
 async function* once(buffer: Buffer): AsyncIterable<Buffer> {
   yield buffer;
+}
+
+/** The seed file's rows into `table`, through the byte path (ClickHouse parses the CSV). */
+async function insertSeed(
+  env: MaterializeEnv,
+  table: TableRef,
+  header: string[],
+  file: string,
+  rows: string[][],
+  columns: readonly { name: string; type: string }[],
+  delimiter: string,
+): Promise<void> {
+  const modern = versionAtLeast(env.warehouse.capabilities.version, '19.1');
+  const nullable = columns.flatMap((column, index) => (column.type.startsWith('Nullable(') ? [index] : []));
+  await env.warehouse.insertBytes({
+    table: table.name,
+    database: table.schema,
+    columns: header,
+    format: 'CSVWithNames',
+    // 18.x reads an empty CSV field as '' / 0 even in a Nullable column: the (small) seed is re-sent
+    // with \N there. Later servers read it as NULL through input_format_csv_empty_as_default.
+    // Another delimiter: the parsed rows go as comma CSV, so ClickHouse needs no format setting.
+    chunks:
+      (modern || nullable.length === 0) && delimiter === ','
+        ? createReadStream(file)
+        : once(csvWithNulls(header, rows, nullable)),
+    // Both settings exist from 19.x on (and empty-as-default is their default since); 18.x rejects them.
+    ...(modern
+      ? { settings: { input_format_csv_empty_as_default: 1, date_time_input_format: 'best_effort' } }
+      : {}),
+  });
 }
