@@ -45,6 +45,24 @@ export async function serverSkipReason(): Promise<string | false> {
   return (await serverAvailable()) ? false : `no ClickHouse server on 127.0.0.1:${SERVER_PORT}`;
 }
 
+/**
+ * A scratch database on the test server, dropped when the test ends: its name, a `post` that runs
+ * one statement over HTTP (throwing ClickHouse's text on failure), and a dbt profile pointing at it.
+ */
+export function scratchServerSchema(t: TestContext, prefix: string, profileName: string) {
+  const schema = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const url = `http://127.0.0.1:${SERVER_PORT}/?user=dema&password=d3m4&database=default`;
+  const post = async (sql: string) => {
+    const response = await fetch(url, { method: 'POST', body: sql });
+    const text = await response.text();
+    if (!response.ok) throw new Error(text);
+    return text;
+  };
+  t.after(() => post(`DROP DATABASE IF EXISTS ${schema}`).catch(() => undefined));
+  const profile = `${profileName}:\n  target: s\n  outputs:\n    s: {type: clickhouse, host: 127.0.0.1, port: ${SERVER_PORT}, user: dema, password: d3m4, schema: ${schema}}\n`;
+  return { schema, post, profile };
+}
+
 export type Transport = 'embedded' | 'server';
 
 /** A target with its own data directory or database, so test runs never share state. */

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
-import { SERVER_PORT, serverAvailable, tempDir, writeFiles } from '../helpers/fixtures.ts';
+import { scratchServerSchema, serverAvailable, tempDir, writeFiles } from '../helpers/fixtures.ts';
 import { commandStore, queryStore } from '../helpers/store.ts';
 
 /**
@@ -118,21 +117,8 @@ test('a model failing part-way leaves its live table absent or unchanged (chDB)'
 test('a model failing part-way leaves its live table absent or unchanged (server)', async (t) => {
   if (!(await serverAvailable())) return t.skip('no ClickHouse server on this machine');
   const dir = tempDir(t);
-  const schema = `dbt_atomic_${randomBytes(4).toString('hex')}`;
-  const url = `http://127.0.0.1:${SERVER_PORT}/?user=dema&password=d3m4&database=default`;
-  const post = async (sql: string) => {
-    const response = await fetch(url, { method: 'POST', body: sql });
-    const text = await response.text();
-    if (!response.ok) throw new Error(text);
-    return text;
-  };
-  t.after(() => post(`DROP DATABASE IF EXISTS ${schema}`).catch(() => undefined));
-  writeFiles(
-    dir,
-    atomicProject(
-      `atomic:\n  target: s\n  outputs:\n    s: {type: clickhouse, host: 127.0.0.1, port: ${SERVER_PORT}, user: dema, password: d3m4, schema: ${schema}}\n`,
-    ),
-  );
+  const { schema, post, profile } = scratchServerSchema(t, 'dbt_atomic', 'atomic');
+  writeFiles(dir, atomicProject(profile));
   await post(`CREATE DATABASE IF NOT EXISTS ${schema}`);
   await failedBuildsLeaveLiveTables(dir, {
     env: {},

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
-import { SERVER_PORT, serverAvailable, tempDir, writeFiles } from '../helpers/fixtures.ts';
+import { scratchServerSchema, serverAvailable, tempDir, writeFiles } from '../helpers/fixtures.ts';
 import { queryStore } from '../helpers/store.ts';
 
 /**
@@ -92,21 +91,8 @@ test('delete+insert with key bounds replaces exactly the corrected rows (chDB)',
 test('delete+insert with key bounds replaces exactly the corrected rows (server)', async (t) => {
   if (!(await serverAvailable())) return t.skip('no ClickHouse server on this machine');
   const dir = tempDir(t);
-  const schema = `dbt_bounds_${randomBytes(4).toString('hex')}`;
-  const url = `http://127.0.0.1:${SERVER_PORT}/?user=dema&password=d3m4&database=default`;
-  const post = async (sql: string) => {
-    const response = await fetch(url, { method: 'POST', body: sql });
-    const text = await response.text();
-    if (!response.ok) throw new Error(text);
-    return text;
-  };
-  t.after(() => post(`DROP DATABASE IF EXISTS ${schema}`).catch(() => undefined));
-  writeFiles(
-    dir,
-    project(
-      `bounds:\n  target: s\n  outputs:\n    s: {type: clickhouse, host: 127.0.0.1, port: ${SERVER_PORT}, user: dema, password: d3m4, schema: ${schema}}\n`,
-    ),
-  );
+  const { schema, post, profile } = scratchServerSchema(t, 'dbt_bounds', 'bounds');
+  writeFiles(dir, project(profile));
   await batchesMatchOracle(dir, async (model) =>
     (await post(`${DUMP(`${schema}.${model}`)} format TSV`)).split('\n').filter(Boolean).sort(),
   );
