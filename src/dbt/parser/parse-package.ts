@@ -124,6 +124,26 @@ export function parseSqlFile(
   return { node, captured: state.parse };
 }
 
+/**
+ * A singular test or analysis with its final config: its project tree (under `kind`'s defaults),
+ * the root's override for a package, then its own config() calls. Undefined when disabled.
+ */
+export function parseConfiguredSqlFile(
+  unit: ParseUnit,
+  shared: ParseShared,
+  file: { absolute: string; relative: string; root: string },
+  resourceType: 'test' | 'analysis',
+  defaults: NodeConfig,
+): DbtNode | undefined {
+  const tree = resourceType === 'test' ? 'tests' : 'analyses';
+  const { own, rootOverride } = treeConfigs(unit, shared.root, tree, nodeFqn(unit, file, resourceType));
+  const projectConfig = mergeConfig(defaults, own);
+  const draft = mergeConfig(projectConfig, rootOverride);
+  const { node, captured } = parseSqlFile(unit, shared, file, resourceType, draft);
+  applyConfig(node, projectConfig, {}, captured.config, rootOverride);
+  return node.config.enabled === false ? undefined : node;
+}
+
 export function parseUnitNodes(unit: ParseUnit, shared: ParseShared): UnitNodes {
   const { project } = unit;
   const { nodes, targetSchema, context } = shared;
@@ -230,17 +250,8 @@ export function parseUnitNodes(unit: ParseUnit, shared: ParseShared): UnitNodes 
 
   // Analyses: compiled (refs resolved) by `compile`, never run.
   for (const file of listFiles(project.dir, project.analysisPaths, ['.sql'])) {
-    const { own, rootOverride } = treeConfigs(unit, shared.root, 'analyses', nodeFqn(unit, file, 'analysis'));
-    const projectConfig = mergeConfig(MODEL_DEFAULTS, own);
-    const { node, captured } = parseSqlFile(
-      unit,
-      shared,
-      file,
-      'analysis',
-      mergeConfig(projectConfig, rootOverride),
-    );
-    applyConfig(node, projectConfig, {}, captured.config, rootOverride);
-    if (node.config.enabled === false) continue;
+    const node = parseConfiguredSqlFile(unit, shared, file, 'analysis', MODEL_DEFAULTS);
+    if (!node) continue;
     node.alias = node.name;
     nodes.set(node.uniqueId, node);
   }

@@ -1,13 +1,11 @@
 import { parseGenericTest } from '../compile/compile-node.ts';
 import type { MacroRegistry } from '../jinja/macros.ts';
 import type { DbtNode, TestSpec } from '../manifest/types.ts';
-import { mergeConfig } from '../project/config-tree.ts';
-import { applyConfig, TEST_DEFAULTS } from './base-node.ts';
+import { TEST_DEFAULTS } from './base-node.ts';
 import { listFiles } from './files.ts';
 import { genericTestNode } from './generic-test-node.ts';
-import { below, fqnFor, stem } from './names.ts';
 import type { ParseUnit } from './packages.ts';
-import { type ParseShared, parseSqlFile, treeConfigs, type UnitNodes } from './parse-package.ts';
+import { type ParseShared, parseConfiguredSqlFile, type UnitNodes } from './parse-package.ts';
 
 /**
  * The data tests of one parse unit: generic tests from its schema YAML (attached to its own models,
@@ -72,20 +70,9 @@ export function parseUnitTests(
   const { project } = unit;
   for (const file of listFiles(project.dir, project.testPaths, ['.sql'])) {
     if (project.testPaths.some((root) => file.relative.startsWith(`${root}/generic/`))) continue;
-    const name = stem(file.relative);
-    const fqn = fqnFor(unit.name, below(file.root, file.relative));
-    const { own, rootOverride } = treeConfigs(unit, shared.root, 'tests', fqn);
-    const projectConfig = mergeConfig(TEST_DEFAULTS, own);
-    const { node, captured } = parseSqlFile(
-      unit,
-      shared,
-      file,
-      'test',
-      mergeConfig(projectConfig, rootOverride),
-    );
-    applyConfig(node, projectConfig, {}, captured.config, rootOverride);
-    if (node.config.enabled === false) continue;
-    node.alias = name;
+    const node = parseConfiguredSqlFile(unit, shared, file, 'test', TEST_DEFAULTS);
+    if (!node) continue;
+    node.alias = node.name;
     node.schema = `${targetSchema}_${String(node.config.schema)}`;
     nodes.set(node.uniqueId, node);
   }
