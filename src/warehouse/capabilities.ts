@@ -24,7 +24,7 @@ export interface Capabilities {
   readonly csvTrimWhitespacesSetting: boolean;
   /** aggregate_functions_null_for_empty exists (sum/min/quantile of no rows give NULL, as in SQL). */
   readonly aggregateNullForEmptySetting: boolean;
-  /** prefer_column_name_to_alias exists (21.4+; group by/having/order by too since 21.6). */
+  /** prefer_column_name_to_alias exists (ClickHouse PR 22044, 21.4; GROUP BY/HAVING/ORDER BY too from PR 24022, May 2021). */
   readonly preferColumnNameToAliasSetting: boolean;
 }
 
