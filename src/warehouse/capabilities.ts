@@ -24,6 +24,8 @@ export interface Capabilities {
   readonly csvTrimWhitespacesSetting: boolean;
   /** aggregate_functions_null_for_empty exists (sum/min/quantile of no rows give NULL, as in SQL). */
   readonly aggregateNullForEmptySetting: boolean;
+  /** prefer_column_name_to_alias exists (ClickHouse PR 22044, 21.4; GROUP BY/HAVING/ORDER BY too from PR 24022, May 2021). */
+  readonly preferColumnNameToAliasSetting: boolean;
 }
 
 export function parseVersion(version: string): number[] {
@@ -56,5 +58,17 @@ export function capabilitiesFor(version: string): Capabilities {
     doubleColonCast: atLeast('21.9'),
     csvTrimWhitespacesSetting: atLeast('23.6'),
     aggregateNullForEmptySetting: atLeast('21.3'),
+    preferColumnNameToAliasSetting: atLeast('21.4'),
   };
+}
+
+/**
+ * Session settings every connection starts with, before the target's own settings (which win).
+ * `prefer_column_name_to_alias = 1`: in `select x as x_raw, x / 100 as x`, standard SQL (and every
+ * warehouse dbt targets) reads `x` as the input column; ClickHouse's default lets the alias replace
+ * it everywhere in the SELECT, so x_raw silently becomes x / 100. Same result on both analyzers
+ * (checked on chDB 26.7); a target switches it off with `prefer_column_name_to_alias: 0`.
+ */
+export function standardSessionSettings(capabilities: Capabilities): Record<string, number> {
+  return capabilities.preferColumnNameToAliasSetting ? { prefer_column_name_to_alias: 1 } : {};
 }

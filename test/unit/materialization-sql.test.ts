@@ -102,6 +102,43 @@ SETTINGS max_threads = 1
     ],
   ],
   [
+    'view: the standard-SQL setting is stored in the view, query_settings win over it',
+    () =>
+      createView(
+        target,
+        'select 1 -- trailing comment',
+        { query_settings: { prefer_column_name_to_alias: 0, max_threads: 2 } },
+        { orReplace: true, viewSettings: { prefer_column_name_to_alias: 1 } },
+      ),
+    [
+      `create or replace view \`dema\`.\`orders\`
+as (
+select 1 -- trailing comment
+SETTINGS prefer_column_name_to_alias = 0, max_threads = 2
+)`,
+    ],
+  ],
+  [
+    'view: a query with its own SETTINGS clause keeps just that one',
+    () =>
+      createView(
+        target,
+        'select 1\nsettings max_threads = 1',
+        {},
+        {
+          orReplace: true,
+          viewSettings: { prefer_column_name_to_alias: 1 },
+        },
+      ),
+    [
+      `create or replace view \`dema\`.\`orders\`
+as (
+select 1
+settings max_threads = 1
+)`,
+    ],
+  ],
+  [
     'swap: atomic EXCHANGE',
     () => swapIntoPlace(target, intermediate, backup, { exchange: true }),
     [

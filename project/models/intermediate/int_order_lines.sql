@@ -38,7 +38,7 @@ select
     lines.order_id as order_id,
     lines.product_id as product_id,
     assumeNotNull(lines.ordered_at) as ordered_at,
-    toStartOfMonth(ordered_at) as month_start,
+    toStartOfMonth(assumeNotNull(lines.ordered_at)) as month_start,
     lines.currency as currency,
     assumeNotNull(lines.quantity) as quantity,
     assumeNotNull(lines.shipping_cost) as shipping_cost,

@@ -78,14 +78,26 @@ export function createTableAs(
   ];
 }
 
+/** A query that already ends in its own top-level `SETTINGS a = 1, …` clause (a second one is a syntax error). */
+const OWN_SETTINGS = /\bsettings\s+[a-z_]\w*\s*=[^()]*$/i;
+
+/**
+ * A view's SELECT is analysed again whenever it is read, with the reader's settings (a BI client's
+ * too): `viewSettings` (the session's standard-SQL settings) are stored in the view's own SETTINGS
+ * clause so it reads the same for everyone; `query_settings` win, and a query with its own SETTINGS
+ * clause keeps just that one.
+ */
 export function createView(
   view: TableRef,
   sql: string,
   config: NodeConfig,
-  options: { orReplace: boolean },
+  options: { orReplace: boolean; viewSettings?: Readonly<Record<string, unknown>> },
 ): string[] {
-  const settings = querySettings(config);
-  const body = `as (\n${sql.trim()}${settings}\n)`;
+  const query = sql.trim();
+  const defaults = OWN_SETTINGS.test(query) ? {} : (options.viewSettings ?? {});
+  const list = settingsList({ ...defaults, ...(config.query_settings as Record<string, unknown>) });
+  const settings = list ? `\nSETTINGS ${list}` : '';
+  const body = `as (\n${query}${settings}\n)`;
   if (options.orReplace) return [`create or replace view ${rel(view)}\n${body}`];
   return [`drop table if exists ${rel(view)}`, `create view ${rel(view)}\n${body}`];
 }

@@ -25,6 +25,8 @@ export interface MaterializeEnv {
   readonly fullRefresh: boolean;
   /** Aborted on SIGINT/SIGTERM: the materialization stops before its next statement. */
   readonly signal?: AbortSignal;
+  /** Settings a view stores in its SELECT so every reader analyses it alike (standardViewSettings). */
+  readonly viewSettings?: Readonly<Record<string, unknown>>;
 }
 
 export interface Outcome {
@@ -72,7 +74,10 @@ export async function materializeModel(
     const existing = env.cache.get(target.schema, target.name);
     if (existing && existing.type !== 'view') await exec.run(dropTable(target));
     await exec.run(
-      createView(target, sql, node.config, { orReplace: env.warehouse.capabilities.createOrReplaceView }),
+      createView(target, sql, node.config, {
+        orReplace: env.warehouse.capabilities.createOrReplaceView,
+        ...(env.viewSettings ? { viewSettings: env.viewSettings } : {}),
+      }),
     );
     message = 'OK';
   } else if (materialized === 'table') {

@@ -8,6 +8,7 @@ import { selectNodes } from '../graph/select.ts';
 import type { DbtNode } from '../manifest/types.ts';
 import { createSchema, type MaterializeEnv } from '../materialize/materialize.ts';
 import { dropHelpers } from '../materialize/publish.ts';
+import { standardViewSettings } from '../materialize/standard-sql.ts';
 import type { ParsedProject } from '../parser/parse-project.ts';
 import { describeNode } from './describe.ts';
 import { executeNode } from './execute-node.ts';
@@ -97,6 +98,7 @@ export async function executeRun(
     fullRefresh: options.fullRefresh,
     storeFailures: options.storeFailures,
     ...(options.signal ? { signal: options.signal } : {}),
+    viewSettings: options.command === 'compile' ? {} : await standardViewSettings(warehouse),
   };
 
   const schemas = new Set<string>();

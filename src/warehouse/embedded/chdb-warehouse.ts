@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { DemaError } from '../../errors.ts';
 import { fsError } from '../../fs-error.ts';
 import { testInsertSettings } from '../../kill-point.ts';
-import { type Capabilities, capabilitiesFor } from '../capabilities.ts';
+import { type Capabilities, capabilitiesFor, standardSessionSettings } from '../capabilities.ts';
 import { toWarehouseError } from '../clickhouse-error.ts';
 import { listColumns, listTables } from '../introspection.ts';
 import { qualified, quoteIdent, quoteString, settingsClause } from '../sql.ts';
@@ -137,7 +137,8 @@ export class ChdbWarehouse implements Warehouse {
     await warehouse.command(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(options.database)}`);
     // The session keeps this as the current database for unqualified names.
     await warehouse.command(`USE ${quoteIdent(options.database)}`);
-    for (const [name, value] of Object.entries(options.settings ?? {}))
+    const settings = { ...standardSessionSettings(warehouse.capabilities), ...options.settings };
+    for (const [name, value] of Object.entries(settings))
       await warehouse.command(`SET ${settingsClause({ [name]: value }).replace(/^ SETTINGS /, '')}`);
     return warehouse;
   }

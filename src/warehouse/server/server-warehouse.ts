@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { DemaError, errorMessage } from '../../errors.ts';
 import { testInsertSettings } from '../../kill-point.ts';
-import { type Capabilities, capabilitiesFor } from '../capabilities.ts';
+import { type Capabilities, capabilitiesFor, standardSessionSettings } from '../capabilities.ts';
 import { ClickHouseError, parseClickHouseError, toWarehouseError } from '../clickhouse-error.ts';
 import { listColumns, listTables } from '../introspection.ts';
 import { qualified, quoteIdent } from '../sql.ts';
@@ -107,7 +107,7 @@ export class ServerWarehouse implements Warehouse {
   static async connect(options: ServerOptions): Promise<ServerWarehouse> {
     const url = `${options.secure ? 'https' : 'http'}://${options.host}:${options.port}`;
     await pingServer(url, options.connectTimeoutMs ?? 5_000);
-    const makeClient = (database: string) =>
+    const makeClient = (database: string, defaults: Settings = {}) =>
       createClient({
         url,
         database,
@@ -119,7 +119,7 @@ export class ServerWarehouse implements Warehouse {
         log: { level: ClickHouseLogLevel.OFF },
         // The server buffers the whole result before answering, so a failure becomes an HTTP error
         // instead of an exception appended to a 200 body.
-        clickhouse_settings: { wait_end_of_query: 1, ...options.settings },
+        clickhouse_settings: { wait_end_of_query: 1, ...defaults, ...options.settings },
       });
     // The target database may not exist yet: create it through a client bound to `default`.
     let client = makeClient('default');
@@ -129,7 +129,8 @@ export class ServerWarehouse implements Warehouse {
       version = ((await result.json()) as { v: string }[])[0]?.v ?? '0';
       await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdent(options.database)}` });
       await client.close();
-      client = makeClient(options.database);
+      // Standard-SQL defaults exist only from some version on: known now, the target's settings win.
+      client = makeClient(options.database, standardSessionSettings(capabilitiesFor(version)));
     } catch (error) {
       await client.close();
       const parsed = toWarehouseError(error);
