@@ -46,7 +46,12 @@ const nullable = (type: string) =>
 /** A typed cell of a fixture: a value cast to the column type; null or missing as dbt-clickhouse's safe_cast. */
 function typedCell(value: unknown, type: string): string {
   if (value === null || value === undefined)
-    return nullable(type) ? `CAST(NULL AS ${type})` : `defaultValueOfTypeName(${quoteString(type)})`;
+    return nullable(type)
+      ? `CAST(NULL AS ${type})`
+      : type.startsWith('Array(')
+        ? `CAST([] AS ${type})`
+        : // defaultValueOfTypeName is missing on older servers (18.x); this is the same default.
+          `assumeNotNull(CAST(NULL AS Nullable(${type})))`;
   return `CAST(${literal(value)} AS ${type})`;
 }
 
