@@ -176,6 +176,20 @@ test('unit tests run in build and test as dbt runs them, and fail with a diff of
   const byName = await cli('test', '--select', 'since_var');
   assert.equal(byName.code, 0, byName.stdout);
   assert.deepEqual([...byName.done.keys()], [id('customer_orders', 'since_var')]);
+  // ls lists them with the nodes, selectable by type, name and model, as dbt ls does.
+  const ls = async (...args: string[]) =>
+    (await runCli(['ls', ...args], { cwd: dir })).stdout
+      .split('\n')
+      .filter((line) => line.startsWith('unit_test:'));
+  assert.equal((await ls()).length, 6);
+  assert.deepEqual(await ls('--select', 'inc_orders', '--exclude', 'tag:broken'), [
+    'unit_test:ut.inc_orders.incremental_run',
+    'unit_test:ut.inc_orders.full_run',
+  ]);
+  assert.deepEqual(
+    await ls('--select', 'test_type:unit', '--exclude', 'tag:broken', '--resource-type', 'model'),
+    [],
+  );
 });
 
 test('a unit test dema does not run refuses build/test with file:line; a missing given is an error', async (t) => {

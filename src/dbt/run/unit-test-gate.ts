@@ -10,6 +10,36 @@ import { checkUnitTestSupported, unitTestEnabled } from './unit-test.ts';
  * out. A selected unit test dema cannot run refuses the command (DBT_UNSUPPORTED, file:line) rather
  * than passing in silence. dema does not take snapshots: `build` refuses while one is selected.
  */
+const tokens = (specs: readonly string[]) => specs.flatMap((spec) => spec.split(/[\s,]+/));
+
+/** The enabled unit tests a selection takes: through their model, by name or tag, or by type. */
+export function selectUnitTests(
+  manifest: Manifest,
+  chosen: ReadonlySet<string>,
+  selection: { readonly select: readonly string[]; readonly exclude: readonly string[] },
+): UnitTestRef[] {
+  const selects = tokens(selection.select);
+  const excluded = tokens(selection.exclude);
+  const named = (unitTest: UnitTestRef, specs: readonly string[]) => {
+    const tags = [(unitTest.spec?.config as { tags?: unknown } | undefined)?.tags ?? []].flat();
+    return specs.some(
+      (spec) =>
+        spec === unitTest.name ||
+        spec === unitTest.uniqueId ||
+        tags.some((tag) => spec === `tag:${String(tag)}`),
+    );
+  };
+  return (manifest.unitTests ?? []).filter(
+    (unitTest) =>
+      unitTestEnabled(unitTest) &&
+      (chosen.has(`model.${unitTest.packageName ?? manifest.projectName}.${unitTest.model}`) ||
+        named(unitTest, selects) ||
+        selects.includes('test_type:unit') ||
+        selects.includes('resource_type:unit_test')) &&
+      !named(unitTest, excluded),
+  );
+}
+
 export function refuseUnsupportedSelected(
   manifest: Manifest,
   command: string,
@@ -17,7 +47,6 @@ export function refuseUnsupportedSelected(
   selection: { readonly select: readonly string[]; readonly exclude: readonly string[] },
   excludeResourceTypes: readonly string[],
 ): UnitTestRef[] {
-  const tokens = (specs: readonly string[]) => specs.flatMap((spec) => spec.split(/[\s,]+/));
   const excluded = tokens(selection.exclude);
   const left = (type: string) =>
     excludeResourceTypes.includes(type) || excluded.includes(`resource_type:${type}`);
@@ -27,25 +56,7 @@ export function refuseUnsupportedSelected(
     !left('unit_test') &&
     !excluded.includes('test_type:unit')
   ) {
-    const selects = tokens(selection.select);
-    const named = (unitTest: UnitTestRef, specs: readonly string[]) => {
-      const tags = [(unitTest.spec?.config as { tags?: unknown } | undefined)?.tags ?? []].flat();
-      return specs.some(
-        (spec) =>
-          spec === unitTest.name ||
-          spec === unitTest.uniqueId ||
-          tags.some((tag) => spec === `tag:${String(tag)}`),
-      );
-    };
-    unitTests = (manifest.unitTests ?? []).filter(
-      (unitTest) =>
-        unitTestEnabled(unitTest) &&
-        (chosen.has(`model.${unitTest.packageName ?? manifest.projectName}.${unitTest.model}`) ||
-          named(unitTest, selects) ||
-          selects.includes('test_type:unit') ||
-          selects.includes('resource_type:unit_test')) &&
-        !named(unitTest, excluded),
-    );
+    unitTests = selectUnitTests(manifest, chosen, selection);
     for (const unitTest of unitTests) checkUnitTestSupported(unitTest);
   }
   if (command === 'build' && !left('snapshot')) {
