@@ -28,7 +28,7 @@ const PROJECT: Record<string, string> = {
   'models/inc_orders.sql': [
     "{{ config(materialized='incremental') }}",
     "select order_id, customer_id from {{ ref('stg_orders') }}",
-    '{% if is_incremental() %}where order_id > 100{% endif %}',
+    '{% if is_incremental() %}where order_id > (select max(order_id) from {{ this }}){% endif %}',
     '',
   ].join('\n'),
   'models/schema.yml': [
@@ -78,6 +78,9 @@ const PROJECT: Record<string, string> = {
     '    given:',
     "      - input: ref('stg_orders')",
     '        rows: [{order_id: 50, customer_id: 4}, {order_id: 150}]',
+    '      - input: this',
+    '        format: sql',
+    "        rows: 'select toInt32(100) as order_id, toInt32(1) as customer_id'",
     '    expect:',
     '      rows: [{order_id: 150, customer_id: 0}]',
     '  - name: full_run',
@@ -199,11 +202,12 @@ test('a unit test dema does not run refuses build/test with file:line; a missing
     'profiles.yml': `ut:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: ut}\n`,
     'models/more.yml': [
       'unit_tests:',
-      '  - name: uses_this',
+      '  - name: uses_fixture_file',
       '    model: inc_orders',
       '    given:',
-      '      - input: this',
-      '        rows: [{order_id: 1}]',
+      "      - input: ref('stg_orders')",
+      '        format: csv',
+      '        fixture: some_orders',
       '    expect: {rows: [{order_id: 1}]}',
       '  - name: gives_too_little',
       '    model: customer_orders',
@@ -221,9 +225,12 @@ test('a unit test dema does not run refuses build/test with file:line; a missing
     assert.equal(result.code, 2, result.stdout);
     const error = result.events.find((event) => event.type === 'error');
     assert.equal(error?.code, 'DBT_UNSUPPORTED');
-    assert.match(String(error?.message), /models\/more\.yml:2: unit test "uses_this": given input "this"/);
+    assert.match(
+      String(error?.message),
+      /models\/more\.yml:2: unit test "uses_fixture_file": a fixture file \(fixture:\)/,
+    );
   }
-  const ran = await runCli(['build', '--json', '--exclude', 'uses_this', 'tag:broken'], { cwd: dir });
+  const ran = await runCli(['build', '--json', '--exclude', 'uses_fixture_file', 'tag:broken'], { cwd: dir });
   assert.equal(ran.code, 1, ran.stdout);
   const little = ran.events.find(
     (event) =>

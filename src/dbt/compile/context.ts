@@ -105,6 +105,8 @@ export interface UnitTestOverrides {
   readonly fixtureFor: (uniqueId: string, call: string) => string;
   readonly isIncremental?: boolean;
   readonly vars: Readonly<Record<string, unknown>>;
+  /** The CTE of an `input: this` given (an incremental model's existing rows). */
+  readonly thisFixture?: string;
 }
 
 export function newRenderState(
@@ -314,8 +316,9 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
     },
   );
 
-  const thisRelation =
-    identity.resourceType === 'model' && identity.config.materialized === 'ephemeral'
+  const thisRelation = state.unitTest?.thisFixture
+    ? new Relation('', state.unitTest.thisFixture, 'cte')
+    : identity.resourceType === 'model' && identity.config.materialized === 'ephemeral'
       ? new Relation('', `__dbt__cte__${identity.alias}`, 'cte')
       : new Relation(
           identity.schema,

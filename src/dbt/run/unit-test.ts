@@ -21,7 +21,7 @@ import type { NodeResult } from './results.ts';
  * dbt's unit tests (dbt-semantics.md §2.7): the model's SQL compiled with each `given` standing for
  * the ref/source it names (a CTE of the given rows, typed like the existing input relation), then
  * its rows compared with `expect` on the expected columns, order-insensitive, with multiplicity.
- * What dema does not run (versions, `this`/fixture-file/env_var/macro overrides, sql expectations)
+ * What dema does not run (versions, fixture files, env_var/macro overrides, sql expectations)
  * is refused before the run with file:line, never passed in silence.
  */
 
@@ -38,7 +38,7 @@ function unsupported(unitTest: UnitTestRef, what: string): DemaError {
     'DBT_UNSUPPORTED',
     `${unitTest.where}: unit test "${unitTest.name}": ${what} is not supported by dema yet.`,
     {
-      hint: 'dema runs unit tests with ref()/source() givens (dict, csv or sql rows), dict/csv expectations and is_incremental/vars overrides; run this one with dbt, or leave unit tests out with --exclude-resource-type unit_test.',
+      hint: 'dema runs unit tests with ref()/source()/this givens (dict, csv or sql rows), dict/csv expectations and is_incremental/vars overrides; run this one with dbt, or leave unit tests out with --exclude-resource-type unit_test.',
     },
   );
 }
@@ -54,7 +54,8 @@ export function checkUnitTestSupported(unitTest: UnitTestRef): void {
   if (spec.versions !== undefined) throw unsupported(unitTest, 'versions:');
   for (const given of list(spec.given)) {
     const input = String(given.input ?? '');
-    if (!REF.test(input) && !SOURCE.test(input)) throw unsupported(unitTest, `given input "${input}"`);
+    if (!REF.test(input) && !SOURCE.test(input) && input.trim() !== 'this')
+      throw unsupported(unitTest, `given input "${input}"`);
     if (given.fixture !== undefined) throw unsupported(unitTest, 'a fixture file (fixture:)');
   }
   const expect = dict(spec.expect);
@@ -78,15 +79,18 @@ async function fixtures(
     const input = String(given.input);
     const ref = REF.exec(input);
     const source = SOURCE.exec(input);
-    const target = ref
-      ? context.lookup.ref(ref[4] ? { package: ref[2]!, name: ref[4] } : { name: ref[2]! }, model)
-      : context.lookup.source(source![2]!, source![4]!, model);
+    const target =
+      input.trim() === 'this'
+        ? model
+        : ref
+          ? context.lookup.ref(ref[4] ? { package: ref[2]!, name: ref[4] } : { name: ref[2]! }, model)
+          : context.lookup.source(source![2]!, source![4]!, model);
     if (!target)
       throw new DemaError(
         'UNIT_TEST_INVALID',
         `${unitTest.where}: unit test "${unitTest.name}": ${input} is no node.`,
       );
-    const name = `__dbt__cte__${(ref ? target.name : `${source![2]}_${source![4]}`).replace(/\W/g, '_')}`;
+    const name = `__dbt__cte__${(ref || !source ? target.name : `${source[2]}_${source[4]}`).replace(/\W/g, '_')}${target === model ? '__this' : ''}`;
     const rows = fixtureRows(given);
     if (!Array.isArray(rows)) {
       found.set(target.uniqueId, { name, sql: rows.sql });
@@ -136,6 +140,7 @@ export async function unitTestSql(
       return fixture.name;
     },
     vars: dict(overrides.vars),
+    ...(given.has(model.uniqueId) ? { thisFixture: given.get(model.uniqueId)!.name } : {}),
     ...(macros.is_incremental !== undefined ? { isIncremental: macros.is_incremental === true } : {}),
   };
   const sql = compileNode(context, model, unitOverrides);
