@@ -31,6 +31,7 @@ const PROJECT: Record<string, string> = {
     '{% if is_incremental() %}where order_id > (select max(order_id) from {{ this }}){% endif %}',
     '',
   ].join('\n'),
+  'tests/fixtures/more/payments.csv': 'order_id,amount\n10,5\n11,7\n12,1\n',
   'models/schema.yml': [
     'sources:',
     '  - name: raw',
@@ -68,7 +69,7 @@ const PROJECT: Record<string, string> = {
     '          - {order_id: 12, customer_id: 2, ordered_at: 2024-03-01}',
     "      - input: source('raw', 'raw_payments')",
     '        format: csv',
-    '        rows: "order_id,amount\\n10,5\\n11,7\\n12,1\\n"',
+    '        fixture: payments',
     '    expect:',
     '      format: csv',
     '      rows: "customer_id,paid\\n1,7\\n2,1\\n"',
@@ -202,12 +203,12 @@ test('a unit test dema does not run refuses build/test with file:line; a missing
     'profiles.yml': `ut:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: ut}\n`,
     'models/more.yml': [
       'unit_tests:',
-      '  - name: uses_fixture_file',
+      '  - name: uses_env_vars',
       '    model: inc_orders',
       '    given:',
       "      - input: ref('stg_orders')",
-      '        format: csv',
-      '        fixture: some_orders',
+      '        rows: [{order_id: 1}]',
+      "    overrides: {env_vars: {X: '1'}}",
       '    expect: {rows: [{order_id: 1}]}',
       '  - name: gives_too_little',
       '    model: customer_orders',
@@ -227,10 +228,10 @@ test('a unit test dema does not run refuses build/test with file:line; a missing
     assert.equal(error?.code, 'DBT_UNSUPPORTED');
     assert.match(
       String(error?.message),
-      /models\/more\.yml:2: unit test "uses_fixture_file": a fixture file \(fixture:\)/,
+      /models\/more\.yml:2: unit test "uses_env_vars": overrides: env_vars is not supported/,
     );
   }
-  const ran = await runCli(['build', '--json', '--exclude', 'uses_fixture_file', 'tag:broken'], { cwd: dir });
+  const ran = await runCli(['build', '--json', '--exclude', 'uses_env_vars', 'tag:broken'], { cwd: dir });
   assert.equal(ran.code, 1, ran.stdout);
   const little = ran.events.find(
     (event) =>

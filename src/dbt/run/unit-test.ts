@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DemaError, errorMessage, isDemaError } from '../../errors.ts';
 import { compileNode } from '../compile/compile-node.ts';
 import type { ProjectContext, UnitTestOverrides } from '../compile/context.ts';
@@ -21,7 +23,7 @@ import type { NodeResult } from './results.ts';
  * dbt's unit tests (dbt-semantics.md §2.7): the model's SQL compiled with each `given` standing for
  * the ref/source it names (a CTE of the given rows, typed like the existing input relation), then
  * its rows compared with `expect` on the expected columns, order-insensitive, with multiplicity.
- * What dema does not run (versions, fixture files, env_var/macro overrides, sql expectations)
+ * What dema does not run (versions, env_var/macro overrides, sql expectations)
  * is refused before the run with file:line, never passed in silence.
  */
 
@@ -56,15 +58,39 @@ export function checkUnitTestSupported(unitTest: UnitTestRef): void {
     const input = String(given.input ?? '');
     if (!REF.test(input) && !SOURCE.test(input) && input.trim() !== 'this')
       throw unsupported(unitTest, `given input "${input}"`);
-    if (given.fixture !== undefined) throw unsupported(unitTest, 'a fixture file (fixture:)');
   }
   const expect = dict(spec.expect);
-  if (expect.fixture !== undefined) throw unsupported(unitTest, 'a fixture file (fixture:)');
   if (expect.format === 'sql') throw unsupported(unitTest, 'expect format: sql');
   const overrides = dict(spec.overrides);
   if (overrides.env_vars !== undefined) throw unsupported(unitTest, 'overrides: env_vars');
   const macros = Object.keys(dict(overrides.macros)).filter((name) => name !== 'is_incremental');
   if (macros.length > 0) throw unsupported(unitTest, `overriding macro ${macros[0]}`);
+}
+
+/** A `fixture: name` read from `<test-path>/fixtures/…/name.csv|sql`, as its inline `rows`. */
+function withFixtureFile(
+  context: ProjectContext,
+  unitTest: UnitTestRef,
+  spec: Record<string, unknown>,
+): Record<string, unknown> {
+  if (spec.fixture === undefined) return spec;
+  const format = String(spec.format ?? 'dict');
+  const file = `${String(spec.fixture)}.${format}`;
+  const roots = context.project.testPaths.map((path) => join(context.project.dir, path, 'fixtures'));
+  for (const root of roots) {
+    if (!existsSync(root)) continue;
+    const found = (readdirSync(root, { recursive: true }) as string[]).find(
+      (entry) => entry === file || entry.endsWith(`/${file}`),
+    );
+    if (found) return { ...spec, rows: readFileSync(join(root, found), 'utf8') };
+  }
+  throw new DemaError(
+    'UNIT_TEST_INVALID',
+    `${unitTest.where}: unit test "${unitTest.name}": fixture ${String(spec.fixture)} (${file}) not found.`,
+    {
+      hint: `Put it under ${context.project.testPaths.map((path) => `${path}/fixtures/`).join(' or ')} with format: csv or sql.`,
+    },
+  );
 }
 
 /** Each given: the node it stands for and the CTE that replaces it. */
@@ -91,7 +117,7 @@ async function fixtures(
         `${unitTest.where}: unit test "${unitTest.name}": ${input} is no node.`,
       );
     const name = `__dbt__cte__${(ref || !source ? target.name : `${source[2]}_${source[4]}`).replace(/\W/g, '_')}${target === model ? '__this' : ''}`;
-    const rows = fixtureRows(given);
+    const rows = fixtureRows(withFixtureFile(context, unitTest, given));
     if (!Array.isArray(rows)) {
       found.set(target.uniqueId, { name, sql: rows.sql });
       continue;
@@ -194,7 +220,9 @@ export async function runUnitTest(
         `${unitTest.where}: unit test "${unitTest.name}" tests model ${unitTest.model}, which does not exist.`,
       );
     sql = await unitTestSql(context, env, unitTest, model);
-    const expect = fixtureRows(dict(specOf(unitTest).expect)) as FixtureRow[];
+    const expect = fixtureRows(
+      withFixtureFile(context, unitTest, dict(specOf(unitTest).expect)),
+    ) as FixtureRow[];
     const columns = expectedColumns(expect);
     const types = await columnTypes(env, sql);
     const missing = columns.find((column) => !types.has(column));
