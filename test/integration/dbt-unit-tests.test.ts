@@ -239,4 +239,15 @@ test('a unit test dema does not run refuses build/test with file:line; a missing
   );
   assert.equal(little?.status, 'error');
   assert.match(String(little?.message), /reads ref\('stg_orders'\), which the test does not give/);
+  // A failed parent skips the unit tests of its children with them (one result each, no hang).
+  writeFiles(dir, { 'models/stg_orders.sql': 'select no_such_column from system.one\n' });
+  const broken = await runCli(['build', '--json', '--exclude', 'uses_env_vars', 'tag:broken', 'tag:little'], {
+    cwd: dir,
+  });
+  assert.equal(broken.code, 1, broken.stdout);
+  const statusOf = (uniqueId: string) =>
+    broken.events.find((event) => event.type === 'dbt.node.done' && event.uniqueId === uniqueId)?.status;
+  assert.equal(statusOf('unit_test.ut.customer_orders.adds_up'), 'skipped');
+  assert.equal(statusOf('unit_test.ut.inc_orders.full_run'), 'skipped');
+  assert.equal(statusOf('model.ut.inc_orders'), 'skipped');
 });

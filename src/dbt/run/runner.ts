@@ -172,12 +172,34 @@ export async function executeRun(
 
   const runOne = async (node: DbtNode): Promise<NodeResult> => {
     const unitResults: NodeResult[] = [];
-    if (
-      !cancelled &&
-      !options.signal?.aborted &&
-      !(parents.get(node.uniqueId) ?? []).some((parent) => skipCauses.has(status.get(parent)!))
-    )
-      for (const unitTest of unitTestsOf.get(node.uniqueId) ?? []) unitResults.push(await runUnit(unitTest));
+    for (const unitTest of unitTestsOf.get(node.uniqueId) ?? []) {
+      const upstream = (parents.get(node.uniqueId) ?? []).find((parent) =>
+        skipCauses.has(status.get(parent)!),
+      );
+      if (!upstream && !cancelled && !options.signal?.aborted) {
+        unitResults.push(await runUnit(unitTest));
+        continue;
+      }
+      // Skipped with its model: still one result, as dbt reports it.
+      const index = ++counter;
+      const result: NodeResult = {
+        uniqueId: unitTest.uniqueId,
+        name: unitTest.name,
+        resourceType: 'unit_test',
+        status: 'skipped',
+        message: upstream
+          ? `Skipping due to ${status.get(upstream)} of ${manifest.nodes.get(upstream)?.name ?? upstream}`
+          : 'Skipping',
+        failures: null,
+        executionTime: 0,
+        timing: [],
+        threadId: 'Thread-1',
+        adapterResponse: { _message: 'SKIP' },
+      };
+      results.push(result);
+      status.set(result.uniqueId, result.status);
+      reportDone(index, `unit_test ${unitTest.model}::${unitTest.name}`, result);
+    }
     const unitFailed = unitResults.find((result) => result.status !== 'pass');
     const index = ++counter;
     const description = describeNode(node, options.command);
