@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
-import { tempDir, writeFiles } from '../helpers/fixtures.ts';
+import { SERVER_PORT, serverAvailable, tempDir, writeFiles } from '../helpers/fixtures.ts';
 
 // dbt unit tests (dbt-semantics.md §2.7) on chDB: givens replace refs and sources, missing given
 // columns are NULL (a non-Nullable type's default, as dbt-clickhouse's safe_cast), rows compare
@@ -250,4 +251,39 @@ test('a unit test dema does not run refuses build/test with file:line; a missing
   assert.equal(statusOf('unit_test.ut.customer_orders.adds_up'), 'skipped');
   assert.equal(statusOf('unit_test.ut.inc_orders.full_run'), 'skipped');
   assert.equal(statusOf('model.ut.inc_orders'), 'skipped');
+});
+
+test('unit tests on the ClickHouse server too (18.x: no defaultValueOfTypeName, older toString)', async (t) => {
+  if (!(await serverAvailable())) return t.skip('no ClickHouse server on this machine');
+  const dir = tempDir(t);
+  const schema = `dbt_unit_${randomBytes(4).toString('hex')}`;
+  t.after(() =>
+    fetch(`http://127.0.0.1:${SERVER_PORT}/?user=dema&password=d3m4`, {
+      method: 'POST',
+      body: `DROP DATABASE IF EXISTS ${schema}`,
+    }).then((response) => response.text()),
+  );
+  writeFiles(dir, {
+    'dbt_project.yml': 'name: srv\nprofile: srv\n',
+    'profiles.yml': `srv:\n  target: s\n  outputs:\n    s: {type: clickhouse, host: 127.0.0.1, port: ${SERVER_PORT}, user: dema, password: d3m4, schema: ${schema}}\n`,
+    'seeds/s.csv': 'id,price\n1,2.5\n',
+    'models/m.sql': "select id, id * 2 as twice, price from {{ ref('s') }}\n",
+    'models/schema.yml': [
+      'unit_tests:',
+      '  - name: doubles',
+      '    model: m',
+      '    given:',
+      "      - input: ref('s')",
+      '        rows: [{id: 1}, {id: 2, price: 1.5}, {id: 2, price: 1.5}]',
+      '    expect:',
+      '      rows: [{id: 2, twice: 4, price: 1.5}, {id: 1, twice: 2, price: 0}, {id: 2, twice: 4, price: 1.5}]',
+      '',
+    ].join('\n'),
+  });
+  const result = await runCli(['build', '--json'], { cwd: dir });
+  assert.equal(result.code, 0, result.stdout);
+  const unit = result.events.find(
+    (e) => e.type === 'dbt.node.done' && e.uniqueId === 'unit_test.srv.m.doubles',
+  );
+  assert.equal(unit?.status, 'pass', String(unit?.message));
 });

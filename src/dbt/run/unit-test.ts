@@ -154,6 +154,8 @@ export async function unitTestSql(
   const given = await fixtures(context, env, unitTest, model);
   const overrides = dict(specOf(unitTest).overrides);
   const macros = dict(overrides.macros);
+  // Servers before 20.1 have no `WITH name AS (subquery)`: there each given is an inline subquery.
+  const inline = !env.warehouse.capabilities.cteSubqueries;
   const unitOverrides: UnitTestOverrides = {
     fixtureFor: (uniqueId, call) => {
       const fixture = given.get(uniqueId);
@@ -163,13 +165,16 @@ export async function unitTestSql(
           `${unitTest.where}: unit test "${unitTest.name}": model ${model.name} reads ${call}, which the test does not give.`,
           { hint: `Add a given with input: ${call} (rows: [] for an empty input).` },
         );
-      return fixture.name;
+      return inline ? `(\n${fixture.sql}\n)` : fixture.name;
     },
     vars: dict(overrides.vars),
-    ...(given.has(model.uniqueId) ? { thisFixture: given.get(model.uniqueId)!.name } : {}),
+    ...(given.has(model.uniqueId)
+      ? { thisFixture: inline ? `(\n${given.get(model.uniqueId)!.sql}\n)` : given.get(model.uniqueId)!.name }
+      : {}),
     ...(macros.is_incremental !== undefined ? { isIncremental: macros.is_incremental === true } : {}),
   };
   const sql = compileNode(context, model, unitOverrides);
+  if (inline) return sql;
   return injectCtes(
     sql,
     [...given.values()].map(({ name, sql: body }) => `${name} as (\n${body}\n)`),
