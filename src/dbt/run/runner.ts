@@ -13,7 +13,7 @@ import { describeNode } from './describe.ts';
 import { executeNode } from './execute-node.ts';
 import { runHooks } from './hooks.ts';
 import { type NodeResult, type NodeStatus, type RunSummary, summarise } from './results.ts';
-import { runUnitTest } from './unit-test.ts';
+import { runUnitTest, skippedUnitTest } from './unit-test.ts';
 import { refuseUnsupportedSelected } from './unit-test-gate.ts';
 
 /**
@@ -182,20 +182,12 @@ export async function executeRun(
       }
       // Skipped with its model: still one result, as dbt reports it.
       const index = ++counter;
-      const result: NodeResult = {
-        uniqueId: unitTest.uniqueId,
-        name: unitTest.name,
-        resourceType: 'unit_test',
-        status: 'skipped',
-        message: upstream
+      const result = skippedUnitTest(
+        unitTest,
+        upstream
           ? `Skipping due to ${status.get(upstream)} of ${manifest.nodes.get(upstream)?.name ?? upstream}`
           : 'Skipping',
-        failures: null,
-        executionTime: 0,
-        timing: [],
-        threadId: 'Thread-1',
-        adapterResponse: { _message: 'SKIP' },
-      };
+      );
       results.push(result);
       status.set(result.uniqueId, result.status);
       reportDone(index, `unit_test ${unitTest.model}::${unitTest.name}`, result);
