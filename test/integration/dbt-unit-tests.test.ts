@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
@@ -160,6 +161,13 @@ test('unit tests run in build and test as dbt runs them, and fail with a diff of
   assert.equal(wrong.status, 'fail');
   assert.match(wrong.message, /^\+\+\+,1,12$/m);
   assert.match(wrong.message, /^---,1,13$/m);
+  const runResults = JSON.parse(readFileSync(join(dir, 'target/run_results.json'), 'utf8')) as {
+    results: { unique_id: string; status: string; failures: number | null }[];
+  };
+  const stored = runResults.results.find(
+    (result) => result.unique_id === id('customer_orders', 'wrong_total'),
+  );
+  assert.deepEqual([stored?.status, stored?.failures], ['fail', 1]);
   // Multiplicity: two equal actual rows are not the one expected.
   const dupes = tested.done.get(id('inc_orders', 'one_row_not_two'))!;
   assert.equal(dupes.status, 'fail', dupes.message);
