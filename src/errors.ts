@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'JINJA_RENDER'
   | 'JINJA_UNSUPPORTED'
   | 'DBT_UNSUPPORTED'
+  | 'UNIT_TEST_INVALID'
   | 'REF_NOT_FOUND'
   | 'PROFILE_INVALID'
   | 'DEPS_SPEC'

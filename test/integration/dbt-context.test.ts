@@ -220,8 +220,11 @@ test('a project using dbt context, Jinja in dbt_project.yml and standard SQL nam
 test('snapshots, unit tests, model versions and Python models are coded errors with file:line', async (t) => {
   const cases: [Record<string, string>, RegExp][] = [
     [
-      { 'models/schema.yml': 'version: 2\nunit_tests:\n  - name: t1\n    model: m\n' },
-      /models\/schema\.yml:3: unit test "t1"/,
+      {
+        'models/schema.yml':
+          'version: 2\nunit_tests:\n  - name: t1\n    model: m\n    versions: {include: [1]}\n',
+      },
+      /models\/schema\.yml:3: unit test "t1": versions: is not supported/,
     ],
     [
       { 'snapshots/snap.sql': '\n{% snapshot s %}\nselect 1\n{% endsnapshot %}\n' },

@@ -4,11 +4,11 @@ import { test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir, writeFiles } from '../helpers/fixtures.ts';
 
-// dema does not run unit tests yet. dbt only runs them in `build` and `test`: every other command
-// (run, seed, compile, ls, docs) ignores them, and `--exclude-resource-type unit_test` leaves them
-// out of build/test. A project that has some must still run those commands; a command that would
-// run one fails at its file:line instead of passing it in silence.
-test('unit tests block only the commands that would run them, and only while selected', async (t) => {
+// dbt only runs unit tests in `build` and `test`: every other command (run, seed, compile, ls,
+// docs) ignores them, and `--exclude-resource-type unit_test` leaves them out of build/test. dema
+// runs them there (dbt-unit-tests.test.ts covers their semantics); what it cannot run refuses the
+// command at its file:line instead of passing in silence.
+test('unit tests run only in the commands that run them, and only while selected', async (t) => {
   const dir = tempDir(t);
   writeFiles(dir, {
     'dbt_project.yml': 'name: gate\nprofile: gate\n',
@@ -31,32 +31,36 @@ test('unit tests block only the commands that would run them, and only while sel
     ].join('\n'),
   });
   const cli = (...args: string[]) => runCli([...args, '--json'], { cwd: dir });
-  const refused = async (...args: string[]) => {
-    const result = await cli(...args);
-    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stdout}`);
-    const error = result.events.find((e) => e.type === 'error');
-    assert.equal(error?.code, 'DBT_UNSUPPORTED', result.stdout);
-    assert.match(String(error?.message), /models\/schema\.yml:7: unit test "totals_add_up"/);
-    assert.match(String(error?.hint), /--exclude-resource-type unit_test/);
-  };
   const ran = async (...args: string[]) => {
     const result = await cli(...args);
     assert.equal(result.code, 0, `${args.join(' ')}: ${result.stdout}${result.stderr}`);
-    return result;
+    const unit = result.events.find(
+      (e) => e.type === 'dbt.node.done' && e.uniqueId === 'unit_test.gate.totals.totals_add_up',
+    );
+    return { ...result, unit };
   };
 
-  for (const command of ['run', 'compile', 'parse', 'ls', 'seed']) await ran(command);
-  await refused('build');
-  await refused('test');
-  await refused('build', '--select', 'totals');
+  for (const command of ['run', 'compile', 'parse', 'ls', 'seed'])
+    assert.equal((await ran(command)).unit, undefined);
+  for (const args of [
+    ['build'],
+    ['test'],
+    ['build', '--select', 'totals'],
+    ['test', '--select', 'test_type:unit'],
+  ])
+    assert.equal((await ran(...args)).unit?.status, 'pass', args.join(' '));
   // Left out by the user, or not selected: the rest runs as in dbt.
   const built = await ran('build', '--exclude-resource-type', 'unit_test');
   assert.match(built.stdout, /not_null_totals_id/);
-  await ran('test', '--exclude-resource-type', 'unit_test');
-  await ran('build', '--exclude', 'resource_type:unit_test');
-  await ran('build', '--exclude', 'test_type:unit');
-  await ran('build', '--select', 'other');
-  await ran('build', '--exclude', 'totals');
+  assert.equal(built.unit, undefined);
+  for (const args of [
+    ['test', '--exclude-resource-type', 'unit_test'],
+    ['build', '--exclude', 'resource_type:unit_test'],
+    ['build', '--exclude', 'test_type:unit'],
+    ['build', '--select', 'other'],
+    ['build', '--exclude', 'totals'],
+  ])
+    assert.equal((await ran(...args)).unit, undefined, args.join(' '));
 });
 
 // Snapshots likewise: dbt takes them only in `build` (and `snapshot`); run/test/seed/compile/ls work.

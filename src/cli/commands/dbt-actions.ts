@@ -8,6 +8,7 @@ import { loadProjectFile } from '../../dbt/project/project-file.ts';
 import { checkFreshness, type FreshnessResult } from '../../dbt/run/freshness.ts';
 import { exitCodeFor, type RunSummary } from '../../dbt/run/results.ts';
 import { executeRun, type RunCommand } from '../../dbt/run/runner.ts';
+import { selectUnitTests } from '../../dbt/run/unit-test-gate.ts';
 import { type DbtTarget, parseVars, resolveDbtTarget, resolveProjectDir } from '../../dbt/session.ts';
 import { DemaError } from '../../errors.ts';
 import { type RunRecorder, recordRun } from '../../history/record.ts';
@@ -232,6 +233,29 @@ export async function listAction(
           : node.fqn.join('.'),
       );
   }
+  // Unit tests are no graph nodes: listed after the nodes, taken as build/test would take them.
+  const selection = {
+    select: [...(flags.select ?? []), ...(flags.models ?? [])],
+    exclude: flags.exclude ?? [],
+  };
+  if (!flags.resourceType || flags.resourceType.includes('unit_test'))
+    for (const unitTest of selectUnitTests(parsed.manifest, chosen, selection)) {
+      const [, packageName, ...rest] = unitTest.uniqueId.split('.');
+      if (flags.output === 'json')
+        output.line(
+          JSON.stringify({
+            name: unitTest.name,
+            resource_type: 'unit_test',
+            package_name: packageName,
+            original_file_path: unitTest.where.replace(/:\d+$/, ''),
+            unique_id: unitTest.uniqueId,
+            depends_on: { nodes: [`model.${packageName}.${unitTest.model}`] },
+          }),
+        );
+      else if (flags.output === 'name') output.line(unitTest.name);
+      else if (flags.output === 'path') output.line(unitTest.where.replace(/:\d+$/, ''));
+      else output.line(`unit_test:${packageName}.${rest.join('.')}`);
+    }
   writeArtifacts({ parsed, invocationId, startedAt, args: { which: 'list' } });
   return 0;
 }

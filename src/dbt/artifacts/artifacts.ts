@@ -143,7 +143,19 @@ export function buildManifest(
 }
 
 export function compiledPath(parsed: ParsedProject, uniqueId: string): string {
-  const node = parsed.manifest.nodes.get(uniqueId)!;
+  const node = parsed.manifest.nodes.get(uniqueId);
+  if (!node) {
+    // A unit test is no graph node: unit_test.<package>.<model>.<name>.
+    const [, packageName = '', model = '', ...name] = uniqueId.split('.');
+    return join(
+      parsed.project.targetPath,
+      'compiled',
+      packageName,
+      'unit_test',
+      model,
+      `${name.join('.')}.sql`,
+    );
+  }
   const file =
     node.testType === 'generic' ? `${node.originalFilePath}/${node.alias}.sql` : node.originalFilePath;
   return join(parsed.project.targetPath, 'compiled', node.packageName, file);
@@ -170,12 +182,12 @@ export function writeArtifacts(input: ArtifactInput): void {
   for (const [id, sql] of input.compiled ?? [])
     write(join(parsed.project.dir, compiledPath(parsed, id)), sql);
   for (const [id, statements] of input.executed ?? []) {
-    const node = parsed.manifest.nodes.get(id)!;
+    const node = parsed.manifest.nodes.get(id);
     const relative = compiledPath(parsed, id).replace(
       `${parsed.project.targetPath}/compiled/`,
       `${parsed.project.targetPath}/run/`,
     );
-    if (node.resourceType === 'operation') continue;
+    if (node?.resourceType === 'operation') continue;
     write(join(parsed.project.dir, relative), `${statements.join(';\n\n')};\n`);
   }
   if (!input.summary) return;

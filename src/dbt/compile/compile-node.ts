@@ -9,6 +9,7 @@ import {
   type ParseCapture,
   type ProjectContext,
   type RenderState,
+  type UnitTestOverrides,
 } from './context.ts';
 import { injectCtes } from './inject-ctes.ts';
 import { atLazyLine } from './lazy-line.ts';
@@ -38,8 +39,10 @@ function renderNode(
   context: ProjectContext,
   node: DbtNode,
   extra?: Record<string, unknown>,
+  unitTest?: UnitTestOverrides,
 ): { sql: string; state: RenderState } {
-  const state = newRenderState(identityOf(node), true, extra);
+  const plain = newRenderState(identityOf(node), true, extra);
+  const state: RenderState = unitTest ? { ...plain, unitTest } : plain;
   const scope = createScope(context, state);
   if (node.test && node.testType === 'generic')
     return { sql: renderGenericTest(context, node, state, scope), state };
@@ -47,8 +50,9 @@ function renderNode(
   return { sql, state };
 }
 
-export function compileNode(context: ProjectContext, node: DbtNode): string {
-  const { sql, state } = renderNode(context, node);
+/** With `unitTest`, the model as its unit test sees it: givens for refs/sources, overrides applied. */
+export function compileNode(context: ProjectContext, node: DbtNode, unitTest?: UnitTestOverrides): string {
+  const { sql, state } = renderNode(context, node, undefined, unitTest);
   if (state.run.ephemerals.length === 0) return sql;
   const ctes = new Map<string, string>();
   const visit = (ids: readonly string[], chain: readonly string[]) => {

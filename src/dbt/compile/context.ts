@@ -95,6 +95,18 @@ export interface RenderState {
   readonly run: ExecuteCapture;
   /** Extra names (e.g. a test's kwargs, a materialization's `sql`). */
   readonly extra?: Readonly<Record<string, unknown>>;
+  /** Rendering the model of a unit test: its givens replace refs/sources, its overrides apply. */
+  readonly unitTest?: UnitTestOverrides;
+}
+
+/** A unit test's view of its model: each ref/source resolves to a fixture CTE (run/unit-test.ts). */
+export interface UnitTestOverrides {
+  /** The fixture CTE name for a ref'd node or source unique id; raises when the test gives none. */
+  readonly fixtureFor: (uniqueId: string, call: string) => string;
+  readonly isIncremental?: boolean;
+  readonly vars: Readonly<Record<string, unknown>>;
+  /** The CTE of an `input: this` given (an incremental model's existing rows). */
+  readonly thisFixture?: string;
 }
 
 export function newRenderState(
@@ -160,6 +172,14 @@ function renderedVar(name: string, value: unknown): unknown {
     varTemplates.set(value, template);
   }
   return template.render(scope);
+}
+
+function withOverrides(
+  lookup: (name: string, fallback?: unknown) => unknown,
+  vars: Readonly<Record<string, unknown>> | undefined,
+): (name: string, fallback?: unknown) => unknown {
+  if (!vars) return lookup;
+  return (name, fallback) => (Object.hasOwn(vars, name) ? vars[name] : lookup(name, fallback));
 }
 
 const OVERRIDABLE = new Set(['ref', 'source']);
@@ -238,6 +258,8 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
           },
         ),
       );
+    if (state.unitTest)
+      return new Relation('', state.unitTest.fixtureFor(target.uniqueId, `ref('${call.name}')`), 'cte');
     return refRelation(project, state, target);
   };
 
@@ -254,6 +276,12 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
           `source('${String(sourceName)}', '${String(tableName)}') in ${where}: no such source.`,
           { hint: 'Declare it under sources: in a schema YAML file.' },
         ),
+      );
+    if (state.unitTest)
+      return new Relation(
+        '',
+        state.unitTest.fixtureFor(target.uniqueId, `source('${String(sourceName)}', '${String(tableName)}')`),
+        'cte',
       );
     return new Relation(target.schema, target.alias, 'table');
   };
@@ -288,8 +316,9 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
     },
   );
 
-  const thisRelation =
-    identity.resourceType === 'model' && identity.config.materialized === 'ephemeral'
+  const thisRelation = state.unitTest?.thisFixture
+    ? new Relation('', state.unitTest.thisFixture, 'cte')
+    : identity.resourceType === 'model' && identity.config.materialized === 'ephemeral'
       ? new Relation('', `__dbt__cte__${identity.alias}`, 'cte')
       : new Relation(
           identity.schema,
@@ -303,6 +332,7 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
   };
 
   const isIncremental = () => {
+    if (state.unitTest) return state.unitTest.isIncremental === true;
     if (!execute || !project.runtime) return false;
     const existing = project.runtime.cache.get(identity.schema, identity.alias);
     return existing?.type === 'table' && configValue('materialized') === 'incremental' && !fullRefresh();
@@ -345,7 +375,7 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
     this: thisRelation,
     is_incremental: isIncremental,
     should_full_refresh: fullRefresh,
-    var: varLookup(project, identity, execute),
+    var: withOverrides(varLookup(project, identity, execute), state.unitTest?.vars),
     env_var: (name: string, fallback?: unknown) => {
       const value = project.env[name];
       if (value !== undefined) return value;

@@ -118,6 +118,9 @@ export interface UnitTestRef {
   readonly model: string;
   /** file:line of its YAML entry. */
   readonly where: string;
+  /** The package that defines it, and its YAML entry as written (given, expect, overrides, config). */
+  readonly packageName?: string;
+  readonly spec?: Readonly<Record<string, unknown>>;
 }
 
 export interface Exposure {

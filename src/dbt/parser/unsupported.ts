@@ -37,6 +37,8 @@ export function unitTestsIn(files: readonly YamlFile[], packageName: string): Un
         name,
         model,
         where: `${file.path}:${file.lineOf(['unit_tests', index]) ?? 1}`,
+        packageName,
+        spec: entry ?? {},
       });
     });
   }

@@ -5,7 +5,7 @@ import { compiledPath } from '../artifacts/artifacts.ts';
 import type { ProjectContext } from '../compile/context.ts';
 import { RelationCache } from '../compile/relation-cache.ts';
 import { selectNodes } from '../graph/select.ts';
-import type { DbtNode } from '../manifest/types.ts';
+import type { DbtNode, UnitTestRef } from '../manifest/types.ts';
 import { createSchema, type MaterializeEnv } from '../materialize/materialize.ts';
 import { dropHelpers } from '../materialize/publish.ts';
 import { standardViewSettings } from '../materialize/standard-sql.ts';
@@ -14,6 +14,7 @@ import { describeNode } from './describe.ts';
 import { executeNode } from './execute-node.ts';
 import { runHooks } from './hooks.ts';
 import { type NodeResult, type NodeStatus, type RunSummary, summarise } from './results.ts';
+import { runUnitTest, skippedUnitTest } from './unit-test.ts';
 import { refuseUnsupportedSelected } from './unit-test-gate.ts';
 
 /**
@@ -67,7 +68,7 @@ export async function executeRun(
   const { graph, manifest } = parsed;
   const chosen = selectNodes(graph, { select: options.select, exclude: options.exclude });
   const excludedTypes = options.excludeResourceTypes ?? [];
-  refuseUnsupportedSelected(manifest, options.command, chosen, options, excludedTypes);
+  const unitTests = refuseUnsupportedSelected(manifest, options.command, chosen, options, excludedTypes);
   const wanted = new Set(RESOURCES[options.command].filter((type) => !excludedTypes.includes(type)));
   const runnable = [...chosen]
     .map((id) => manifest.nodes.get(id)!)
@@ -78,6 +79,16 @@ export async function executeRun(
     );
   const runnableIds = new Set(runnable.map((node) => node.uniqueId));
   const order = graph.topologicalOrder().filter((id) => runnableIds.has(id));
+  // In build a unit test runs just before its model (after the model's parents); otherwise first.
+  const unitTestsOf = new Map<string, UnitTestRef[]>();
+  const upfront: UnitTestRef[] = [];
+  for (const unitTest of unitTests) {
+    const model = `model.${unitTest.packageName ?? manifest.projectName}.${unitTest.model}`;
+    if (options.command === 'build' && runnableIds.has(model))
+      unitTestsOf.set(model, [...(unitTestsOf.get(model) ?? []), unitTest]);
+    else upfront.push(unitTest);
+  }
+  const total = order.length + unitTests.length;
 
   const cache = new RelationCache(warehouse);
   const context: ProjectContext = {
@@ -117,8 +128,8 @@ export async function executeRun(
   options.reporter.emit({
     type: 'dbt.start',
     command: options.command,
-    total: order.length,
-    description: describeCounts(runnable),
+    total,
+    description: describeCounts(runnable, unitTests.length),
   });
 
   if (options.command !== 'compile') await runHooks(parsed, context, 'on-run-start', [], executed);
@@ -135,7 +146,7 @@ export async function executeRun(
     options.reporter.emit({
       type: 'dbt.node.done',
       index,
-      total: order.length,
+      total,
       uniqueId: result.uniqueId,
       description,
       status: result.status,
@@ -148,19 +159,57 @@ export async function executeRun(
         : {}),
     });
 
+  const runUnit = async (unitTest: UnitTestRef): Promise<NodeResult> => {
+    const index = ++counter;
+    const description = `unit_test ${unitTest.model}::${unitTest.name}`;
+    options.reporter.emit({ type: 'dbt.node.start', index, total, uniqueId: unitTest.uniqueId, description });
+    const { statements, ...result } = await runUnitTest(context, env, manifest, unitTest);
+    if (result.compiledCode !== undefined) compiled.set(result.uniqueId, result.compiledCode);
+    executed.set(result.uniqueId, statements);
+    results.push(result);
+    status.set(result.uniqueId, result.status);
+    if (options.failFast && result.status !== 'pass') cancelled = true;
+    reportDone(index, description, result);
+    return result;
+  };
+
   const runOne = async (node: DbtNode): Promise<NodeResult> => {
+    const unitResults: NodeResult[] = [];
+    for (const unitTest of unitTestsOf.get(node.uniqueId) ?? []) {
+      const upstream = (parents.get(node.uniqueId) ?? []).find((parent) =>
+        skipCauses.has(status.get(parent)!),
+      );
+      if (!upstream && !cancelled && !options.signal?.aborted) {
+        unitResults.push(await runUnit(unitTest));
+        continue;
+      }
+      // Skipped with its model: still one result, as dbt reports it.
+      const index = ++counter;
+      const result = skippedUnitTest(
+        unitTest,
+        upstream
+          ? `Skipping due to ${status.get(upstream)} of ${manifest.nodes.get(upstream)?.name ?? upstream}`
+          : 'Skipping',
+      );
+      results.push(result);
+      status.set(result.uniqueId, result.status);
+      reportDone(index, `unit_test ${unitTest.model}::${unitTest.name}`, result);
+    }
+    const unitFailed = unitResults.find((result) => result.status !== 'pass');
     const index = ++counter;
     const description = describeNode(node, options.command);
     const blocker = (parents.get(node.uniqueId) ?? []).find((parent) => skipCauses.has(status.get(parent)!));
     const interrupted = options.signal?.aborted === true;
-    if (blocker || cancelled || interrupted) {
+    if (blocker || cancelled || interrupted || unitFailed) {
       const result = skipped(
         node,
-        interrupted
-          ? `Skipping due to ${String(options.signal!.reason)}`
-          : cancelled && !blocker
-            ? 'Skipping due to fail_fast'
-            : `Skipping due to ${status.get(blocker!)} of ${manifest.nodes.get(blocker!)?.name ?? blocker}`,
+        unitFailed && !interrupted
+          ? `Skipping due to ${unitFailed.status} of unit test ${unitFailed.name}`
+          : interrupted
+            ? `Skipping due to ${String(options.signal!.reason)}`
+            : cancelled && !blocker
+              ? 'Skipping due to fail_fast'
+              : `Skipping due to ${status.get(blocker!)} of ${manifest.nodes.get(blocker!)?.name ?? blocker}`,
       );
       reportDone(index, description, result);
       return result;
@@ -168,7 +217,7 @@ export async function executeRun(
     options.reporter.emit({
       type: 'dbt.node.start',
       index,
-      total: order.length,
+      total,
       uniqueId: node.uniqueId,
       description,
     });
@@ -176,6 +225,8 @@ export async function executeRun(
     reportDone(index, description, result);
     return result;
   };
+
+  for (const unitTest of upfront) await runUnit(unitTest);
 
   // A ready queue over the DAG with at most `threads` nodes in flight: each node counts the parents
   // it still waits for, and joins the queue (kept in DAG order) when the count reaches zero.
@@ -213,7 +264,7 @@ export async function executeRun(
     }
     if (running.size > 0) await Promise.race(running.values());
   }
-  if (results.length < order.length)
+  if (results.length < total)
     throw new DemaError(
       'GRAPH_CYCLE',
       'The run could not make progress: a dependency cycle among the selected nodes.',
@@ -244,8 +295,9 @@ async function dropDeadHelpers(warehouse: Warehouse, schemas: Set<string>, repor
     });
 }
 
-function describeCounts(nodes: readonly DbtNode[]): string {
+function describeCounts(nodes: readonly DbtNode[], unitTests: number): string {
   const counts = new Map<string, number>();
+  if (unitTests > 0) counts.set('unit test', unitTests);
   for (const node of nodes) {
     const kind =
       node.resourceType === 'model'

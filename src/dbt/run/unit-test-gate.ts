@@ -1,33 +1,63 @@
-import type { Manifest } from '../manifest/types.ts';
-import { snapshotUnsupported, unitTestUnsupported } from '../parser/unsupported.ts';
+import type { Manifest, UnitTestRef } from '../manifest/types.ts';
+import { snapshotUnsupported } from '../parser/unsupported.ts';
+import { checkUnitTestSupported, unitTestEnabled } from './unit-test.ts';
 
 /**
- * dema runs neither unit tests nor snapshots. dbt runs unit tests in `build` and `test` only, each
- * with its model (selected indirectly, as data tests are), and snapshots in `build` (and
- * `snapshot`); `--exclude-resource-type unit_test|snapshot` or an `--exclude` of
- * `resource_type:…` (`test_type:unit`) leaves them out. So those commands refuse while one is
- * selected — never a green build that dbt would have failed — and every other command runs.
+ * The unit tests a command runs, and the refusal of what dema does not run. dbt runs unit tests in
+ * `build` and `test` only: each with its model (selected indirectly, as data tests are), or by its
+ * name, `test_type:unit`, `resource_type:unit_test` or a tag of its config; `--exclude-resource-type
+ * unit_test` or an `--exclude` of `resource_type:unit_test` / `test_type:unit` / its name leaves it
+ * out. A selected unit test dema cannot run refuses the command (DBT_UNSUPPORTED, file:line) rather
+ * than passing in silence. dema does not take snapshots: `build` refuses while one is selected.
  */
+const tokens = (specs: readonly string[]) => specs.flatMap((spec) => spec.split(/[\s,]+/));
+
+/** The enabled unit tests a selection takes: through their model, by name or tag, or by type. */
+export function selectUnitTests(
+  manifest: Manifest,
+  chosen: ReadonlySet<string>,
+  selection: { readonly select: readonly string[]; readonly exclude: readonly string[] },
+): UnitTestRef[] {
+  const selects = tokens(selection.select);
+  const excluded = tokens(selection.exclude);
+  const named = (unitTest: UnitTestRef, specs: readonly string[]) => {
+    const tags = [(unitTest.spec?.config as { tags?: unknown } | undefined)?.tags ?? []].flat();
+    return specs.some(
+      (spec) =>
+        spec === unitTest.name ||
+        spec === unitTest.uniqueId ||
+        tags.some((tag) => spec === `tag:${String(tag)}`),
+    );
+  };
+  return (manifest.unitTests ?? []).filter(
+    (unitTest) =>
+      unitTestEnabled(unitTest) &&
+      (chosen.has(`model.${unitTest.packageName ?? manifest.projectName}.${unitTest.model}`) ||
+        named(unitTest, selects) ||
+        selects.includes('test_type:unit') ||
+        selects.includes('resource_type:unit_test')) &&
+      !named(unitTest, excluded),
+  );
+}
+
 export function refuseUnsupportedSelected(
   manifest: Manifest,
   command: string,
   chosen: ReadonlySet<string>,
   selection: { readonly select: readonly string[]; readonly exclude: readonly string[] },
   excludeResourceTypes: readonly string[],
-): void {
-  const tokens = (specs: readonly string[]) => specs.flatMap((spec) => spec.split(/[\s,]+/));
+): UnitTestRef[] {
   const excluded = tokens(selection.exclude);
   const left = (type: string) =>
     excludeResourceTypes.includes(type) || excluded.includes(`resource_type:${type}`);
+  let unitTests: UnitTestRef[] = [];
   if (
     (command === 'build' || command === 'test') &&
     !left('unit_test') &&
     !excluded.includes('test_type:unit')
   ) {
-    const selected = (manifest.unitTests ?? []).find((unitTest) =>
-      chosen.has(`model.${manifest.projectName}.${unitTest.model}`),
-    );
-    if (selected) throw unitTestUnsupported(selected);
+    unitTests = selectUnitTests(manifest, chosen, selection);
+    for (const unitTest of unitTests) checkUnitTestSupported(unitTest);
   }
   if (command === 'build' && !left('snapshot')) {
     // Snapshots are no graph nodes here: selected by everything, by name, or by resource type.
@@ -41,4 +71,5 @@ export function refuseUnsupportedSelected(
     );
     if (selected) throw snapshotUnsupported(selected);
   }
+  return unitTests;
 }
