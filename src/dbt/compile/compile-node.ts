@@ -72,7 +72,21 @@ export function compileNode(context: ProjectContext, node: DbtNode, unitTest?: U
     }
   };
   visit(state.run.ephemerals, [node.uniqueId]);
+  refuseCtesWithout(context, node, [...ctes.keys()]);
   return injectCtes(sql, [...ctes.values()]);
+}
+
+/** Ephemeral models are `WITH name AS (subquery)` CTEs, which ClickHouse parses from 20.1 only. */
+function refuseCtesWithout(context: ProjectContext, node: DbtNode, ephemerals: readonly string[]): void {
+  const capabilities = context.runtime?.warehouse.capabilities;
+  if (!capabilities || capabilities.cteSubqueries) return;
+  throw new DemaError(
+    'DBT_UNSUPPORTED',
+    `${nodeFile(node)}: reads ephemeral ${ephemerals.join(', ')}, but ClickHouse ${capabilities.version} has no WITH name AS (subquery) (from 20.1).`,
+    {
+      hint: 'Materialize those models as views on this server (+materialized: view), or use ClickHouse 20.1 or later.',
+    },
+  );
 }
 
 const KWARG_EXPRESSION = /^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$/;
