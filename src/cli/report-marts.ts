@@ -7,7 +7,10 @@ import type { MartTable } from './report.ts';
  * run built no such model) gets no section. Money is never summed across currencies: every row is
  * one currency. Orders are summed only where an order cannot be counted twice: across merchants
  * (order ids are per merchant) and across campaigns of a channel (an order has one campaign); the
- * finance rows stay at the mart's category × sub-category grain for that reason.
+ * finance rows stay at the mart's category × sub-category grain for that reason. Aggregates get
+ * names no column has: the warehouse session may read names as columns first (standard SQL's
+ * prefer_column_name_to_alias), and ClickHouse's default as aliases first; these queries mean the
+ * same under both.
  */
 type Row = Record<string, string | number>;
 
@@ -43,11 +46,11 @@ async function finance(warehouse: Warehouse, relation: string): Promise<MartTabl
   const month = await latestMonth(warehouse, relation);
   if (!month) return undefined;
   const { rows } = await warehouse.query<Row>(
-    `SELECT currency, category, sub_category, round(sum(revenue), 2) AS revenue,
-            toUInt64(sum(orders)) AS orders, toInt64(sum(units_ordered)) AS units
+    `SELECT currency, category, sub_category, round(sum(revenue), 2) AS revenue_total,
+            toUInt64(sum(orders)) AS orders_total, toInt64(sum(units_ordered)) AS units
      FROM ${relation} WHERE toString(month_start) = '${month}'
      GROUP BY currency, category, sub_category
-     ORDER BY currency, revenue DESC, category, sub_category`,
+     ORDER BY currency, revenue_total DESC, category, sub_category`,
   );
   return {
     title: 'Revenue by currency × top categories (mart_finance__orders_per_month)',
@@ -57,8 +60,8 @@ async function finance(warehouse: Warehouse, relation: string): Promise<MartTabl
       String(r.currency),
       String(r.category),
       String(r.sub_category),
-      Number(r.revenue),
-      Number(r.orders),
+      Number(r.revenue_total),
+      Number(r.orders_total),
       Number(r.units),
     ]),
   };
@@ -68,9 +71,9 @@ async function marketing(warehouse: Warehouse, relation: string): Promise<MartTa
   const month = await latestMonth(warehouse, relation);
   if (!month) return undefined;
   const { rows } = await warehouse.query<Row>(
-    `SELECT currency, channel, toUInt64(sum(orders)) AS orders, round(sum(revenue), 2) AS revenue
+    `SELECT currency, channel, toUInt64(sum(orders)) AS orders_total, round(sum(revenue), 2) AS revenue_total
      FROM ${relation} WHERE toString(month_start) = '${month}'
-     GROUP BY currency, channel ORDER BY currency, revenue DESC, channel`,
+     GROUP BY currency, channel ORDER BY currency, revenue_total DESC, channel`,
   );
   return {
     title: 'Orders and revenue by channel (mart_marketing__campaign_per_month)',
@@ -79,8 +82,8 @@ async function marketing(warehouse: Warehouse, relation: string): Promise<MartTa
     rows: topPerCurrency(rows).map((r) => [
       String(r.currency),
       String(r.channel),
-      Number(r.orders),
-      Number(r.revenue),
+      Number(r.orders_total),
+      Number(r.revenue_total),
     ]),
   };
 }
