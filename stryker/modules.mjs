@@ -18,7 +18,7 @@ export const MODULES = {
   'store-lock': {
     about: 'embedded warehouse lock: pid + start time + boot id',
     mutate: ['src/warehouse/embedded/store-lock.ts'],
-    tests: ['test/unit/store-lock.test.ts'],
+    tests: ['test/unit/store-lock.test.ts', 'test/unit/web-guards.test.ts'],
   },
   'error-budget': {
     about: 'error budget of a load',
@@ -28,7 +28,18 @@ export const MODULES = {
   'dbt-publish': {
     about: 'dbt helper-then-swap build publish',
     mutate: ['src/dbt/materialize/publish.ts'],
-    tests: ['test/unit/materialization-sql.test.ts'],
+    tests: ['test/unit/materialization-sql.test.ts', 'test/integration/dbt-helpers.test.ts'],
+  },
+  'ingest-guards': {
+    about:
+      'clean-file path (UTF-8/plain/length/count guard), settled() check, sha256 skip of successful loads only',
+    mutate: [
+      'src/ingest/clean-file.ts',
+      'src/ingest/open-source.ts:53-66',
+      'src/ingest/load-source.ts:84-101',
+      'src/ingest/load-source.ts:255-256',
+    ],
+    tests: ['test/integration/clean-file.test.ts', 'test/integration/ingest-guards.test.ts'],
   },
   'clickhouse-error': {
     about: 'ClickHouse exception text → code and name',

@@ -25,7 +25,7 @@ export default {
   coverageAnalysis: 'perTest',
   // 2 cores shared with others.
   concurrency: Number(process.env.DEMA_MUTATION_CONCURRENCY ?? 2),
-  timeoutMS: 30_000,
+  timeoutMS: 20_000,
   // The sandbox is a copy of the project with node_modules symlinked; dist/ is left out so
   // bin/dema.js runs the (mutated) TypeScript sources rather than a stale compiled copy.
   ignorePatterns: ['dist', 'bench/out', '.clickhouse-server', '.dema', 'reports', 'test-artifacts'],

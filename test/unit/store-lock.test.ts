@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -115,4 +116,71 @@ test('release leaves a lock that is not ours alone', async (t) => {
   const path = plant(dir, { pid: holder.pid, start: processStartTicks(holder.pid!), boot: bootId() });
   release();
   assert.ok(existsSync(path));
+});
+
+test('a breaker that finds a live owner in the lock it moved aside puts it back, and is refused', async (t) => {
+  const dir = directory(t);
+  const holder = sleeper(t);
+  const dead = spawnSync('true').pid!;
+  const path = plant(dir, { pid: dead, start: '1', boot: bootId() });
+  const live = {
+    pid: holder.pid,
+    start: processStartTicks(holder.pid!),
+    boot: bootId(),
+    command: 'dema ingest',
+  };
+  // Between this process's look at the stale lock and its rename, another breaks it and takes it.
+  const rename = fs.renameSync;
+  t.mock.method(fs, 'renameSync', (from: string, to: string) => {
+    if (from === path) writeFileSync(path, JSON.stringify({ ...live, since: 'now' }));
+    rename(from, to);
+  });
+  syncBuiltinESMExports();
+  t.after(() => {
+    t.mock.restoreAll();
+    syncBuiltinESMExports();
+  });
+  const error = await refusal(acquireStoreLock(dir));
+  assert.match(error.message, new RegExp(`in use by process ${holder.pid} \\(dema ingest\\)`));
+  assert.equal(JSON.parse(readFileSync(path, 'utf8')).pid, holder.pid, 'the live owner keeps its lock');
+  assert.deepEqual(readdirSync(dir), ['dema.lock'], 'nothing left aside');
+});
+
+test('an unreadable lock file is never broken: refused as "another process", with the file to delete', async (t) => {
+  const dir = directory(t);
+  const path = join(dir, 'dema.lock');
+  writeFileSync(path, '{"pid": 1');
+  const error = await refusal(acquireStoreLock(dir));
+  assert.match(
+    error.message,
+    /^The embedded warehouse at \S+ is in use by another process( \(waited 0 s\))?\.$/,
+  );
+  assert.equal(
+    error.hint,
+    `One command at a time per warehouse: wait for it with --wait [SECONDS], or stop it. If no dema command is running, delete ${path}.`,
+  );
+  assert.ok(existsSync(path));
+});
+
+test('the lock is re-entrant within its process; `dema serve` as owner points at its HTTP interface', async (t) => {
+  const dir = directory(t);
+  const release = await acquireStoreLock(dir);
+  const again = await acquireStoreLock(dir);
+  again();
+  assert.ok(!existsSync(join(dir, 'dema.lock')));
+  release();
+  const holder = sleeper(t);
+  plant(dir, {
+    pid: holder.pid,
+    start: processStartTicks(holder.pid!),
+    boot: bootId(),
+    command: 'dema serve --port 8080',
+  });
+  const error = await refusal(acquireStoreLock(dir));
+  assert.match(
+    error.hint ?? '',
+    new RegExp(
+      `^dema serve owns the warehouse.*or stop it \\(Ctrl-C, or kill ${holder.pid}\\) and retry\\.$`,
+    ),
+  );
 });
