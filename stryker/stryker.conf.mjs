@@ -6,12 +6,15 @@ const name = process.env.DEMA_MUTATION_MODULE ?? '';
 const module = MODULES[name];
 if (!module) throw new Error(`DEMA_MUTATION_MODULE must be one of: ${Object.keys(MODULES).join(', ')}`);
 
+// DEMA_MUTATION_TESTS=a.test.ts,b.test.ts runs other test files (e.g. to score the tests before new ones).
+const tests = process.env.DEMA_MUTATION_TESTS?.split(',') ?? module.tests;
+
 export default {
   testRunner: 'tap',
   plugins: ['@stryker-mutator/tap-runner'],
   mutate: module.mutate,
   tap: {
-    testFiles: module.tests,
+    testFiles: tests,
     // Each test file runs as `node --import tsx … <file>`; the runner prepends its coverage hook.
     nodeArgs: [
       '--import',
