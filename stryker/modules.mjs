@@ -44,7 +44,7 @@ export const MODULES = {
   'clickhouse-error': {
     about: 'ClickHouse exception text → code and name',
     mutate: ['src/warehouse/clickhouse-error.ts'],
-    tests: ['test/unit/clickhouse-error.test.ts'],
+    tests: ['test/unit/clickhouse-error.test.ts', 'test/integration/clickhouse-error-names.test.ts'],
   },
   'inspect-bytes': {
     about: "the archive pass's sha256 / line feeds / UTF-8 facts that decide the clean-file path",
