@@ -53,7 +53,10 @@ test('server lock: exclusive, kept alive by heartbeats, broken when expired, los
   await second.check();
   // Someone broke it (as an expired lock is broken): the owner finds out, and its release leaves the new lock.
   await plant(warehouse, 'elsewhere', 0, 'newer');
-  assert.equal((await refusal(second.check())).code, 'WAREHOUSE_LOCKED');
+  const lost = await refusal(second.check());
+  assert.equal(lost.code, 'WAREHOUSE_LOCKED');
+  assert.match(lost.message, /lost its lock on database \S+; another command may be working on it\.$/);
+  assert.equal(lost.hint, 'Nothing more was published by this command. Run it again.');
   await second.release();
   assert.equal((await refusal(acquireServerLock(warehouse))).code, 'WAREHOUSE_LOCKED');
   // Expired (no heartbeat for 10 minutes): broken and taken.
@@ -166,4 +169,55 @@ test('server lock: an owner whose heartbeats fail loses the lock once it expires
   assert.equal(lost.code, 'WAREHOUSE_LOCKED');
   assert.match(lost.message, /lost its lock on database \S+ \(it could not refresh it\)/);
   await lock.release();
+});
+
+test('server lock: records its start time; a lock dropped under its owner is lost, not an error; a lock released mid-look is taken; DDL failures surface', async (t) => {
+  if (!(await serverAvailable())) return t.skip('no ClickHouse server');
+  const warehouse = await openTestWarehouse(t, testTarget('server', tempDir(t)));
+  const view = qualified(warehouse.database, '_dema_lock');
+  const lock = await acquireServerLock(warehouse, { ttlSeconds: 2 });
+  const { rows } = await warehouse.query<{ start: string; pid: string }>(
+    `SELECT start, toString(pid) AS pid FROM ${view}`,
+  );
+  assert.deepEqual(rows, [{ start: processStartTicks(process.pid), pid: String(process.pid) }]);
+  // Heartbeats every ttl/4, not in a loop.
+  await new Promise((done) => setTimeout(done, 1500));
+  const beats = await warehouse.query<{ n: string }>(
+    `SELECT toString(count()) AS n FROM ${qualified(warehouse.database, '_dema_lock_beats')}`,
+  );
+  assert.ok(Number(beats.rows[0]!.n) <= 10, `${beats.rows[0]!.n} beats in 1.5 s`);
+  await warehouse.command(`DROP TABLE ${view}`);
+  assert.equal((await refusal(lock.check())).code, 'WAREHOUSE_LOCKED');
+  await lock.release();
+  // The holder releases between this process's failed CREATE and its look at the owner: it takes the lock.
+  await plant(warehouse, 'elsewhere', 0, 'leaving');
+  let released = false;
+  const racing = {
+    database: warehouse.database,
+    query: warehouse.query.bind(warehouse),
+    async command(statement: string) {
+      try {
+        return await warehouse.command(statement);
+      } finally {
+        if (!released && statement.startsWith('CREATE VIEW')) {
+          released = true;
+          await warehouse.command(`DROP TABLE ${view}`);
+        }
+      }
+    },
+  } as unknown as Warehouse;
+  const taken = await acquireServerLock(racing);
+  assert.ok(released);
+  await taken.check();
+  await taken.release();
+  // Any other DDL failure is an error, never "lost a race".
+  const broken = {
+    database: warehouse.database,
+    query: warehouse.query.bind(warehouse),
+    command: (statement: string) =>
+      statement.startsWith('CREATE VIEW')
+        ? Promise.reject(new ClickHouseError(497, 'ACCESS_DENIED', 'Not enough privileges'))
+        : warehouse.command(statement),
+  } as unknown as Warehouse;
+  await assert.rejects(acquireServerLock(broken), /Not enough privileges/);
 });
