@@ -4,8 +4,15 @@ import type { Reporter } from '../events.ts';
 import { killPoint } from '../kill-point.ts';
 import { qualified, quoteString } from '../warehouse/sql.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
-import { attachStageSql, LEDGER_TABLE, STAGE_PREFIX, stageTableName } from './landing-sql.ts';
+import { attachStageSql, LEDGER_TABLE, stageTableName } from './landing-sql.ts';
 import { type LoadRecord, listLoads, writeLoadRecord } from './ledger.ts';
+import {
+  deleteStep,
+  type LoadOwner,
+  recoveryAction,
+  rollForwardStep,
+  stagesToDrop,
+} from './recovery-plan.ts';
 
 /**
  * The publish protocol: how a fully staged load becomes visible, and how a load interrupted at any
@@ -61,9 +68,9 @@ export async function deleteLoadRows(warehouse: Warehouse, table: string, loadId
   const started = Date.now();
   for (;;) {
     const rows = await countLoadRows(warehouse, table, loadId);
-    const pending = await pendingMutations(warehouse, table);
-    if (rows === 0 && pending === 0) return;
-    if (rows > 0 && pending === 0) {
+    const step = deleteStep(rows, await pendingMutations(warehouse, table));
+    if (step === 'done') return;
+    if (step === 'delete') {
       await warehouse.command(
         `ALTER TABLE ${qualified(warehouse.database, table)} DELETE WHERE _load_id = ${quoteString(loadId)}`,
       );
@@ -133,17 +140,19 @@ export async function publishLoad(warehouse: Warehouse, load: LoadRecord): Promi
 /** Completes a committed load: its rows out of landing (however many got in), the whole stage in. */
 async function rollForward(warehouse: Warehouse, load: LoadRecord): Promise<LoadRecord> {
   const stage = stageTableName(load.landing_table, load.load_id);
-  if (load.rows_loaded > 0 && !(await tableExists(warehouse, stage))) {
-    // The stage goes only after `success`, or when the commit write's fate was unknown and the load
-    // failed before any ATTACH: then none of its rows is in landing and it stays failed.
-    if ((await countLoadRows(warehouse, load.landing_table, load.load_id)) === 0) {
-      await writeLoadRecord(warehouse, {
-        ...load,
-        status: 'failed',
-        error: 'failed before it was published',
-      });
-      return { ...load, status: 'failed' };
-    }
+  const stageExists = load.rows_loaded === 0 || (await tableExists(warehouse, stage));
+  const step = rollForwardStep({
+    rowsLoaded: load.rows_loaded,
+    stageExists,
+    rowsInLanding: stageExists ? undefined : await countLoadRows(warehouse, load.landing_table, load.load_id),
+  });
+  // The stage goes only after `success`, or when the commit write's fate was unknown and the load
+  // failed before any ATTACH: then none of its rows is in landing and it stays failed.
+  if (step === 'mark-failed') {
+    await writeLoadRecord(warehouse, { ...load, status: 'failed', error: 'failed before it was published' });
+    return { ...load, status: 'failed' };
+  }
+  if (step === 'stage-lost')
     throw new DemaError(
       'INGEST_LOAD',
       `Load ${load.load_id} of "${load.source}" is marked publishing but its stage table ${stage} is gone.`,
@@ -151,7 +160,6 @@ async function rollForward(warehouse: Warehouse, load: LoadRecord): Promise<Load
         hint: `Delete its rows (ALTER TABLE ${load.landing_table} DELETE WHERE _load_id = '${load.load_id}'), and load the file again with --force.`,
       },
     );
-  }
   await deleteLoadRows(warehouse, load.landing_table, load.load_id);
   killPoint('recover.deleted');
   await attach(warehouse, load);
@@ -177,9 +185,7 @@ async function rollBack(warehouse: Warehouse, load: LoadRecord): Promise<void> {
   });
 }
 
-function ownLoad(load: LoadRecord): boolean {
-  return load.host === hostname() && load.pid === process.pid;
-}
+const me = (): LoadOwner => ({ host: hostname(), pid: process.pid });
 
 /**
  * Finishes or undoes every load left `running` or `publishing` by a process that is gone, and drops
@@ -189,14 +195,18 @@ function ownLoad(load: LoadRecord): boolean {
 export async function recoverLoads(warehouse: Warehouse, reporter: Reporter): Promise<void> {
   if (!(await tableExists(warehouse, LEDGER_TABLE))) return;
   const unfinished = await listLoads(warehouse, { status: ['running', 'publishing'] }, 1_000_000);
+  const kept = new Set<string>();
   for (const load of unfinished) {
-    if (ownLoad(load)) continue;
+    const action = recoveryAction(load, me());
+    if (action === 'keep') {
+      kept.add(stageTableName(load.landing_table, load.load_id));
+      continue;
+    }
     killPoint('recover.start');
-    const outcome =
-      load.status === 'publishing' && (await rollForward(warehouse, load)).status === 'success'
-        ? 'published'
-        : 'failed';
-    if (load.status !== 'publishing') await rollBack(warehouse, load);
+    let outcome: 'published' | 'failed' = 'failed';
+    if (action === 'roll-forward' && (await rollForward(warehouse, load)).status === 'success')
+      outcome = 'published';
+    if (action === 'roll-back') await rollBack(warehouse, load);
     reporter.emit({
       type: 'load.recovered',
       source: load.source,
@@ -204,10 +214,6 @@ export async function recoverLoads(warehouse: Warehouse, reporter: Reporter): Pr
       outcome,
     });
   }
-  const keep = new Set(
-    unfinished.filter(ownLoad).map((load) => stageTableName(load.landing_table, load.load_id)),
-  );
-  for (const table of await warehouse.listTables(warehouse.database)) {
-    if (table.name.startsWith(STAGE_PREFIX) && !keep.has(table.name)) await dropStage(warehouse, table.name);
-  }
+  const tables = (await warehouse.listTables(warehouse.database)).map((table) => table.name);
+  for (const stage of stagesToDrop(tables, kept)) await dropStage(warehouse, stage);
 }

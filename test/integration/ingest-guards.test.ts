@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { GENERATE_DEFAULTS, generate } from '../../src/generate/generate.ts';
@@ -86,5 +86,60 @@ test('every command removes half-written archive copies of dead processes, and o
   assert.deepEqual(
     Object.fromEntries(Object.entries(files).map(([name, path]) => [name, existsSync(path)])),
     { dead: false, reused: false, live: true, other: true },
+  );
+});
+
+test('a local file rewritten in place with the same size while it is loaded publishes nothing', async (t) => {
+  const dir = tempDir(t);
+  await generate({ ...GENERATE_DEFAULTS, outDir: dir, orderLines: 300, styles: 10 });
+  const config = writeProjectConfig(dir, testTarget('embedded', dir));
+  const warehouse = await openTestWarehouse(t, config.targets.test!);
+  const file = join(dir, 'orders.csv');
+  const text = readFileSync(file, 'utf8');
+  const [outcome] = await ingest(
+    config,
+    warehouse,
+    { only: ['orders'], locations: {}, force: false },
+    {
+      emit(event) {
+        // Same size, other bytes, a later mtime: only the mtime tells.
+        if (event.type !== 'load.start') return;
+        writeFileSync(
+          file,
+          text.replace(/\n(.)/, (_m, c: string) => `\n${c === 'x' ? 'y' : 'x'}`),
+        );
+        const later = new Date(Date.now() + 5000);
+        utimesSync(file, later, later);
+      },
+    },
+  );
+  assert.equal(outcome!.status === 'failed' && outcome!.error.code, 'INGEST_SOURCE_CHANGED');
+  const { rows } = await warehouse.query<{ n: string }>('SELECT toString(count()) AS n FROM orders');
+  assert.equal(Number(rows[0]!.n), 0);
+});
+
+test('the sha256 skip: the same bytes are skipped, other bytes of the same size load, --force loads again', async (t) => {
+  const dir = tempDir(t);
+  await generate({ ...GENERATE_DEFAULTS, outDir: dir, orderLines: 200, styles: 10 });
+  const config = writeProjectConfig(dir, testTarget('embedded', dir));
+  const warehouse = await openTestWarehouse(t, config.targets.test!);
+  const file = join(dir, 'orders.csv');
+  const run = async (force = false) =>
+    (await ingest(config, warehouse, { only: ['orders'], locations: {}, force }, { emit: () => {} }))[0]!
+      .status;
+  assert.equal(await run(), 'success');
+  assert.equal(await run(), 'skipped');
+  const text = readFileSync(file, 'utf8');
+  writeFileSync(
+    file,
+    text.replace(/\n(.)/, (_m, c: string) => `\n${c === 'x' ? 'y' : 'x'}`),
+  );
+  assert.equal(readFileSync(file).length, Buffer.byteLength(text));
+  assert.equal(await run(), 'success', 'same size, other bytes');
+  assert.equal(await run(), 'skipped');
+  assert.equal(await run(true), 'success', '--force');
+  assert.deepEqual(
+    (await listLoads(warehouse, { source: 'orders' })).map((l) => l.status),
+    ['success', 'success', 'success'],
   );
 });

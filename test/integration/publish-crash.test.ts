@@ -215,7 +215,9 @@ async function crashSuite(t: TestContext, transport: Transport): Promise<void> {
     const context = `seed ${seed}, ${transport}, kill at ${scenario.kill}${scenario.recoveryKill ? ` then ${scenario.recoveryKill}` : ''}`;
     const ingest = ['--config', config.file, '--json', 'ingest', 'orders', '--location', `orders=${file}`];
     const killed = await runCli(ingest, { env: { ...env, DEMA_TEST_KILL_AT: scenario.kill } });
-    // A random delay may outlast the load: then it simply succeeded.
+    // A named point always kills (a renamed or lost point would test nothing); a random delay may
+    // outlast the load: then it simply succeeded.
+    if (!scenario.kill.includes('+')) assert.equal(killed.signal, 'SIGKILL', `${context}: never reached`);
     if (killed.signal !== 'SIGKILL') assert.equal(killed.code, 0, `${context}: ${killed.stderr}`);
     else kills++;
     if (killed.signal === 'SIGKILL' && scenario.kill.startsWith('publish.attach+')) killedMidAttach++;

@@ -88,3 +88,34 @@ for (const [code, name] of LEGACY_CASES)
       `ClickHouse error ${code} (${name}): Table system.t_2 doesn't exist (S3 part 10).`,
     );
   });
+
+test('modern text from a server that prints no name (21.x) is named from the table', () => {
+  const error = parseClickHouseError(
+    "Code: 60. DB::Exception: Table default.x doesn't exist. (version 21.3.20.1 (official build))",
+  );
+  assert.equal(error?.clickhouseType, 'UNKNOWN_TABLE');
+  assert.equal(error?.message, "ClickHouse error 60 (UNKNOWN_TABLE): Table default.x doesn't exist.");
+});
+
+test('"Code: N." without an exception after it is not a ClickHouse error', () => {
+  assert.equal(parseClickHouseError('proxy said: Code: 12. try again later'), undefined);
+  assert.equal(parseClickHouseError('Code: 12, something else'), undefined);
+});
+
+test('toWarehouseError: a ClickHouse exception keeps its SQL; a dema error passes through; anything else keeps its cause', () => {
+  const sql = 'SELECT * FROM nope';
+  const parsed = toWarehouseError(
+    new Error("Code: 60. DB::Exception: Table dema.nope doesn't exist. (UNKNOWN_TABLE)"),
+    sql,
+  );
+  assert.ok(parsed instanceof ClickHouseError);
+  assert.equal(parsed.code, 'WAREHOUSE_QUERY');
+  assert.equal(parsed.name, 'ClickHouseError');
+  assert.equal(parsed.sql, sql);
+  assert.equal(toWarehouseError(parsed), parsed);
+  const original = new Error('socket hang up');
+  const wrapped = toWarehouseError(original, sql);
+  assert.equal(wrapped.cause, original);
+  assert.equal(wrapped.message, 'socket hang up');
+  assert.equal(toWarehouseError('plain text').message, 'plain text');
+});

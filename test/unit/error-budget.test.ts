@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { countExceeded, overBudget, resolveBudget } from '../../src/ingest/error-budget.ts';
+import { countExceeded, describeBudget, overBudget, resolveBudget } from '../../src/ingest/error-budget.ts';
 
 test('a count budget: 0 allows none, equal passes, one over fails', () => {
   const zero = { maxRejects: 0, maxRejectRatio: undefined };
@@ -51,4 +51,11 @@ test('where the budget comes from: the source wins as a whole, else the defaults
     maxRejects: 3,
     maxRejectRatio: 0.2,
   });
+});
+
+test('the budget as the over-budget error names it: each limit that applies, the zero default included', () => {
+  assert.equal(describeBudget(resolveBudget({}, {})), 'max_rejects 0');
+  assert.equal(describeBudget({ maxRejects: 5, maxRejectRatio: undefined }), 'max_rejects 5');
+  assert.equal(describeBudget({ maxRejects: undefined, maxRejectRatio: 0.02 }), 'max_reject_ratio 0.02');
+  assert.equal(describeBudget({ maxRejects: 3, maxRejectRatio: 0 }), 'max_rejects 3, max_reject_ratio 0');
 });

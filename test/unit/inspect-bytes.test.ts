@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { ByteInspector, dataLines } from '../../src/ingest/inspect-bytes.ts';
+import { ByteInspector, dataLines, inspectFile } from '../../src/ingest/inspect-bytes.ts';
 
 /** Feeds `bytes` in chunks of every size from 1 to `max`, and checks every split gives one answer. */
 function inspectSplits(bytes: Buffer, max = 7) {
@@ -78,4 +81,50 @@ test('ByteInspector: plain only when chDB would read every line as the scanner r
     const facts = inspectSplits(Buffer.from(`a,b\nok,1\n${line}\nok,2\n`));
     assert.equal(facts.plain, false, JSON.stringify(line));
   }
+});
+
+test('ByteInspector: an empty chunk changes nothing (a final line feed stays the last byte)', () => {
+  const text = Buffer.from('a,b\n1,2\n');
+  const inspector = new ByteInspector();
+  inspector.update(text);
+  inspector.update(Buffer.alloc(0));
+  assert.deepEqual(inspector.digest(), inspectSplits(text));
+  assert.equal(dataLines(inspectSplits(text)), 1);
+});
+
+test('ByteInspector: a line of exactly 1 MiB is still checked; one byte more is not proven; many short lines always are', () => {
+  const MiB = 1 << 20;
+  for (const [length, utf8] of [
+    [MiB, true],
+    [MiB + 1, false],
+  ] as const) {
+    const inspector = new ByteInspector();
+    const line = Buffer.alloc(length, 0x61);
+    inspector.update(line.subarray(0, 1000));
+    inspector.update(line.subarray(1000));
+    inspector.update(Buffer.from('\nb\n'));
+    const facts = inspector.digest();
+    assert.equal(facts.utf8, utf8, `${length}`);
+    assert.equal(facts.longestLine, length);
+  }
+  // 2 MiB of short lines, in chunks: every line is checked, none is carried for long.
+  const inspector = new ByteInspector();
+  const chunk = Buffer.from('1,é\n'.repeat(16 << 10));
+  for (let i = 0; i < (2 * MiB) / chunk.length; i++) inspector.update(chunk);
+  const facts = inspector.digest();
+  assert.deepEqual([facts.utf8, facts.plain], [true, true]);
+});
+
+test('inspectFile: the same facts as one pass over the bytes, read in 4 MiB pieces, with progress to the end', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dema-inspect-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const bytes = Buffer.from('id,name\n'.concat('42,Åsa\n'.repeat(1_300_000)));
+  const path = join(dir, 'f.csv');
+  writeFileSync(path, bytes);
+  const progress: number[] = [];
+  const facts = await inspectFile(path, (done) => progress.push(done));
+  const whole = new ByteInspector();
+  whole.update(bytes);
+  assert.deepEqual(facts, whole.digest());
+  assert.deepEqual(progress, [4 << 20, 8 << 20, bytes.length]);
 });
