@@ -262,6 +262,15 @@ export async function loadSource(
       rows_loaded: good,
       rows_rejected: rejected,
     });
+    // publishLoad marks a load whose stage vanished before ATTACH failed (nothing of it published).
+    if (record.status !== 'success')
+      throw new DemaError(
+        'INGEST_LOAD',
+        `Load ${loadId} of "${source.name}" was not published: ${record.error ?? 'its stage table is gone'}.`,
+        {
+          hint: 'Nothing of it is shown; run the ingest again (another process may have dropped the stage).',
+        },
+      );
     reporter.emit({
       type: 'load.done',
       source: source.name,
