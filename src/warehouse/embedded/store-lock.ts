@@ -112,7 +112,9 @@ export async function acquireStoreLock(directory: string, waitMs = 0): Promise<(
     if (tryTake(path, me)) break;
     const waited = Date.now() - started;
     // A stale lock is broken and taken on the very next attempt, waiting or not.
-    if (attempt >= 2 && waited >= waitMs) throw lockedError(directory, readOwner(path), waited);
+    // "(waited N s)" only when the caller asked to wait (--wait): a refusal after the retries is not a wait.
+    if (attempt >= 2 && waited >= waitMs)
+      throw lockedError(directory, readOwner(path), waitMs > 0 ? waited : 0);
     if (attempt >= 2) await new Promise((done) => setTimeout(done, POLL_MS));
   }
   return () => {

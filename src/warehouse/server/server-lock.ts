@@ -137,7 +137,8 @@ export async function acquireServerLock(
     const left = await secondsLeft(sql, held);
     if ((left < 0 || ownerGone(held)) && (await breakExpired(sql, held, token))) continue;
     const waited = Date.now() - started;
-    if (waited >= (options.waitMs ?? 0)) throw lockedError(sql, held, left, waited);
+    // "(waited N s)" only when the caller asked to wait (--wait).
+    if (waited >= (options.waitMs ?? 0)) throw lockedError(sql, held, left, options.waitMs ? waited : 0);
     await new Promise((done) => setTimeout(done, POLL_MS));
   }
   const beat = () =>
