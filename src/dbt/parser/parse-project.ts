@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DemaError } from '../../errors.ts';
+import { identityOf } from '../compile/compile-node.ts';
 import { createScope, type NodeIdentity, newRenderState, type ProjectContext } from '../compile/context.ts';
 import { Graph } from '../graph/graph.ts';
 import { extractBlocks } from '../jinja/blocks.ts';
@@ -227,17 +228,9 @@ export function parseProject(options: ParseOptions): ParsedProject {
  */
 function nameRelation(context: ProjectContext, node: DbtNode, targetSchema: string): void {
   const { registry } = context;
-  const identity: NodeIdentity = {
-    uniqueId: node.uniqueId,
-    name: node.name,
-    resourceType: node.resourceType,
-    packageName: node.packageName,
-    originalFilePath: node.originalFilePath,
-    shownFile: nodeFile(node),
-    schema: targetSchema,
-    alias: node.name,
-    config: node.config,
-  };
+  // The node as it is before naming: no final schema or alias yet, and not yet a built node.
+  const { node: _unnamed, ...fields } = identityOf(node);
+  const identity: NodeIdentity = { ...fields, schema: targetSchema, alias: node.name };
   const nameFor = (macro: string, custom: unknown): string => {
     const own = node.packageDir ? registry.find(macro, node.packageName) : undefined;
     const def = own ?? registry.find(macro)!;

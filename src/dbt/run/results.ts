@@ -25,6 +25,26 @@ export interface NodeResult {
   readonly hint?: string;
 }
 
+/** A node or unit test that did not run (a parent failed, fail_fast, an interruption), as dbt reports it. */
+export function skippedResult(
+  node: { uniqueId: string; name: string; resourceType: string; relationName?: string | undefined },
+  message: string,
+): NodeResult {
+  return {
+    uniqueId: node.uniqueId,
+    name: node.name,
+    resourceType: node.resourceType,
+    status: 'skipped',
+    message,
+    failures: null,
+    executionTime: 0,
+    timing: [],
+    threadId: 'Thread-1',
+    adapterResponse: { _message: 'SKIP' },
+    ...(node.relationName ? { relationName: node.relationName } : {}),
+  };
+}
+
 export interface RunSummary {
   readonly results: NodeResult[];
   readonly elapsedSeconds: number;

@@ -13,8 +13,8 @@ import type { ParsedProject } from '../parser/parse-project.ts';
 import { describeNode } from './describe.ts';
 import { executeNode } from './execute-node.ts';
 import { runHooks } from './hooks.ts';
-import { type NodeResult, type NodeStatus, type RunSummary, summarise } from './results.ts';
-import { runUnitTest, skippedUnitTest } from './unit-test.ts';
+import { type NodeResult, type NodeStatus, type RunSummary, skippedResult, summarise } from './results.ts';
+import { runUnitTest } from './unit-test.ts';
 import { refuseUnsupportedSelected } from './unit-test-gate.ts';
 
 /**
@@ -185,8 +185,8 @@ export async function executeRun(
       }
       // Skipped with its model: still one result, as dbt reports it.
       const index = ++counter;
-      const result = skippedUnitTest(
-        unitTest,
+      const result = skippedResult(
+        { ...unitTest, resourceType: 'unit_test' },
         upstream
           ? `Skipping due to ${status.get(upstream)} of ${manifest.nodes.get(upstream)?.name ?? upstream}`
           : 'Skipping',
@@ -201,7 +201,7 @@ export async function executeRun(
     const blocker = (parents.get(node.uniqueId) ?? []).find((parent) => skipCauses.has(status.get(parent)!));
     const interrupted = options.signal?.aborted === true;
     if (blocker || cancelled || interrupted || unitFailed) {
-      const result = skipped(
+      const result = skippedResult(
         node,
         unitFailed && !interrupted
           ? `Skipping due to ${unitFailed.status} of unit test ${unitFailed.name}`
@@ -351,20 +351,4 @@ function effectiveParents(
     }
   }
   return parents;
-}
-
-function skipped(node: DbtNode, message: string): NodeResult {
-  return {
-    uniqueId: node.uniqueId,
-    name: node.name,
-    resourceType: node.resourceType,
-    status: 'skipped',
-    message,
-    failures: null,
-    executionTime: 0,
-    timing: [],
-    threadId: 'Thread-1',
-    adapterResponse: { _message: 'SKIP' },
-    ...(node.relationName ? { relationName: node.relationName } : {}),
-  };
 }

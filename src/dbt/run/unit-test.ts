@@ -274,19 +274,3 @@ export async function runUnitTest(
     };
   }
 }
-
-/** A unit test not run because its model is skipped (a parent failed, fail_fast, an interruption). */
-export function skippedUnitTest(unitTest: UnitTestRef, message: string): NodeResult {
-  return {
-    uniqueId: unitTest.uniqueId,
-    name: unitTest.name,
-    resourceType: 'unit_test',
-    status: 'skipped',
-    message,
-    failures: null,
-    executionTime: 0,
-    timing: [],
-    threadId: 'Thread-1',
-    adapterResponse: { _message: 'SKIP' },
-  };
-}
