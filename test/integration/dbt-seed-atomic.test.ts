@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { RelationCache } from '../../src/dbt/compile/relation-cache.ts';
+import type { DbtNode } from '../../src/dbt/manifest/types.ts';
+import { loadSeed } from '../../src/dbt/materialize/seed.ts';
+import { quoteString } from '../../src/warehouse/sql.ts';
+import type { Warehouse } from '../../src/warehouse/warehouse.ts';
 import { runCli } from '../helpers/cli.ts';
-import { tempDir, writeFiles } from '../helpers/fixtures.ts';
+import { openTestWarehouse, tempDir, testTarget, writeFiles } from '../helpers/fixtures.ts';
 import { queryStore } from '../helpers/store.ts';
 
 // A seed is published as a model is (src/dbt/materialize/publish.ts): its rows go into a helper that
@@ -52,4 +58,111 @@ test('a seed reload that fails leaves the live table as it was, and no helper be
     reloaded.map((r) => Number(r.v)),
     [10, 20],
   );
+});
+
+/** The warehouse with its `failAt`-th write (command or byte insert, 1-based) failing without running. */
+function failingAt(warehouse: Warehouse, failAt: number, seen: string[]): Warehouse {
+  let count = 0;
+  const wrap =
+    (name: 'command' | 'insertBytes') =>
+    async (...args: unknown[]) => {
+      count++;
+      seen.push(name === 'command' ? String(args[0]) : 'insert bytes');
+      if (count === failAt) throw new Error(`injected failure at write ${count}`);
+      return (warehouse[name] as (...a: unknown[]) => Promise<unknown>).apply(warehouse, args);
+    };
+  return new Proxy(warehouse, {
+    get(target, property, receiver) {
+      if (property === 'command' || property === 'insertBytes') return wrap(property);
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+// The publish invariant for seeds, at every write: a failure before or at the publishing statement
+// leaves the live seed absent (first load) or exactly as it was; one after it (a helper's drop)
+// leaves the complete new seed. No helper remains except one whose own drop was the failing write.
+test('a seed load failing at each of its writes in turn leaves the live seed absent, unchanged or complete', async (t) => {
+  const dir = tempDir(t);
+  const warehouse = await openTestWarehouse(t, testTarget('embedded', dir));
+  const schema = warehouse.database;
+  const dump = async () =>
+    (
+      await warehouse.query<{ n: string }>(
+        `select name as n from system.tables where database = ${quoteString(schema)} and name = 'seed_s'`,
+      )
+    ).rows.length === 0
+      ? 'absent'
+      : await warehouse.queryText(`select k, v from ${schema}.seed_s order by k`, 'TabSeparated');
+  const helpers = async () =>
+    (
+      await warehouse.query<{ n: string }>(
+        `select name as n from system.tables where database = ${quoteString(schema)} and name like 'seed_s\\_\\_dbt\\_%'`,
+      )
+    ).rows.map((r) => r.n);
+  const load = async (csv: string, failAt = 0) => {
+    writeFileSync(join(dir, 's.csv'), csv);
+    const seen: string[] = [];
+    const wrapped = failingAt(warehouse, failAt, seen);
+    const cache = new RelationCache(wrapped);
+    await cache.load([schema]);
+    const node = {
+      uniqueId: 'seed.p.seed_s',
+      name: 'seed_s',
+      resourceType: 'seed',
+      schema,
+      alias: 'seed_s',
+      seedFile: 's.csv',
+      config: {},
+    } as unknown as DbtNode;
+    const env = {
+      warehouse: wrapped,
+      cache,
+      invocationId: '0a1b2c3d-4e5f-6789-abcd-ef0123456789',
+      fullRefresh: false,
+    };
+    const error = await loadSeed(node, dir, env).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    return { seen, error };
+  };
+  const FIRST = 'k,v\na,1\nb,2\n';
+  const LATER = 'k,v\na,10\nc,30\nd,40\n';
+  let points = 0;
+  for (const phase of ['first', 'later'] as const) {
+    const reset = async () => {
+      await warehouse.command(`drop table if exists ${schema}.seed_s`);
+      if (phase === 'later') assert.equal((await load(FIRST)).error, undefined);
+    };
+    await reset();
+    const before = await dump();
+    const clean = await load(phase === 'first' ? FIRST : LATER);
+    assert.equal(clean.error, undefined);
+    const complete = await dump();
+    for (let failAt = 1; failAt <= clean.seen.length; failAt++) {
+      await reset();
+      const { seen, error } = await load(phase === 'first' ? FIRST : LATER, failAt);
+      const failing = seen[failAt - 1]!;
+      const published = seen
+        .slice(0, failAt - 1)
+        .some(
+          (sql) => /^(exchange tables|rename table)/.test(sql) && sql.split('\n')[0]!.includes('`seed_s`'),
+        );
+      // Before the publish the load must fail; a helper's drop after it is best effort.
+      if (!published) assert.ok(error, `${phase}, write ${failAt} (${failing}) must fail the load`);
+      assert.equal(
+        await dump(),
+        published ? complete : before,
+        `${phase}, failing write ${failAt}: ${failing.split('\n')[0]}`,
+      );
+      const left = await helpers();
+      const ownDrop = /^drop table/.test(failing) ? 1 : 0;
+      assert.ok(left.length <= ownDrop, `${phase}, write ${failAt}: helpers left ${left.join(', ')}`);
+      for (const name of left) await warehouse.command(`drop table if exists ${schema}.\`${name}\``);
+      points++;
+    }
+  }
+  assert.ok(points >= 8, `${points} fault points`);
 });
