@@ -1,3 +1,5 @@
+import { standardSessionSettings } from '../../warehouse/capabilities.ts';
+import { quoteString } from '../../warehouse/sql.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 
 /**
@@ -6,9 +8,10 @@ import type { Warehouse } from '../../warehouse/warehouse.ts';
  * target that switched one off (custom_settings / dema.yml settings) gets views without it.
  */
 export async function standardViewSettings(warehouse: Warehouse): Promise<Record<string, number>> {
-  if (!warehouse.capabilities.preferColumnNameToAliasSetting) return {};
-  const { rows } = await warehouse.query<{ value: string }>(
-    "select value from system.settings where name = 'prefer_column_name_to_alias'",
+  const names = Object.keys(standardSessionSettings(warehouse.capabilities));
+  if (names.length === 0) return {};
+  const { rows } = await warehouse.query<{ name: string; value: string }>(
+    `select name, value from system.settings where name in (${names.map(quoteString).join(', ')})`,
   );
-  return String(rows[0]?.value ?? '0') === '1' ? { prefer_column_name_to_alias: 1 } : {};
+  return Object.fromEntries(rows.filter((row) => String(row.value) === '1').map((row) => [row.name, 1]));
 }
