@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { capabilitiesFor } from '../../src/warehouse/capabilities.ts';
 import { runCli } from '../helpers/cli.ts';
-import { tempDir, writeFiles } from '../helpers/fixtures.ts';
+import { openTestWarehouse, tempDir, testTarget, writeFiles } from '../helpers/fixtures.ts';
 import { queryStore } from '../helpers/store.ts';
 
 // `select subtotal as subtotal_cents, subtotal / 100 as subtotal`: standard SQL reads `subtotal` in
@@ -84,4 +84,35 @@ test('prefer_column_name_to_alias is a default only where the engine has it (21.
   assert.equal(capabilitiesFor('21.3.20').preferColumnNameToAliasSetting, false);
   assert.equal(capabilitiesFor('21.4.1').preferColumnNameToAliasSetting, true);
   assert.equal(capabilitiesFor('26.7.2.1').preferColumnNameToAliasSetting, true);
+});
+
+// The README's account of the default, on a plain dema session (any command's): a shadowed name in
+// WHERE and GROUP BY is the input column, as in standard SQL, and so is one in ORDER BY (where
+// standard SQL would sort by the output column); a target setting of 0 restores ClickHouse's reading.
+test('a dema session reads shadowed names in WHERE, GROUP BY and ORDER BY as input columns; 0 restores the alias', async (t) => {
+  const input = 'select toInt32(number + 1) as x from numbers(3)';
+  const read = async (settings?: Record<string, number>) => {
+    const target = { ...testTarget('embedded', tempDir(t)), ...(settings ? { settings } : {}) };
+    const warehouse = await openTestWarehouse(t, target);
+    const text = async (sql: string) => (await warehouse.queryText(sql, 'TabSeparated')).trim().split('\n');
+    const found = {
+      where: await text(`select x * 10 as x from (${input}) where x = 1`),
+      groupBy: await text(`select x % 2 as x, count() as n from (${input}) group by x order by n, x`),
+      orderBy: await text(`select -x as x from (${input}) order by x`),
+    };
+    await warehouse.close(); // chDB: one open data directory per process
+    return found;
+  };
+  // x is 1, 2, 3: filtered, grouped and ordered by the input x (three groups, in x's order).
+  assert.deepEqual(await read(), {
+    where: ['10'],
+    groupBy: ['1\t1', '0\t1', '1\t1'],
+    orderBy: ['-1', '-2', '-3'],
+  });
+  // ClickHouse's reading: the alias everywhere.
+  assert.deepEqual(await read({ prefer_column_name_to_alias: 0 }), {
+    where: [''],
+    groupBy: ['0\t1', '1\t2'],
+    orderBy: ['-3', '-2', '-1'],
+  });
 });
