@@ -96,19 +96,19 @@ export function resolveDbtTarget(options: {
 }
 
 /** `--vars '{key: value}'` (YAML or JSON). */
-export function parseVars(text: string | undefined): Record<string, unknown> {
+export function parseVars(text: string | undefined, flag = '--vars'): Record<string, unknown> {
   if (!text) return {};
+  const example =
+    flag === '--vars' ? `--vars '{start_date: "2023-01-01"}'` : `${flag} '{model_names: [orders]}'`;
   let value: unknown;
   try {
     value = parseYaml(text);
   } catch (error) {
-    throw new DemaError('USAGE', `--vars is not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
-      hint: `e.g. --vars '{start_date: "2023-01-01"}'`,
+    throw new DemaError('USAGE', `${flag} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
+      hint: `e.g. ${example}`,
     });
   }
   if (!value || typeof value !== 'object' || Array.isArray(value))
-    throw new DemaError('USAGE', '--vars must be a mapping.', {
-      hint: `e.g. --vars '{start_date: "2023-01-01"}'`,
-    });
+    throw new DemaError('USAGE', `${flag} must be a mapping.`, { hint: `e.g. ${example}` });
   return value as Record<string, unknown>;
 }

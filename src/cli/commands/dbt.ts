@@ -5,8 +5,8 @@ import type { Output } from '../output.ts';
 import type { DbtFlags } from './dbt-actions.ts';
 
 /**
- * dbt's commands on dema: run, test, build, seed, compile, ls, parse, debug, clean, source
- * freshness. Only the options live here; the engine loads when one of them runs.
+ * dbt's commands on dema: run, test, build, seed, compile, ls, parse, debug, clean, deps,
+ * run-operation, source freshness. Only the options live here; the engine loads when one of them runs.
  */
 
 const actions = () => import('./dbt-actions.ts');
@@ -72,6 +72,19 @@ export function registerDbt(program: Command, run: Runner): void {
   ).action((flags: DbtFlags) =>
     run(async (global, output) => (await actions()).debugAction(global, flags, output)),
   );
+
+  commonOptions(
+    program
+      .command('run-operation')
+      .argument('<macro>', 'the macro: name, or package.name')
+      .description("Call a macro against the warehouse (dbt's run-operation), e.g. codegen's generators"),
+  )
+    .option('--args <yaml>', "the macro's keyword arguments, e.g. '{model_names: [orders]}'")
+    .action((macro: string, flags: DbtFlags & { args?: string }) =>
+      run(async (global, output) =>
+        (await import('./operation-action.ts')).operationAction(global, macro, flags, output),
+      ),
+    );
 
   const source = program.command('source').description('Commands on sources');
   selectionOptions(

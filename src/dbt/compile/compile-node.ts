@@ -159,7 +159,7 @@ function renderGenericTest(
   const macro = test.namespace
     ? context.registry.namespace(test.namespace)?.[`test_${test.name}`]
     : (() => {
-        const def = context.registry.findTest(`test_${test.name}`);
+        const def = context.registry.findByLocality(`test_${test.name}`);
         return def ? context.registry.bind(def) : undefined;
       })();
   if (!macro)

@@ -389,7 +389,7 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
     schema: identity.schema,
     run_query: runQuery,
     statement,
-    load_result: (name: string) => state.run.statements.get(name) ?? null,
+    load_result: (name: string) => loadResult(state.run.statements, name, where),
     log: (message: unknown, ...args: unknown[]) => {
       // dbt also prints at parse time (every message twice); dema logs only when executing.
       if (!execute) return '';
@@ -447,4 +447,26 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
 
 export function newInvocationId(): string {
   return randomUUID();
+}
+
+/** A statement result already handed out: dbt hands each one out once (except `main`). */
+const LOADED = Symbol('loaded');
+
+/** dbt's `load_result`: the stored result once, None if never stored, an error the second time. */
+function loadResult(statements: Map<string, unknown>, name: string, where: string): unknown {
+  const result = statements.get(name);
+  if (result === undefined) return null;
+  if (name === 'main') return result;
+  if (result === LOADED)
+    return raise(
+      new DemaError(
+        'JINJA_RENDER',
+        `${where}: the statement result named '${name}' has already been loaded.`,
+        {
+          hint: 'dbt gives each result out once: keep it in a variable ({% set r = load_result(...) %}), or run the statement again.',
+        },
+      ),
+    );
+  statements.set(name, LOADED);
+  return result;
 }

@@ -89,10 +89,10 @@ export class MacroRegistry {
   }
 
   /**
-   * A generic test's macro named without a package: dbt ranks every package's `test_<name>` by
-   * locality — the root project, then installed packages, then dbt's own.
+   * A macro named without a package where dbt searches everywhere (a generic test's `test_<name>`,
+   * `dbt run-operation name`): ranked by locality — the root project, installed packages, dbt's own.
    */
-  findTest(name: string): MacroDef | undefined {
+  findByLocality(name: string): MacroDef | undefined {
     const own = this.byPackage.get(this.rootPackage)?.get(name);
     if (own) return own;
     for (const [packageName, table] of [...this.byPackage].sort(([a], [b]) => a.localeCompare(b)))

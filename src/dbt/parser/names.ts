@@ -26,13 +26,15 @@ export function lineOfText(text: string, needle: RegExp): number | undefined {
 export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** "Did you mean …?" for a name that is not found, from the close ones. */
-export function suggestion(name: string, candidates: string[]): string {
+export function suggestion(
+  name: string,
+  candidates: string[],
+  otherwise = 'Check the model name; `dema ls` lists them.',
+): string {
   const close = candidates
     .filter((candidate) => distance(candidate, name) <= Math.max(2, Math.floor(name.length / 4)))
     .slice(0, 3);
-  return close.length > 0
-    ? `Did you mean ${close.map((c) => `'${c}'`).join(' or ')}?`
-    : 'Check the model name; `dema ls` lists them.';
+  return close.length > 0 ? `Did you mean ${close.map((c) => `'${c}'`).join(' or ')}?` : otherwise;
 }
 
 function distance(a: string, b: string): number {

@@ -1,0 +1,35 @@
+import { findOperationMacro, runOperation } from '../../dbt/run/operation.ts';
+import { parseVars } from '../../dbt/session.ts';
+import { connectForCommand, type GlobalOptions } from '../context.ts';
+import type { Output } from '../output.ts';
+import { type DbtFlags, prepareProject } from './dbt-actions.ts';
+
+/**
+ * `dema run-operation MACRO --args YAML`: what the macro prints is the command's output, on stdout
+ * even with --quiet (so `dema --quiet run-operation generate_model_yaml … > x.yml` works, as in dbt).
+ */
+export async function operationAction(
+  global: GlobalOptions,
+  macro: string,
+  flags: DbtFlags & { args?: string },
+  output: Output,
+): Promise<number> {
+  const prepared = prepareProject(global, flags, 'run-operation', output);
+  const args = parseVars(flags.args, '--args');
+  findOperationMacro(prepared.parsed, macro);
+  const warehouse = await connectForCommand(prepared.target.target, global, output.reporter);
+  try {
+    await runOperation(prepared.parsed, warehouse, {
+      macro,
+      args,
+      invocationId: prepared.invocationId,
+      log: (level, message) => {
+        if (level === 'info') output.line(message);
+        else if (level === 'warn') output.reporter.emit({ type: 'log', level: 'warn', message });
+      },
+    });
+  } finally {
+    await warehouse.close();
+  }
+  return 0;
+}

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { runCli } from '../helpers/cli.ts';
+import { tempDir, writeFiles } from '../helpers/fixtures.ts';
+import { sharedPackagesDir } from '../helpers/package-hub.ts';
+import { queryStore } from '../helpers/store.ts';
+
+// `dema run-operation` as dbt's: a macro called with --args as keyword arguments, at execute time,
+// its print()/log() output on stdout (with --quiet too), searched root → packages, or package.name.
+// codegen (the real package) is the acceptance case: its YAML is checked against ClickHouse's own
+// column list. load_result follows dbt-core's ProviderContext.load_result: each result once.
+
+const PACKAGES = sharedPackagesDir();
+const skip = PACKAGES ? false : 'shared/dbt-packages not found';
+
+const MACROS = `
+{% macro greet(who, times=1) %}
+  {% set r = run_query("select 40 + " ~ times ~ " as n") %}
+  {% do print("hello " ~ who ~ " " ~ r.columns[0].values()[0]) %}
+{% endmacro %}
+
+{% macro make_table(name) %}
+  {% do run_query("create table " ~ target.schema ~ "." ~ name ~ " engine = MergeTree order by tuple() as select 7 as x") %}
+{% endmacro %}
+
+{% macro load_twice() %}
+  {% call statement('q', fetch_result=True) %}select 1{% endcall %}
+  {% set first = load_result('q') %}
+  {% set second = load_result('q') %}
+{% endmacro %}
+
+{% macro load_each_run() %}
+  {% for n in [1, 2] %}
+    {% call statement('q', fetch_result=True) %}select {{ n }}{% endcall %}
+    {% do print("got " ~ load_result('q')['data'][0][0]) %}
+  {% endfor %}
+  {% do print("never stored: " ~ load_result('nothing')) %}
+{% endmacro %}
+`;
+
+function project(dir: string): Record<string, string> {
+  return {
+    'dbt_project.yml': 'name: ops\nprofile: ops\n',
+    'profiles.yml': `ops:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: ops}\n`,
+    'packages.yml': `packages:\n  - local: ${join(PACKAGES!, 'codegen')}\n  - local: ${join(PACKAGES!, 'dbt_utils')}\n`,
+    'models/typed.sql':
+      "select toInt32(1) as id, toNullable('a') as name, toDate('2024-01-01') as day, toDecimal64(1.5, 2) as price, ['x'] as tags\n",
+    'macros/ops.sql': MACROS,
+  };
+}
+
+test('run-operation calls root and package macros with --args; codegen output matches the warehouse', {
+  skip,
+}, async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, project(dir));
+  const cli = (...args: string[]) => runCli(args, { cwd: dir });
+  assert.equal((await cli('deps')).code, 0);
+  assert.equal((await cli('run')).code, 0);
+
+  const greeting = await cli('--quiet', 'run-operation', 'greet', '--args', '{who: bob, times: 2}');
+  assert.equal(greeting.code, 0, greeting.stderr);
+  assert.equal(greeting.stdout, 'hello bob 42\n', 'print() is the output, kept with --quiet');
+  assert.match((await cli('run-operation', 'ops.greet', '--args', '{who: ann}')).stdout, /hello ann 41/);
+
+  const made = await cli('run-operation', 'make_table', '--args', '{name: made}');
+  assert.equal(made.code, 0, made.stderr);
+  const rows = await queryStore<{ x: number }>(join(dir, 'warehouse'), 'ops', 'select x from ops.made');
+  assert.deepEqual(
+    rows.map((row) => Number(row.x)),
+    [7],
+  );
+
+  // codegen, found without its package name and with it: the YAML lists the model's columns as
+  // ClickHouse has them (its type without the Nullable wrapper, lower-cased, as dbt-clickhouse's).
+  const generated = await cli(
+    '--quiet',
+    'run-operation',
+    'generate_model_yaml',
+    '--args',
+    '{model_names: [typed]}',
+  );
+  assert.equal(generated.code, 0, generated.stderr);
+  const yaml = parse(generated.stdout) as {
+    models: { name: string; columns: { name: string; data_type: string }[] }[];
+  };
+  const columns = await queryStore<{ name: string; type: string }>(
+    join(dir, 'warehouse'),
+    'ops',
+    "select name, type from system.columns where database = 'ops' and table = 'typed' order by position",
+  );
+  assert.equal(yaml.models[0]!.name, 'typed');
+  assert.deepEqual(
+    yaml.models[0]!.columns.map((c) => [c.name, c.data_type]),
+    columns.map((c) => [c.name, c.type.replace(/^Nullable\((.*)\)$/, '$1').toLowerCase()]),
+  );
+  const source = await cli(
+    '--quiet',
+    'run-operation',
+    'codegen.generate_source',
+    '--args',
+    '{schema_name: ops}',
+  );
+  const tables = (parse(source.stdout) as { sources: { tables: { name: string }[] }[] }).sources[0]!.tables;
+  assert.ok(
+    tables.some((table) => table.name === 'typed') && tables.some((table) => table.name === 'made'),
+    source.stdout,
+  );
+});
+
+test('run-operation: load_result gives a result once; unknown macros and bad --args are usage errors', {
+  skip,
+}, async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, { ...project(dir), 'packages.yml': 'packages: []\n' });
+  const cli = (...args: string[]) => runCli(args, { cwd: dir });
+
+  const each = await cli('run-operation', 'load_each_run');
+  assert.equal(each.code, 0, each.stderr);
+  assert.equal(each.stdout, 'got 1\ngot 2\nnever stored: None\n');
+  const twice = await cli('run-operation', 'load_twice');
+  assert.notEqual(twice.code, 0);
+  assert.match(twice.stderr, /JINJA_RENDER.*statement result named 'q' has already been loaded/);
+
+  const unknown = await cli('run-operation', 'gret');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /no macro named "gret"[\s\S]*Did you mean 'greet'/);
+  const notMapping = await cli('run-operation', 'greet', '--args', '[1]');
+  assert.equal(notMapping.code, 2);
+  assert.match(notMapping.stderr, /--args must be a mapping/);
+  const wrongArg = await cli('run-operation', 'greet', '--args', '{whom: x}');
+  assert.equal(wrongArg.code, 2);
+  assert.match(wrongArg.stderr, /no keyword argument 'whom'/);
+});
