@@ -358,3 +358,22 @@ test('a ref to a package model the root project disabled names it as disabled', 
       /model\.pkg\.off is disabled/.test(error.hint ?? ''),
   );
 });
+
+test("each kind of file is read from its own package's folders only (the root's analyses stay the root's)", (t) => {
+  const kinds = {
+    model: 'models/k_model.sql',
+    analysis: 'analyses/k_analysis.sql',
+    test: 'tests/k_test.sql',
+    seed: 'seeds/k_seed.csv',
+  } as const;
+  const body = (path: string) => (path.endsWith('.csv') ? 'id\n1\n' : 'select 1 as id\n');
+  const rootFiles = Object.fromEntries(Object.values(kinds).map((path) => [path, body(path)]));
+  const parsed = parse(t, { ...rootFiles, [`${PKG}/dbt_project.yml`]: 'name: pkg\n' });
+  const ids = [...parsed.manifest.nodes.keys()].filter((id) => id.includes('.k_'));
+  assert.deepEqual(
+    ids.sort(),
+    Object.entries(kinds)
+      .map(([kind, path]) => `${kind}.shop.${path.split('/')[1]!.split('.')[0]}`)
+      .sort(),
+  );
+});

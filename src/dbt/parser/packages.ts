@@ -166,6 +166,7 @@ export function packageUnit(root: DbtProjectFile, pkg: InstalledPackage): ParseU
       testPaths: under(own.testPaths),
       macroPaths: under(own.macroPaths),
       snapshotPaths: under(own.snapshotPaths),
+      analysisPaths: under(own.analysisPaths),
       docsPaths: under(own.docsPaths),
     },
   };
