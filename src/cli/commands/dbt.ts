@@ -6,7 +6,7 @@ import type { DbtFlags } from './dbt-actions.ts';
 
 /**
  * dbt's commands on dema: run, test, build, seed, compile, ls, parse, debug, clean, deps,
- * run-operation, source freshness. Only the options live here; the engine loads when one of them runs.
+ * run-operation, show, source freshness. Only the options live here; the engine loads when one of them runs.
  */
 
 const actions = () => import('./dbt-actions.ts');
@@ -84,6 +84,22 @@ export function registerDbt(program: Command, run: Runner): void {
       run(async (global, output) =>
         (await import('./operation-action.ts')).operationAction(global, macro, flags, output),
       ),
+    );
+
+  selectionOptions(
+    commonOptions(
+      program
+        .command('show')
+        .description(
+          "Run a model's compiled SQL (or --inline SQL) with a limit and print the rows; nothing is built",
+        ),
+    ),
+  )
+    .option('--inline <sql>', 'SQL to preview, Jinja included, e.g. "select * from {{ ref(\'orders\') }}"')
+    .option('--limit <n>', 'rows to show (-1: all)', '5')
+    .option('--output <format>', 'text | json', 'text')
+    .action((flags: import('./show-action.ts').ShowFlags) =>
+      run(async (global, output) => (await import('./show-action.ts')).showAction(global, flags, output)),
     );
 
   const source = program.command('source').description('Commands on sources');

@@ -1,11 +1,11 @@
 import { DemaError } from '../../errors.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { createScope, newRenderState, type ProjectContext } from '../compile/context.ts';
-import { RelationCache } from '../compile/relation-cache.ts';
 import { compileTemplate, pyFunction, type Scope } from '../jinja/environment.ts';
 import type { MacroDef } from '../jinja/macros.ts';
 import { suggestion } from '../parser/names.ts';
 import type { ParsedProject } from '../parser/parse-project.ts';
+import { executeContext } from './runtime-context.ts';
 
 /**
  * dbt's `run-operation`: one macro called with keyword arguments, at execute time, against the
@@ -44,18 +44,8 @@ export async function runOperation(
   request: OperationRequest,
 ): Promise<unknown> {
   const def = findOperationMacro(parsed, request.macro);
-  const cache = new RelationCache(warehouse);
-  const context: ProjectContext = {
-    ...parsed.context,
-    log: request.log,
-    invocationId: request.invocationId,
-    flags: { FULL_REFRESH: false, WHICH: 'run-operation', STORE_FAILURES: false },
-    runtime: { warehouse, cache },
-  };
+  const context = await executeContext(parsed, warehouse, 'run-operation', request.invocationId, request.log);
   const schema = String(parsed.context.target.schema ?? '');
-  const schemas = new Set([schema]);
-  for (const node of parsed.manifest.nodes.values()) if (node.schema) schemas.add(node.schema);
-  await cache.load(schemas);
   const identity = {
     uniqueId: `operation.${parsed.project.name}.${def.name}`,
     name: def.name,

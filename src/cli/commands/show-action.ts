@@ -1,0 +1,55 @@
+import { limitedSql, previewQueries } from '../../dbt/run/show.ts';
+import { DemaError } from '../../errors.ts';
+import { connectForCommand, type GlobalOptions } from '../context.ts';
+import type { Output } from '../output.ts';
+import { renderTable } from '../table.ts';
+import { type DbtFlags, prepareProject, warnUnmatched } from './dbt-actions.ts';
+
+export interface ShowFlags extends DbtFlags {
+  readonly models?: string[];
+  readonly inline?: string;
+  readonly limit: string;
+  readonly output: string;
+}
+
+/** `dema show`: each preview as dbt prints it ("Previewing node 'x':" and a table), or JSON. */
+export async function showAction(global: GlobalOptions, flags: ShowFlags, output: Output): Promise<number> {
+  const limit = Number(flags.limit);
+  if (!Number.isInteger(limit))
+    throw new DemaError('USAGE', `--limit ${flags.limit} is not a whole number.`, {
+      hint: 'e.g. --limit 20; --limit -1 shows every row.',
+    });
+  if (flags.output !== 'text' && flags.output !== 'json')
+    throw new DemaError('USAGE', `--output ${flags.output}: use text or json.`);
+  if (flags.inline !== undefined && (flags.select ?? flags.models) !== undefined)
+    throw new DemaError('USAGE', 'Pass either --select or --inline, not both.');
+  const prepared = prepareProject(global, flags, 'show', output);
+  warnUnmatched(prepared.parsed, flags, output);
+  const warehouse = await connectForCommand(prepared.target.target, global, output.reporter);
+  try {
+    const previews = await previewQueries(prepared.parsed, warehouse, {
+      select: [...(flags.select ?? []), ...(flags.models ?? [])],
+      exclude: flags.exclude ?? [],
+      ...(flags.inline !== undefined ? { inline: flags.inline } : {}),
+      invocationId: prepared.invocationId,
+    });
+    for (const preview of previews) {
+      const text = await warehouse.queryText(limitedSql(preview.sql, limit), 'JSONEachRow');
+      const rows = text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      if (flags.output === 'json' || output.json)
+        output.line(JSON.stringify({ node: preview.name, show: rows }));
+      else {
+        output.line(
+          flags.inline === undefined ? `Previewing node '${preview.name}':` : 'Previewing inline node:',
+        );
+        output.line(renderTable(rows));
+      }
+    }
+  } finally {
+    await warehouse.close();
+  }
+  return 0;
+}
