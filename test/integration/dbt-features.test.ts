@@ -20,6 +20,7 @@ test('a dbt project with every supported feature builds on embedded ClickHouse',
   writeFiles(dir, featuresProject(store));
   const q = <Row = Record<string, unknown>>(sql: string) => queryStore<Row>(store, 'features', sql);
 
+  const yearBefore = new Date().getUTCFullYear(); // the build may cross a New Year
   const first = await runCli(['build', '--json'], { cwd: dir });
   const results = statuses(first.events);
   const failed = [...results.values()].filter((r) => r.status !== 'success' && r.status !== 'pass');
@@ -86,7 +87,7 @@ test('a dbt project with every supported feature builds on embedded ClickHouse',
   // statement / load_result, log, modules.datetime.
   const [hooked] = await q<{ answer: number; built_year: number }>('select answer, built_year from hooked');
   assert.equal(Number(hooked!.answer), 42);
-  assert.equal(Number(hooked!.built_year), new Date().getUTCFullYear());
+  assert.ok([yearBefore, new Date().getUTCFullYear()].includes(Number(hooked!.built_year)));
   assert.match(first.stdout, /"message":"building hooked"/);
 
   // Hooks: on-run-start, post-hook, on-run-end with the results.

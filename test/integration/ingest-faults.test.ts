@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -165,6 +165,31 @@ test('a second process on the embedded store gets a clear error naming the owner
 
 const SERVER_SCRIPT = fileURLToPath(new URL('../../scripts/clickhouse-server.sh', import.meta.url));
 
+/** Binds `port` on loopback (0: the kernel picks one) and frees it again: the port, or undefined if taken. */
+function bindOnce(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const server = createNetServer();
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
+      const bound = (server.address() as AddressInfo).port;
+      server.close(() => resolve(bound));
+    });
+  });
+}
+
+/**
+ * Free ports for a private server: HTTP, TCP, and TCP + 9 (its interserver port, see the script).
+ * Fixed ports collide with anything else on them (a leftover server, another checkout's test run),
+ * and the script's ping would then find that other server.
+ */
+async function freeServerPorts(): Promise<{ http: number; tcp: number }> {
+  for (;;) {
+    const [http, tcp] = [await bindOnce(0), await bindOnce(0)];
+    if (!http || !tcp || tcp + 9 > 65_535 || http === tcp + 9) continue;
+    if (await bindOnce(tcp + 9)) return { http, tcp };
+  }
+}
+
 test('the server stopped mid-load: clear error, ledger failed, re-run completes', async (t) => {
   const noServer = await serverSkipReason();
   if (noServer) return t.skip(noServer);
@@ -172,7 +197,8 @@ test('the server stopped mid-load: clear error, ledger failed, re-run completes'
   const dir = tempDir(t);
   // Its own folder, removed only after the server is stopped (after-hooks run in order).
   const serverDir = mkdtempSync(join(tmpdir(), 'dema-server-'));
-  const env = { ...process.env, CLICKHOUSE_PORT: '18123', CLICKHOUSE_TCP_PORT: '19000' };
+  const ports = await freeServerPorts();
+  const env = { ...process.env, CLICKHOUSE_PORT: String(ports.http), CLICKHOUSE_TCP_PORT: String(ports.tcp) };
   const start = () => execFileSync('bash', [SERVER_SCRIPT, 'start', serverDir], { env, stdio: 'pipe' });
   t.after(() => {
     execFileSync('bash', [SERVER_SCRIPT, 'stop', serverDir], { env });
@@ -180,7 +206,7 @@ test('the server stopped mid-load: clear error, ledger failed, re-run completes'
   });
   start();
   await generate({ ...GENERATE_DEFAULTS, outDir: dir, orderLines: 300_000, styles: 100 });
-  const target: TargetConfig = { ...testTarget('server', dir), port: 18123 } as TargetConfig;
+  const target: TargetConfig = { ...testTarget('server', dir), port: ports.http } as TargetConfig;
   const config = writeProjectConfig(dir, target);
 
   let stopped = false;

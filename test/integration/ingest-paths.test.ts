@@ -122,7 +122,8 @@ test('dema.yml fetch: settings bound a download: a silent server fails after idl
     /failed 2 times; last: no data received for 200 ms/,
   );
   assert.equal(silent.requests.length, 2);
-  assert.ok(ms < 5_000, `took ${ms} ms`);
+  // Far below the default (two waits of 15 s), with room for a loaded machine.
+  assert.ok(ms < 10_000, `took ${ms} ms`);
 });
 
 /** Writes a dema.yml by hand (so ids can be anything) and runs `dema --json ingest` on it. */

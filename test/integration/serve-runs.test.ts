@@ -38,9 +38,11 @@ test('serve: run history down to a failing test’s stored rows, source freshnes
   // 150 events: ids 3…150 fail accepted_values ['1', '2'], more rows than the page shows (100).
   const extra = Array.from({ length: 147 }, (_, i) => `${i + 4},2024-01-01T00:00:00Z,${i}`).join('\n');
   writeFileSync(join(dir, 'events.csv'), `${eventsCsv()}${extra}\n`);
+  const pipelineStarted = Date.now();
   const pipeline = await runCli(['pipeline'], { cwd: dir });
   assert.equal(pipeline.code, 1, 'the accepted_values test fails and stores its failures');
-  // A run whose error is markup: the pages must show it as text.
+  // A run whose error is markup: the pages must show it as text. It started before the pipeline
+  // (however long that took), so it is second in the list, newest first.
   const hostile = `<img src=x id="xss" onerror="document.body.dataset.pwned=1">`;
   const warehouse = await connectWarehouse(target);
   await ensureHistoryTables(warehouse);
@@ -48,8 +50,8 @@ test('serve: run history down to a failing test’s stored rows, source freshnes
     ...newRunRecord({ invocation_id: `x"><b id="xss">`, command: 'build', args: 'build', trigger: 'cli' }),
     status: 'error',
     error: hostile,
-    started_ms: Date.now() - 60_000,
-    finished_ms: Date.now() - 59_000,
+    started_ms: pipelineStarted - 60_000,
+    finished_ms: pipelineStarted - 59_000,
   });
   await warehouse.close();
 
@@ -180,7 +182,7 @@ test('serve: run history down to a failing test’s stored rows, source freshnes
   await navKeepsToken();
   assert.equal((await page.goto(`${url}/runs/%E0%A4%A?${q}`))?.status(), 400);
 
-  // The hostile run's own page: its id and error shown as text.
+  // The hostile run's own page (the second run; the first row is the header): id and error as text.
   await page.goto(`${url}/runs?${q}`);
   await page.click('#runs tr.run:nth-child(3) a');
   await page.waitForSelector('#run');
