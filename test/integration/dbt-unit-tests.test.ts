@@ -164,7 +164,7 @@ const PROJECT: Record<string, string> = {
     '  - name: wrong_macro',
     '    model: stamped',
     '    config: {tags: [broken]}',
-    "    overrides: {macros: {ut.cents: '7'}}",
+    "    overrides: {macros: {ut.cents: '7000'}}",
     '    given:',
     "      - input: ref('stg_orders')",
     '        rows: [{order_id: 3}]',
@@ -268,7 +268,7 @@ test('unit tests run in build and test as dbt runs them, and fail with a diff of
     return result.message;
   };
   assert.match(failure('stamped', 'wrong_env_var'), /^\+\+\+,us\n---,real$/m);
-  assert.match(failure('stamped', 'wrong_macro'), /^\+\+\+,7\n---,300$/m);
+  assert.match(failure('stamped', 'wrong_macro'), /^\+\+\+,7000\n---,300$/m);
   const sqlDiff = failure('inc_orders', 'wrong_sql_expect');
   assert.match(sqlDiff, /^\+\+\+,150$/m);
   assert.match(sqlDiff, /^---,151$/m);
@@ -349,6 +349,8 @@ test('unit tests run in build and test as dbt runs them, and fail with a diff of
   assert.deepEqual(await ls('--select', 'inc_orders', '--exclude', 'tag:broken'), [
     'unit_test:ut.inc_orders.incremental_run',
     'unit_test:ut.inc_orders.full_run',
+    'unit_test:ut.inc_orders.sql_expect',
+    'unit_test:ut.inc_orders.sql_fixture_expect',
   ]);
   assert.deepEqual(
     await ls('--select', 'test_type:unit', '--exclude', 'tag:broken', '--resource-type', 'model'),
@@ -377,10 +379,24 @@ test('a unit test dema does not run refuses build/test with file:line; a missing
       "      - input: ref('stg_customers')",
       '        rows: [{customer_id: 1}]',
       '    expect: {rows: [{customer_id: 1}]}',
+      '  - name: env_vars_as_list',
+      '    model: inc_orders',
+      '    config: {tags: [bad]}',
+      '    overrides: {env_vars: [X]}',
+      "    given: [{input: ref('stg_orders'), rows: []}]",
+      '    expect: {rows: []}',
       '',
     ].join('\n'),
   });
   assert.equal((await runCli(['seed'], { cwd: dir })).code, 0);
+  const bad = await runCli(['test', '--json', '--select', 'tag:bad'], { cwd: dir });
+  assert.equal(bad.code, 2, bad.stdout);
+  const badError = bad.events.find((event) => event.type === 'error');
+  assert.equal(badError?.code, 'PARSE_YAML');
+  assert.match(
+    String(badError?.message),
+    /models\/more\.yml:\d+: unit test "env_vars_as_list": overrides: env_vars must be a mapping/,
+  );
   for (const command of ['build', 'test']) {
     const result = await runCli([command, '--json'], { cwd: dir });
     assert.equal(result.code, 2, result.stdout);
@@ -391,7 +407,9 @@ test('a unit test dema does not run refuses build/test with file:line; a missing
       /models\/more\.yml:2: unit test "uses_versions": versions: is not supported/,
     );
   }
-  const ran = await runCli(['build', '--json', '--exclude', 'uses_versions', 'tag:broken'], { cwd: dir });
+  const ran = await runCli(['build', '--json', '--exclude', 'uses_versions', 'tag:broken', 'tag:bad'], {
+    cwd: dir,
+  });
   assert.equal(ran.code, 1, ran.stdout);
   const little = ran.events.find(
     (event) =>
@@ -401,9 +419,12 @@ test('a unit test dema does not run refuses build/test with file:line; a missing
   assert.match(String(little?.message), /reads ref\('stg_orders'\), which the test does not give/);
   // A failed parent skips the unit tests of its children with them (one result each, no hang).
   writeFiles(dir, { 'models/stg_orders.sql': 'select no_such_column from system.one\n' });
-  const broken = await runCli(['build', '--json', '--exclude', 'uses_versions', 'tag:broken', 'tag:little'], {
-    cwd: dir,
-  });
+  const broken = await runCli(
+    ['build', '--json', '--exclude', 'uses_versions', 'tag:broken', 'tag:little', 'tag:bad'],
+    {
+      cwd: dir,
+    },
+  );
   assert.equal(broken.code, 1, broken.stdout);
   const statusOf = (uniqueId: string) =>
     broken.events.find((event) => event.type === 'dbt.node.done' && event.uniqueId === uniqueId)?.status;

@@ -100,16 +100,10 @@ export function withMacroOverrides(
       const table = packages.get(name);
       if (!table) return isNamespace(name) ? namespaceOutside(value as object, base) : value;
       // A copy of the package's namespace (its members stay lazy getters) with the overrides in.
-      const namespace = Object.defineProperties({}, Object.getOwnPropertyDescriptors(value)) as Record<
-        string,
-        unknown
-      >;
+      const descriptors = Object.getOwnPropertyDescriptors(value);
       for (const [member, replacement] of table)
-        Object.defineProperty(namespace, member, {
-          value: replacement,
-          enumerable: true,
-          configurable: true,
-        });
+        descriptors[member] = { value: replacement, enumerable: true, configurable: true, writable: true };
+      const namespace = Object.defineProperties({}, descriptors) as object;
       return namespaceOutside(namespace, base);
     },
   };

@@ -67,7 +67,7 @@ export function checkUnitTestSupported(unitTest: UnitTestRef): void {
     const value = overrides[key];
     if (value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value)))
       throw new DemaError(
-        'UNIT_TEST_INVALID',
+        'PARSE_YAML',
         `${unitTest.where}: unit test "${unitTest.name}": overrides: ${key} must be a mapping of names to values.`,
         { hint: `Write it as ${key}: {name: value}.` },
       );
