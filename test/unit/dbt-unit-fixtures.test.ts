@@ -109,29 +109,30 @@ for (const transport of ['embedded', 'server'] as const) {
     const model = new Map([
       ['price', 'Decimal(10, 2)'],
       ['id', 'Int32'],
+      ['ratio', 'Float64'],
     ]);
-    // Its own columns in its order; a Nullable NULL stays NULL where the model's type is not Nullable;
-    // a column the model lacks is compared as the query gives it (the caller refuses that case).
+    // Its own columns in its order; a Nullable NULL stays NULL where the model's type is not Nullable.
     const sqlTypes = new Map([
       ['id', 'Nullable(Int32)'],
       ['price', 'String'],
+      ['ratio', 'String'],
     ]);
     const query = expectedFromSql(
-      "select cast(NULL as Nullable(Int32)) as id, '1.5' as price union all select cast(3 as Nullable(Int32)), '2';\n",
+      "select cast(NULL as Nullable(Int32)) as id, '1.5' as price, '1.50' as ratio union all select cast(3 as Nullable(Int32)), '2', '2.50';\n",
       sqlTypes,
       model,
     );
-    const expected = (await warehouse.query(query)).rows.map((row) => [row.c0, row.c1] as Cell[]);
+    const expected = (await warehouse.query(query)).rows.map((row) => [row.c0, row.c1, row.c2] as Cell[]);
     const actual = (
       await warehouse.query(
         actualSql(
-          'select toInt32(3) as id, toDecimal64(2, 2) as price union all select toInt32(0), toDecimal64(1.5, 2)',
-          ['id', 'price'],
+          'select toInt32(3) as id, toDecimal64(2, 2) as price, toFloat64(2.5) as ratio union all select toInt32(0), toDecimal64(1.5, 2), toFloat64(1.5)',
+          ['id', 'price', 'ratio'],
         ),
       )
-    ).rows.map((row) => [row.c0, row.c1] as Cell[]);
+    ).rows.map((row) => [row.c0, row.c1, row.c2] as Cell[]);
     const diff = diffRows(actual, expected);
-    // Only the NULL id differs: the prices compare as the model's Decimal renders them.
+    // Only the NULL id differs: '1.50' and '2' compare as the model's Float64 and Decimal render them.
     assert.deepEqual(
       diff.onlyExpected.map((row) => row[0]),
       [null],
@@ -140,7 +141,7 @@ for (const transport of ['embedded', 'server'] as const) {
       diff.onlyActual.map((row) => row[0]),
       ['0'],
     );
-    assert.equal(diff.onlyExpected[0]![1], diff.onlyActual[0]![1]);
+    assert.deepEqual(diff.onlyExpected[0]!.slice(1), diff.onlyActual[0]!.slice(1));
     assert.equal(diff.onlyExpected.length + diff.onlyActual.length, 2);
   });
 }
