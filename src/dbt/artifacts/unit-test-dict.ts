@@ -53,7 +53,11 @@ export function unitTestDict(
 ) {
   const spec = dict(unitTest.spec);
   const packageName = unitTest.packageName ?? projectName;
-  const originalFilePath = unitTest.where.replace(/:\d+$/, '');
+  // A package's file as dbt records it: relative to the package (dbt_packages/<pkg>/models/… → models/…).
+  const shown = unitTest.where.replace(/:\d+$/, '');
+  const inPackage = shown.indexOf(`/${packageName}/`);
+  const originalFilePath =
+    packageName !== projectName && inPackage >= 0 ? shown.slice(inPackage + packageName.length + 2) : shown;
   // dbt's path is relative to the resource folder (models/a/s.yml → a/s.yml); fqn adds its folders.
   const path = originalFilePath.split('/').slice(1).join('/');
   const config = dict(spec.config);
