@@ -36,7 +36,8 @@ const PROJECT: Record<string, string> = {
   ].join('\n'),
   'tests/fixtures/more/payments.csv': 'order_id,amount\n10,5\n11,7\n12,1\n',
   // Read by stamped: env_var, dbt's current_timestamp (plain and dbt.), invocation_id, a project macro.
-  'macros/cents.sql': '{% macro cents(x) %}({{ x }} * 100){% endmacro %}\n',
+  'macros/cents.sql':
+    "{% macro cents(x) %}({{ x }} * 100){% endmacro %}\n{% macro stamp_text() %}{{ current_timestamp() | replace(\"'\", '') }}{% endmacro %}\n",
   'models/stamped.sql': [
     'select order_id,',
     '  \'{{ env_var("DEMA_UT_REGION", "eu") }}\' as region,',
@@ -45,7 +46,9 @@ const PROJECT: Record<string, string> = {
     '  toString({{ current_timestamp() }}) as at_plain,',
     "  '{{ invocation_id }}' as run_id,",
     "  {{ ut.cents('order_id') }} as cents,",
-    "  {{ cents('order_id') }} as cents_plain",
+    "  {{ cents('order_id') }} as cents_plain,",
+    // A macro the model calls: dbt applies overrides only where the model names them.
+    "  '{{ stamp_text() }}' as via_macro",
     "from {{ ref('stg_orders') }}",
     '',
   ].join('\n'),
@@ -136,7 +139,7 @@ const PROJECT: Record<string, string> = {
     '        rows: [{order_id: 3}]',
     '    expect:',
     '      rows:',
-    "        - {region: real, at_ns: '2025-01-02 03:04:05', at_plain: '2025-01-02 03:04:05', cents: 300, cents_plain: 1}",
+    "        - {region: real, at_ns: '2025-01-02 03:04:05', at_plain: '2025-01-02 03:04:05', cents: 300, cents_plain: 1, via_macro: now()}",
     '  - name: sql_expect',
     '    model: inc_orders',
     '    overrides: {macros: {is_incremental: false}}',
