@@ -8,7 +8,8 @@ import { SERVER_PORT, serverAvailable, tempDir, writeFiles } from '../helpers/fi
 
 // dbt unit tests (dbt-semantics.md §2.7) on chDB: givens replace refs and sources, missing given
 // columns are NULL (a non-Nullable type's default, as dbt-clickhouse's safe_cast), rows compare
-// order-insensitively with multiplicity, is_incremental and vars overrides apply. Every expected
+// order-insensitively with multiplicity, macro (is_incremental, plain and package.name), vars and
+// env_vars overrides apply, and an expectation may be rows of SQL. Every expected
 // value below is computed by hand from the given rows.
 
 const PROJECT: Record<string, string> = {
@@ -34,6 +35,24 @@ const PROJECT: Record<string, string> = {
     '',
   ].join('\n'),
   'tests/fixtures/more/payments.csv': 'order_id,amount\n10,5\n11,7\n12,1\n',
+  // Read by stamped: env_var, dbt's current_timestamp (plain and dbt.), invocation_id, a project macro.
+  'macros/cents.sql':
+    "{% macro cents(x) %}({{ x }} * 100){% endmacro %}\n{% macro stamp_text() %}{{ current_timestamp() | replace(\"'\", '') }}{% endmacro %}\n",
+  'models/stamped.sql': [
+    'select order_id,',
+    '  \'{{ env_var("DEMA_UT_REGION", "eu") }}\' as region,',
+    '  \'{{ env_var("DEMA_UT_KEEP", "kept") }}\' as kept,',
+    '  toString({{ dbt.current_timestamp() }}) as at_ns,',
+    '  toString({{ current_timestamp() }}) as at_plain,',
+    "  '{{ invocation_id }}' as run_id,",
+    "  {{ ut.cents('order_id') }} as cents,",
+    "  {{ cents('order_id') }} as cents_plain,",
+    // A macro the model calls: dbt applies overrides only where the model names them.
+    "  '{{ stamp_text() }}' as via_macro",
+    "from {{ ref('stg_orders') }}",
+    '',
+  ].join('\n'),
+  'tests/fixtures/expected_inc.sql': 'select 150 as order_id\nunion all\nselect 50 as order_id;\n',
   'models/schema.yml': [
     'sources:',
     '  - name: raw',
@@ -94,6 +113,73 @@ const PROJECT: Record<string, string> = {
     '        rows: [{order_id: 50, customer_id: 4}, {order_id: 150}]',
     '    expect:',
     '      rows: [{order_id: 150, customer_id: 0}, {order_id: 50, customer_id: 4}]',
+    '  - name: env_and_namespaced_macros',
+    '    model: stamped',
+    '    overrides:',
+    '      env_vars: {DEMA_UT_REGION: us}',
+    '      macros:',
+    '        dbt.current_timestamp: "toDateTime(\'2024-05-01 00:00:00\')"',
+    '        invocation_id: run-1',
+    "        ut.cents: '7'",
+    '    given:',
+    "      - input: ref('stg_orders')",
+    '        rows: [{order_id: 3}]',
+    '    expect:',
+    '      rows:',
+    "        - {order_id: 3, region: us, kept: kept, at_ns: '2024-05-01 00:00:00', at_plain: '2024-05-01 00:00:00', run_id: run-1, cents: 7, cents_plain: 300}",
+    '  - name: plain_macros',
+    '    model: stamped',
+    '    overrides:',
+    '      macros:',
+    '        current_timestamp: "toDateTime(\'2025-01-02 03:04:05\')"',
+    "        cents: '1'",
+    '        no_such_macro: ignored',
+    '    given:',
+    "      - input: ref('stg_orders')",
+    '        rows: [{order_id: 3}]',
+    '    expect:',
+    '      rows:',
+    "        - {region: real, at_ns: '2025-01-02 03:04:05', at_plain: '2025-01-02 03:04:05', cents: 300, cents_plain: 1, via_macro: now()}",
+    '  - name: sql_expect',
+    '    model: inc_orders',
+    '    overrides: {macros: {is_incremental: false}}',
+    '    given:',
+    "      - input: ref('stg_orders')",
+    '        rows: [{order_id: 50, customer_id: 4}, {order_id: 150}]',
+    '    expect:',
+    '      format: sql',
+    "      rows: \"select '150' as order_id, 0 as customer_id union all select '50', 4\"",
+    '  - name: sql_fixture_expect',
+    '    model: inc_orders',
+    '    overrides: {macros: {is_incremental: false}}',
+    '    given:',
+    "      - input: ref('stg_orders')",
+    '        rows: [{order_id: 50, customer_id: 4}, {order_id: 150}]',
+    '    expect: {format: sql, fixture: expected_inc}',
+    '  - name: wrong_env_var',
+    '    model: stamped',
+    '    config: {tags: [broken]}',
+    '    overrides: {env_vars: {DEMA_UT_REGION: us}}',
+    '    given:',
+    "      - input: ref('stg_orders')",
+    '        rows: [{order_id: 3}]',
+    '    expect: {rows: [{region: real}]}',
+    '  - name: wrong_macro',
+    '    model: stamped',
+    '    config: {tags: [broken]}',
+    "    overrides: {macros: {ut.cents: '7000'}}",
+    '    given:',
+    "      - input: ref('stg_orders')",
+    '        rows: [{order_id: 3}]',
+    '    expect: {rows: [{cents: 300}]}',
+    '  - name: wrong_sql_expect',
+    '    model: inc_orders',
+    '    config: {tags: [broken]}',
+    '    overrides: {macros: {is_incremental: false}}',
+    '    given:',
+    "      - input: ref('stg_orders')",
+    '        rows: [{order_id: 150}]',
+    '    expect: {format: sql, rows: "select 151 as order_id"}',
     '  - name: wrong_total',
     '    model: customer_orders',
     '    config: {tags: [broken]}',
@@ -127,7 +213,8 @@ test('unit tests run in build and test as dbt runs them, and fail with a diff of
     'profiles.yml': `ut:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: ut}\n`,
   });
   const cli = async (...args: string[]) => {
-    const result = await runCli([...args, '--json'], { cwd: dir });
+    // The real environment sets the variable a test overrides: the override must win.
+    const result = await runCli([...args, '--json'], { cwd: dir, env: { DEMA_UT_REGION: 'real' } });
     const done = new Map<string, Done>();
     for (const event of result.events)
       if (event.type === 'dbt.node.done') done.set(String(event.uniqueId), event as unknown as Done);
@@ -145,6 +232,10 @@ test('unit tests run in build and test as dbt runs them, and fail with a diff of
     ['customer_orders', 'since_var'],
     ['inc_orders', 'incremental_run'],
     ['inc_orders', 'full_run'],
+    ['stamped', 'env_and_namespaced_macros'],
+    ['stamped', 'plain_macros'],
+    ['inc_orders', 'sql_expect'],
+    ['inc_orders', 'sql_fixture_expect'],
   ] as const) {
     const result = built.done.get(id(model, name));
     assert.equal(result?.status, 'pass', `${name}: ${result?.message}`);
@@ -173,6 +264,69 @@ test('unit tests run in build and test as dbt runs them, and fail with a diff of
   assert.equal(dupes.status, 'fail', dupes.message);
   assert.match(dupes.message, /^\+\+\+,7,1$/m);
   assert.doesNotMatch(dupes.message, /^---/m);
+  // Each override and the sql expectation is really used: expecting what the model gives without it fails.
+  const failure = (model: string, name: string) => {
+    const result = tested.done.get(id(model, name))!;
+    assert.equal(result.status, 'fail', `${name}: ${result.message}`);
+    return result.message;
+  };
+  assert.match(failure('stamped', 'wrong_env_var'), /^\+\+\+,us\n---,real$/m);
+  assert.match(failure('stamped', 'wrong_macro'), /^\+\+\+,7000\n---,300$/m);
+  const sqlDiff = failure('inc_orders', 'wrong_sql_expect');
+  assert.match(sqlDiff, /^\+\+\+,150$/m);
+  assert.match(sqlDiff, /^---,151$/m);
+  // manifest.json lists the unit tests as dbt writes them.
+  const manifest = JSON.parse(readFileSync(join(dir, 'target/manifest.json'), 'utf8')) as {
+    unit_tests: Record<string, Record<string, unknown>>;
+  };
+  assert.equal(Object.keys(manifest.unit_tests).length, 13);
+  const entry = manifest.unit_tests[id('customer_orders', 'since_var')]!;
+  assert.deepEqual(
+    {
+      name: entry.name,
+      model: entry.model,
+      resource_type: entry.resource_type,
+      unique_id: entry.unique_id,
+      fqn: entry.fqn,
+      path: entry.path,
+      original_file_path: entry.original_file_path,
+      package_name: entry.package_name,
+      depends_on: entry.depends_on,
+      overrides: entry.overrides,
+      expect: entry.expect,
+      given: (entry.given as unknown[])[2],
+    },
+    {
+      name: 'since_var',
+      model: 'customer_orders',
+      resource_type: 'unit_test',
+      unique_id: id('customer_orders', 'since_var'),
+      fqn: ['ut', 'customer_orders', 'since_var'],
+      path: 'schema.yml',
+      original_file_path: 'models/schema.yml',
+      package_name: 'ut',
+      depends_on: { macros: [], nodes: ['model.ut.customer_orders'] },
+      overrides: { macros: {}, vars: { since: '2024-02-01' }, env_vars: {} },
+      expect: {
+        rows: [
+          { customer_id: '1', paid: '7' },
+          { customer_id: '2', paid: '1' },
+        ],
+        format: 'csv',
+        fixture: null,
+      },
+      given: {
+        input: "source('raw', 'raw_payments')",
+        rows: [
+          { order_id: '10', amount: '5' },
+          { order_id: '11', amount: '7' },
+          { order_id: '12', amount: '1' },
+        ],
+        format: 'csv',
+        fixture: 'payments',
+      },
+    },
+  );
 
   // In build a failing unit test skips its model (and what depends on it), as in dbt.
   const failed = await cli('build', '--select', 'customer_orders');
@@ -194,10 +348,12 @@ test('unit tests run in build and test as dbt runs them, and fail with a diff of
     (await runCli(['ls', ...args], { cwd: dir })).stdout
       .split('\n')
       .filter((line) => line.startsWith('unit_test:'));
-  assert.equal((await ls()).length, 6);
+  assert.equal((await ls()).length, 13);
   assert.deepEqual(await ls('--select', 'inc_orders', '--exclude', 'tag:broken'), [
     'unit_test:ut.inc_orders.incremental_run',
     'unit_test:ut.inc_orders.full_run',
+    'unit_test:ut.inc_orders.sql_expect',
+    'unit_test:ut.inc_orders.sql_fixture_expect',
   ]);
   assert.deepEqual(
     await ls('--select', 'test_type:unit', '--exclude', 'tag:broken', '--resource-type', 'model'),
@@ -212,12 +368,12 @@ test('a unit test dema does not run refuses build/test with file:line; a missing
     'profiles.yml': `ut:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: ut}\n`,
     'models/more.yml': [
       'unit_tests:',
-      '  - name: uses_env_vars',
+      '  - name: uses_versions',
       '    model: inc_orders',
+      '    versions: {include: [1]}',
       '    given:',
       "      - input: ref('stg_orders')",
       '        rows: [{order_id: 1}]',
-      "    overrides: {env_vars: {X: '1'}}",
       '    expect: {rows: [{order_id: 1}]}',
       '  - name: gives_too_little',
       '    model: customer_orders',
@@ -226,10 +382,24 @@ test('a unit test dema does not run refuses build/test with file:line; a missing
       "      - input: ref('stg_customers')",
       '        rows: [{customer_id: 1}]',
       '    expect: {rows: [{customer_id: 1}]}',
+      '  - name: env_vars_as_list',
+      '    model: inc_orders',
+      '    config: {tags: [bad]}',
+      '    overrides: {env_vars: [X]}',
+      "    given: [{input: ref('stg_orders'), rows: []}]",
+      '    expect: {rows: []}',
       '',
     ].join('\n'),
   });
   assert.equal((await runCli(['seed'], { cwd: dir })).code, 0);
+  const bad = await runCli(['test', '--json', '--select', 'tag:bad'], { cwd: dir });
+  assert.equal(bad.code, 2, bad.stdout);
+  const badError = bad.events.find((event) => event.type === 'error');
+  assert.equal(badError?.code, 'PARSE_YAML');
+  assert.match(
+    String(badError?.message),
+    /models\/more\.yml:\d+: unit test "env_vars_as_list": overrides: env_vars must be a mapping/,
+  );
   for (const command of ['build', 'test']) {
     const result = await runCli([command, '--json'], { cwd: dir });
     assert.equal(result.code, 2, result.stdout);
@@ -237,10 +407,12 @@ test('a unit test dema does not run refuses build/test with file:line; a missing
     assert.equal(error?.code, 'DBT_UNSUPPORTED');
     assert.match(
       String(error?.message),
-      /models\/more\.yml:2: unit test "uses_env_vars": overrides: env_vars is not supported/,
+      /models\/more\.yml:2: unit test "uses_versions": versions: is not supported/,
     );
   }
-  const ran = await runCli(['build', '--json', '--exclude', 'uses_env_vars', 'tag:broken'], { cwd: dir });
+  const ran = await runCli(['build', '--json', '--exclude', 'uses_versions', 'tag:broken', 'tag:bad'], {
+    cwd: dir,
+  });
   assert.equal(ran.code, 1, ran.stdout);
   const little = ran.events.find(
     (event) =>
@@ -250,9 +422,12 @@ test('a unit test dema does not run refuses build/test with file:line; a missing
   assert.match(String(little?.message), /reads ref\('stg_orders'\), which the test does not give/);
   // A failed parent skips the unit tests of its children with them (one result each, no hang).
   writeFiles(dir, { 'models/stg_orders.sql': 'select no_such_column from system.one\n' });
-  const broken = await runCli(['build', '--json', '--exclude', 'uses_env_vars', 'tag:broken', 'tag:little'], {
-    cwd: dir,
-  });
+  const broken = await runCli(
+    ['build', '--json', '--exclude', 'uses_versions', 'tag:broken', 'tag:little', 'tag:bad'],
+    {
+      cwd: dir,
+    },
+  );
   assert.equal(broken.code, 1, broken.stdout);
   const statusOf = (uniqueId: string) =>
     broken.events.find((event) => event.type === 'dbt.node.done' && event.uniqueId === uniqueId)?.status;

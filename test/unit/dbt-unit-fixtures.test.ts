@@ -4,6 +4,7 @@ import {
   actualSql,
   type Cell,
   diffRows,
+  expectedFromSql,
   expectedSql,
   fixtureRows,
   fixtureSql,
@@ -98,5 +99,49 @@ for (const transport of ['embedded', 'server'] as const) {
       actual.rows.map((row) => row.c0),
       [oneFifty],
     );
+  });
+}
+
+for (const transport of ['embedded', 'server'] as const) {
+  test(`expect format sql on ${transport}: the query's rows and columns, cast to the model's types`, async (t) => {
+    if (transport === 'server' && !(await serverAvailable())) return t.skip('no ClickHouse server');
+    const warehouse = await openTestWarehouse(t, testTarget(transport, tempDir(t)));
+    const model = new Map([
+      ['price', 'Decimal(10, 2)'],
+      ['id', 'Int32'],
+      ['ratio', 'Float64'],
+    ]);
+    // Its own columns in its order; a Nullable NULL stays NULL where the model's type is not Nullable.
+    const sqlTypes = new Map([
+      ['id', 'Nullable(Int32)'],
+      ['price', 'String'],
+      ['ratio', 'String'],
+    ]);
+    const query = expectedFromSql(
+      "select cast(NULL as Nullable(Int32)) as id, '1.5' as price, '1.50' as ratio union all select cast(3 as Nullable(Int32)), '2', '2.50';\n",
+      sqlTypes,
+      model,
+    );
+    const expected = (await warehouse.query(query)).rows.map((row) => [row.c0, row.c1, row.c2] as Cell[]);
+    const actual = (
+      await warehouse.query(
+        actualSql(
+          'select toInt32(3) as id, toDecimal64(2, 2) as price, toFloat64(2.5) as ratio union all select toInt32(0), toDecimal64(1.5, 2), toFloat64(1.5)',
+          ['id', 'price', 'ratio'],
+        ),
+      )
+    ).rows.map((row) => [row.c0, row.c1, row.c2] as Cell[]);
+    const diff = diffRows(actual, expected);
+    // Only the NULL id differs: '1.50' and '2' compare as the model's Float64 and Decimal render them.
+    assert.deepEqual(
+      diff.onlyExpected.map((row) => row[0]),
+      [null],
+    );
+    assert.deepEqual(
+      diff.onlyActual.map((row) => row[0]),
+      ['0'],
+    );
+    assert.deepEqual(diff.onlyExpected[0]!.slice(1), diff.onlyActual[0]!.slice(1));
+    assert.equal(diff.onlyExpected.length + diff.onlyActual.length, 2);
   });
 }

@@ -6,6 +6,8 @@ import { nodeDict } from '../parser/node-dict.ts';
 import type { ParsedProject } from '../parser/parse-project.ts';
 import type { FreshnessResult } from '../run/freshness.ts';
 import type { RunSummary } from '../run/results.ts';
+import { withFixtureFile } from '../run/unit-test.ts';
+import { unitTestDict } from './unit-test-dict.ts';
 
 /**
  * target/manifest.json (v12) and target/run_results.json (v6) with the fields dbt-docs and common
@@ -13,6 +15,9 @@ import type { RunSummary } from '../run/results.ts';
  */
 
 const DBT_VERSION = '1.10.0';
+
+const dict = (value: unknown): Record<string, unknown> =>
+  value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 
 function metadata(kind: string, version: number, invocationId: string, startedAt: Date) {
   return {
@@ -112,6 +117,19 @@ export function buildManifest(
       childMap[parent].push(exposure.uniqueId);
     }
   }
+  const unitTests: Record<string, unknown> = {};
+  for (const unitTest of parsed.manifest.unitTests ?? []) {
+    if (dict(dict(unitTest.spec).config).enabled === false) continue;
+    const model = parsed.manifest.nodes.get(
+      `model.${unitTest.packageName ?? parsed.project.name}.${unitTest.model}`,
+    );
+    unitTests[unitTest.uniqueId] = unitTestDict(
+      unitTest,
+      parsed.project.name,
+      (spec) => withFixtureFile(parsed.context, unitTest, spec),
+      model?.schema,
+    );
+  }
   return {
     metadata: {
       ...metadata('manifest', 12, invocationId, parsed.context.runStartedAt),
@@ -137,7 +155,7 @@ export function buildManifest(
     group_map: {},
     saved_queries: {},
     semantic_models: {},
-    unit_tests: {},
+    unit_tests: unitTests,
     functions: {},
   };
 }

@@ -18,6 +18,7 @@ import type { DbtProjectFile } from '../project/project-file.ts';
 import { projectGlobals } from './context-globals.ts';
 import { queryTable } from './query-table.ts';
 import type { RelationCache } from './relation-cache.ts';
+import { withMacroOverrides } from './unit-overrides.ts';
 import { lookupVar } from './vars.ts';
 
 /**
@@ -105,6 +106,10 @@ export interface UnitTestOverrides {
   readonly fixtureFor: (uniqueId: string, call: string) => string;
   readonly isIncremental?: boolean;
   readonly vars: Readonly<Record<string, unknown>>;
+  /** `overrides: env_vars:`: env_var(name) gives these before the environment. */
+  readonly envVars?: Readonly<Record<string, unknown>>;
+  /** `overrides: macros:` other than is_incremental, as written (unit-overrides.ts). */
+  readonly macros?: Readonly<Record<string, unknown>>;
   /** The CTE of an `input: this` given (an incremental model's existing rows). */
   readonly thisFixture?: string;
 }
@@ -187,7 +192,7 @@ const OVERRIDABLE = new Set(['ref', 'source']);
 export function createScope(project: ProjectContext, state: RenderState): Scope {
   const context = nodeContext(project, state);
   const globals = projectGlobals(project);
-  return {
+  const scope: Scope = {
     // dbt parses with a lenient Undefined: `x.y`, `x[0]`, `x()` on an undefined x give it back.
     lenientUndefined: !state.execute,
     has: (name) =>
@@ -206,6 +211,11 @@ export function createScope(project: ProjectContext, state: RenderState): Scope 
       return project.registry.lookup(name, state.identity.packageName) ?? project.registry.namespace(name);
     },
   };
+  const macros = state.unitTest?.macros;
+  if (!macros || Object.keys(macros).length === 0) return scope;
+  const isNamespace = (name: string) =>
+    !(name in context) && !(name in globals) && project.registry.namespace(name) !== undefined;
+  return withMacroOverrides(scope, macros, isNamespace);
 }
 
 function refRelation(project: ProjectContext, state: RenderState, target: DbtNode): Relation {
@@ -377,6 +387,9 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
     should_full_refresh: fullRefresh,
     var: withOverrides(varLookup(project, identity, execute), state.unitTest?.vars),
     env_var: (name: string, fallback?: unknown) => {
+      // dbt's UnitTestContext.env_var: the test's override first, as written.
+      const overrides = state.unitTest?.envVars;
+      if (overrides && Object.hasOwn(overrides, name)) return overrides[name];
       const value = project.env[name];
       if (value !== undefined) return value;
       if (fallback !== undefined) return String(fallback);

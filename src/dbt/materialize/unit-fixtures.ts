@@ -102,6 +102,37 @@ export function expectedSql(
     .join('\nunion all\n');
 }
 
+/** Whether ClickHouse has a Nullable of the type (not of arrays, tuples, maps, LowCardinality). */
+const nullableOf = (type: string) => !/^(Array|Tuple|Map|LowCardinality|Nested|Nullable)\(/.test(type);
+
+/** A column of the expectation's SQL as the model's type; NULLs kept where the model's is not Nullable. */
+function typedAs(expression: string, from: string | undefined, to: string | undefined): string {
+  if (!to || from === to) return expression;
+  if (from && nullable(from) && !nullable(to) && nullableOf(to))
+    return `CAST(${expression} AS Nullable(${to}))`;
+  return `CAST(${expression} AS ${to})`;
+}
+
+/**
+ * The expected rows of an `expect` with `format: sql`: the rows of that SQL on its own columns
+ * (`sqlTypes`, in its order), each cast to the model's type of the column as the dict/csv rows are.
+ */
+export function expectedFromSql(
+  sql: string,
+  sqlTypes: ReadonlyMap<string, string>,
+  modelTypes: ReadonlyMap<string, string>,
+): string {
+  const cells = [...sqlTypes].map(
+    ([name, type], i) => `toString(${typedAs(quoteIdent(name), type, modelTypes.get(name))}) as c${i}`,
+  );
+  return `select ${cells.join(', ') || '1 as c0'} from (\n${withoutSemicolon(sql)}\n) as __dbt_unit_expected`;
+}
+
+/** A fixture's SQL as a subquery: a file may end its statement with `;`. */
+export function withoutSemicolon(sql: string): string {
+  return sql.trim().replace(/;\s*$/, '');
+}
+
 /**
  * dbt's comparison: order-insensitive, with multiplicity. Returns the rows only in actual (`+++`)
  * and only in expected (`---`), each as often as it is in excess; both empty means the test passes.

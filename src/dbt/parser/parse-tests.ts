@@ -69,7 +69,14 @@ export function parseUnitTests(
   // Singular tests.
   const { project } = unit;
   for (const file of listFiles(project.dir, project.testPaths, ['.sql'])) {
-    if (project.testPaths.some((root) => file.relative.startsWith(`${root}/generic/`))) continue;
+    // As dbt: <test-paths>/generic holds generic tests, <test-paths>/fixtures unit-test fixtures.
+    if (
+      project.testPaths.some(
+        (root) =>
+          file.relative.startsWith(`${root}/generic/`) || file.relative.startsWith(`${root}/fixtures/`),
+      )
+    )
+      continue;
     const node = parseConfiguredSqlFile(unit, shared, file, 'test', TEST_DEFAULTS);
     if (!node) continue;
     node.alias = node.name;

@@ -11,11 +11,13 @@ import {
   type Cell,
   diffRows,
   expectedColumns,
+  expectedFromSql,
   expectedSql,
   type FixtureRow,
   fixtureRows,
   fixtureSql,
   renderDiff,
+  withoutSemicolon,
 } from '../materialize/unit-fixtures.ts';
 import type { NodeResult } from './results.ts';
 
@@ -23,7 +25,8 @@ import type { NodeResult } from './results.ts';
  * dbt's unit tests (dbt-semantics.md §2.7): the model's SQL compiled with each `given` standing for
  * the ref/source it names (a CTE of the given rows, typed like the existing input relation), then
  * its rows compared with `expect` on the expected columns, order-insensitive, with multiplicity.
- * What dema does not run (versions, env_var/macro overrides, sql expectations)
+ * Overrides (vars, env_vars, macros) change what the model's Jinja sees (compile/context.ts,
+ * compile/unit-overrides.ts). What dema does not run (versions, inputs other than ref/source/this)
  * is refused before the run with file:line, never passed in silence.
  */
 
@@ -40,7 +43,7 @@ function unsupported(unitTest: UnitTestRef, what: string): DemaError {
     'DBT_UNSUPPORTED',
     `${unitTest.where}: unit test "${unitTest.name}": ${what} is not supported by dema yet.`,
     {
-      hint: 'dema runs unit tests with ref()/source()/this givens (dict, csv or sql rows), dict/csv expectations and is_incremental/vars overrides; run this one with dbt, or leave unit tests out with --exclude-resource-type unit_test.',
+      hint: 'dema runs unit tests of unversioned models with ref()/source()/this givens and expectations (dict, csv or sql rows, inline or fixture files) and macros/vars/env_vars overrides; run this one with dbt, or leave unit tests out with --exclude-resource-type unit_test.',
     },
   );
 }
@@ -59,16 +62,20 @@ export function checkUnitTestSupported(unitTest: UnitTestRef): void {
     if (!REF.test(input) && !SOURCE.test(input) && input.trim() !== 'this')
       throw unsupported(unitTest, `given input "${input}"`);
   }
-  const expect = dict(spec.expect);
-  if (expect.format === 'sql') throw unsupported(unitTest, 'expect format: sql');
   const overrides = dict(spec.overrides);
-  if (overrides.env_vars !== undefined) throw unsupported(unitTest, 'overrides: env_vars');
-  const macros = Object.keys(dict(overrides.macros)).filter((name) => name !== 'is_incremental');
-  if (macros.length > 0) throw unsupported(unitTest, `overriding macro ${macros[0]}`);
+  for (const key of ['macros', 'vars', 'env_vars']) {
+    const value = overrides[key];
+    if (value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value)))
+      throw new DemaError(
+        'PARSE_YAML',
+        `${unitTest.where}: unit test "${unitTest.name}": overrides: ${key} must be a mapping of names to values.`,
+        { hint: `Write it as ${key}: {name: value}.` },
+      );
+  }
 }
 
 /** A `fixture: name` read from `<test-path>/fixtures/…/name.csv|sql`, as its inline `rows`. */
-function withFixtureFile(
+export function withFixtureFile(
   context: ProjectContext,
   unitTest: UnitTestRef,
   spec: Record<string, unknown>,
@@ -168,6 +175,8 @@ export async function unitTestSql(
       return inline ? `(\n${fixture.sql}\n)` : fixture.name;
     },
     vars: dict(overrides.vars),
+    envVars: dict(overrides.env_vars),
+    macros,
     ...(given.has(model.uniqueId)
       ? { thisFixture: inline ? `(\n${given.get(model.uniqueId)!.sql}\n)` : given.get(model.uniqueId)!.name }
       : {}),
@@ -225,11 +234,11 @@ export async function runUnitTest(
         `${unitTest.where}: unit test "${unitTest.name}" tests model ${unitTest.model}, which does not exist.`,
       );
     sql = await unitTestSql(context, env, unitTest, model);
-    const expect = fixtureRows(
-      withFixtureFile(context, unitTest, dict(specOf(unitTest).expect)),
-    ) as FixtureRow[];
-    const columns = expectedColumns(expect);
+    const expect = fixtureRows(withFixtureFile(context, unitTest, dict(specOf(unitTest).expect)));
     const types = await columnTypes(env, sql);
+    // format: sql gives its rows by a query: its columns are the expected columns.
+    const sqlTypes = Array.isArray(expect) ? undefined : await columnTypes(env, withoutSemicolon(expect.sql));
+    const columns = sqlTypes ? [...sqlTypes.keys()] : expectedColumns(expect as FixtureRow[]);
     const missing = columns.find((column) => !types.has(column));
     if (missing !== undefined)
       throw new DemaError(
@@ -239,7 +248,9 @@ export async function runUnitTest(
     const actualQuery = actualSql(sql, columns);
     statements.push(actualQuery);
     const actual = cells((await env.warehouse.query(actualQuery)).rows, columns.length);
-    const expectedQuery = expectedSql(expect, columns, types);
+    const expectedQuery = sqlTypes
+      ? expectedFromSql((expect as { sql: string }).sql, sqlTypes, types)
+      : expectedSql(expect as FixtureRow[], columns, types);
     let expected: Cell[][] = [];
     if (expectedQuery) {
       statements.push(expectedQuery);
