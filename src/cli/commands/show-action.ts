@@ -30,6 +30,7 @@ export async function showAction(global: GlobalOptions, flags: ShowFlags, output
     const previews = await previewQueries(prepared.parsed, warehouse, {
       select: [...(flags.select ?? []), ...(flags.models ?? [])],
       exclude: flags.exclude ?? [],
+      ...(prepared.methods ? { methods: prepared.methods } : {}),
       ...(flags.inline !== undefined ? { inline: flags.inline } : {}),
       invocationId: prepared.invocationId,
     });

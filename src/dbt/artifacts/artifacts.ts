@@ -6,6 +6,8 @@ import { nodeDict } from '../parser/node-dict.ts';
 import type { ParsedProject } from '../parser/parse-project.ts';
 import type { FreshnessResult } from '../run/freshness.ts';
 import type { RunSummary } from '../run/results.ts';
+import { setConfig } from '../state/compare.ts';
+import { macroCallsIn } from '../state/macro-index.ts';
 
 /**
  * target/manifest.json (v12) and target/run_results.json (v6) with the fields dbt-docs and common
@@ -45,7 +47,8 @@ export function buildManifest(
       ...nodeDict(node),
       language: 'sql',
       docs: { show: true, node_color: null },
-      unrendered_config: node.config,
+      // dbt's holds only the configs a project sets; dema's configs are rendered (state/compare.ts).
+      unrendered_config: setConfig(node.config, node.resourceType),
       created_at: 0,
       build_path: null,
       contract: { enforced: false, alias_types: true, checksum: null },
@@ -80,7 +83,7 @@ export function buildManifest(
         original_file_path: def.path,
         macro_sql: `{% macro ${def.name}(${def.params}) %}${def.body}{% endmacro %}`,
         resource_type: 'macro',
-        depends_on: { macros: [] },
+        depends_on: { macros: macroCallsIn(def.body, parsed.registry, def.packageName) },
         description: '',
         meta: {},
         docs: { show: true },

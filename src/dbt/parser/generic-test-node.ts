@@ -35,7 +35,9 @@ export function genericTestNode(
   const isSource = attached.resourceType === 'source';
   const targetName = isSource ? `${attached.sourceName}_${attached.name}` : attached.name;
   const macroName = `test_${spec.name}`;
-  const macro = spec.namespace ? registry.find(macroName, spec.namespace) : registry.findByLocality(macroName);
+  const macro = spec.namespace
+    ? registry.find(macroName, spec.namespace)
+    : registry.findByLocality(macroName);
   if (!macro)
     throw new DemaError(
       'PARSE_PROJECT',
