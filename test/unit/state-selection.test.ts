@@ -157,7 +157,10 @@ test('a state manifest in dbt-core shape (hand-written from the v12 schema) is r
   const dir = tempDir(t);
   writeFiles(dir, FILES);
   // dbt's file checksum, computed here from the bytes (not taken from dema's parse).
-  const sha = (file: string) => createHash('sha256').update(readFileSync(join(dir, file))).digest('hex');
+  const sha = (file: string) =>
+    createHash('sha256')
+      .update(readFileSync(join(dir, file)))
+      .digest('hex');
   // What dbt-core writes (as read from its schema): a full `config` with every default, the
   // `unrendered_config` with only what the project sets, hooks as objects, file checksums, and
   // macros as their whole source text with depends_on.macros.
