@@ -358,3 +358,29 @@ test('result:<status> from run_results.json, with graph operators; coded errors 
     /^USAGE: .*not valid JSON/,
   );
 });
+
+test('generic tests: a config change is modified; changed arguments make a new test (its name holds them)', (t) => {
+  const withTest = (test: string) =>
+    FILES['models/schema.yml']!.replace(
+      '        description: an x\n',
+      `        description: an x\n        tests:\n          - ${test}\n`,
+    );
+  const { dir, stateDir, write } = fixture(t, {
+    ...FILES,
+    'models/schema.yml': withTest('accepted_values: {values: [1, 2]}'),
+  });
+  const tests = (spec: string) => {
+    const parsed = parse(dir);
+    const methods = stateMethods(parsed, loadPreviousState(stateDir, dir));
+    return [...selectNodes(parsed.graph, { select: [spec], exclude: [], methods })]
+      .filter((id) => id.startsWith('test.'))
+      .map((id) => parsed.manifest.nodes.get(id)!.name)
+      .sort();
+  };
+  assert.deepEqual(tests('state:modified'), []);
+  write({ 'models/schema.yml': withTest('accepted_values: {values: [1, 2], config: {severity: warn}}') });
+  assert.deepEqual(tests('state:modified.configs'), ['accepted_values_c_x__1__2']);
+  assert.deepEqual(tests('state:modified'), ['accepted_values_c_x__1__2']);
+  write({ 'models/schema.yml': withTest('accepted_values: {values: [1, 3]}') });
+  assert.deepEqual(tests('state:new'), ['accepted_values_c_x__1__3']);
+});

@@ -199,14 +199,18 @@ export class StateComparer {
   private modified(node: DbtNode): boolean {
     const before = this.state.nodes.get(node.uniqueId);
     if (!before) return true;
+    // A generic test's arguments are in its name (so in its unique id and fqn): dbt compares
+    // only its configs and fqn (GenericTestNode.same_contents).
     const same =
       node.resourceType === 'source'
         ? sameSource(before, node)
-        : sameBody(before, node) &&
-          sameConfig(before, node) &&
-          samePersistedDescriptions(before, node) &&
-          sameFqn(before, node) &&
-          sameRelation(before, node);
+        : node.testType === 'generic'
+          ? sameConfig(before, node) && sameFqn(before, node)
+          : sameBody(before, node) &&
+            sameConfig(before, node) &&
+            samePersistedDescriptions(before, node) &&
+            sameFqn(before, node) &&
+            sameRelation(before, node);
     return !same || this.upstreamMacroChanged(node);
   }
 
