@@ -15,7 +15,7 @@ import { type RunRecorder, recordRun } from '../../history/record.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { connectForCommand, type GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
-import { applyStateFlags, retryArgs } from './state-flags.ts';
+import { retryArgs, withState } from './state-flags.ts';
 
 /** What dbt's commands do; loaded only when one of them runs (the engine is not needed for ingest). */
 
@@ -81,14 +81,7 @@ export function prepareProject(
         output.reporter.emit({ type: 'log', level: level === 'warn' ? 'warn' : 'info', message });
     },
   });
-  const slim = applyStateFlags(parsed, flags, process.env, cwd);
-  return {
-    parsed: slim.parsed,
-    target,
-    invocationId,
-    startedAt,
-    ...(slim.methods ? { methods: slim.methods } : {}),
-  };
+  return { parsed, target, invocationId, startedAt };
 }
 
 /**
@@ -204,7 +197,7 @@ export async function runCommandAction(
   /** `dema retry`: exactly these nodes. */
   retryIds?: ReadonlySet<string>,
 ): Promise<number> {
-  const prepared = prepareProject(global, flags, name, output);
+  const prepared = withState(prepareProject(global, flags, name, output), flags);
   const warehouse = await connectForCommand(prepared.target.target, global, output.reporter);
   try {
     if (name === 'compile')
@@ -225,7 +218,10 @@ export async function listAction(
   flags: DbtFlags & { models?: string[]; resourceType?: string[]; output: string },
   output: Output,
 ): Promise<number> {
-  const { parsed, invocationId, startedAt, methods } = prepareProject(global, flags, 'list', output);
+  const { parsed, invocationId, startedAt, methods } = withState(
+    prepareProject(global, flags, 'list', output),
+    flags,
+  );
   warnUnmatched(parsed, flags, output, methods);
   const chosen = selectNodes(parsed.graph, {
     select: [...(flags.select ?? []), ...(flags.models ?? [])],

@@ -1,11 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { ExtraMethods } from '../../dbt/graph/select.ts';
-import type { ParsedProject } from '../../dbt/parser/parse-project.ts';
 import { stateMethods } from '../../dbt/state/methods.ts';
 import { loadPreviousState } from '../../dbt/state/previous-state.ts';
 import { DemaError } from '../../errors.ts';
-import type { DbtFlags } from './dbt-actions.ts';
+import type { DbtFlags, PreparedProject } from './dbt-actions.ts';
 
 /** Slim CI's flags as dbt's: --state (DBT_STATE), --defer (DBT_DEFER), --favor-state (DBT_FAVOR_STATE). */
 
@@ -38,28 +36,25 @@ export function stateSettings(flags: DbtFlags, env: Env) {
 }
 
 /**
- * Loads --state and attaches its selector methods and, with --defer, the deferral to the project's
- * Jinja context (ref() resolution, compile/context.ts).
+ * Loads --state (commands that take it: run, test, build, seed, compile, ls, show) and attaches its
+ * selector methods and, with --defer, the deferral to the project's Jinja context (ref() resolution,
+ * compile/context.ts).
  */
-export function applyStateFlags(
-  parsed: ParsedProject,
-  flags: DbtFlags,
-  env: Env,
-  cwd: string,
-): { parsed: ParsedProject; methods?: ExtraMethods } {
-  const settings = stateSettings(flags, env);
+export function withState(prepared: PreparedProject, flags: DbtFlags): PreparedProject {
+  const settings = stateSettings(flags, process.env);
   if (!settings.dir) {
     if (settings.defer)
       throw new DemaError('USAGE', 'Got --defer, but no --state to defer to.', {
         hint: 'Pass --state DIR (or set DBT_STATE), DIR holding the manifest.json of the run to defer to.',
       });
-    return { parsed };
+    return prepared;
   }
-  const state = loadPreviousState(settings.dir, cwd);
+  const { parsed } = prepared;
+  const state = loadPreviousState(settings.dir, process.cwd());
   const methods = stateMethods(parsed, state);
-  if (!settings.defer) return { parsed, methods };
+  if (!settings.defer) return { ...prepared, methods };
   const context = { ...parsed.context, defer: { state, favorState: settings.favorState } };
-  return { parsed: { ...parsed, context }, methods };
+  return { ...prepared, parsed: { ...parsed, context }, methods };
 }
 
 /** What `dema retry` needs in run_results.json `args` to run the same command again. */
