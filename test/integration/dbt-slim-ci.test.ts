@@ -72,6 +72,9 @@ test('--defer: an unselected parent missing in dev is read from the state; selec
     .map((e) => String(e.uniqueId).replace(/\.[0-9a-f]{10}$/, ''))
     .sort();
   assert.deepEqual(ran, ['model.slim.child', 'model.slim.parent', 'test.slim.not_null_parent_n']);
+  // What `dema retry` needs to repeat it: the state (absolute) and defer in run_results.json args.
+  const args = JSON.parse(readFileSync(join(dir, 'target/run_results.json'), 'utf8')).args;
+  assert.deepEqual([args.which, args.state, args.defer], ['build', join(dir, 'prod-state'), true]);
 
   // Usage errors: coded, exit 2, naming the path.
   const missing = await cli('ls', '-s', 'state:modified', '--state', 'no-such-dir');

@@ -155,7 +155,7 @@ export async function runDbtCommand(
       threads,
       target: prepared.target.name,
       invocation_command: `dema ${process.argv.slice(2).join(' ')}`,
-      ...retryArgs(flags),
+      ...retryArgs(flags, prepared.methods !== undefined),
     },
   });
   // As a shell reports a process stopped by a signal: 128 + its number (130 SIGINT, 143 SIGTERM).

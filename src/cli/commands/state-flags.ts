@@ -58,8 +58,14 @@ export function withState(prepared: PreparedProject, flags: DbtFlags): PreparedP
 }
 
 /** What `dema retry` needs in run_results.json `args` to run the same command again. */
-export function retryArgs(flags: DbtFlags & { models?: string[] }): Record<string, unknown> {
-  const settings = stateSettings(flags, process.env);
+export function retryArgs(
+  flags: DbtFlags & { models?: string[] },
+  /** The command read --state (a pipeline's build never does, whatever DBT_STATE says). */
+  stateRead: boolean,
+): Record<string, unknown> {
+  const settings = stateRead
+    ? stateSettings(flags, process.env)
+    : { dir: undefined, defer: false, favorState: false };
   return {
     vars: flags.vars ?? null,
     project_dir: flags.projectDir ? resolve(flags.projectDir) : null,
