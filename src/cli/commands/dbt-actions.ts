@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { writeArtifacts, writeSourcesJson } from '../../dbt/artifacts/artifacts.ts';
 import { newInvocationId } from '../../dbt/compile/context.ts';
-import { selectNodes, unmatchedSelectors } from '../../dbt/graph/select.ts';
+import { type ExtraMethods, selectNodes, unmatchedSelectors } from '../../dbt/graph/select.ts';
 import { type ParsedProject, parseProject } from '../../dbt/parser/parse-project.ts';
 import { loadProjectFile } from '../../dbt/project/project-file.ts';
 import { checkFreshness, type FreshnessResult } from '../../dbt/run/freshness.ts';
@@ -15,6 +15,7 @@ import { type RunRecorder, recordRun } from '../../history/record.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { connectForCommand, type GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
+import { retryArgs, withState } from './state-flags.ts';
 
 /** What dbt's commands do; loaded only when one of them runs (the engine is not needed for ingest). */
 
@@ -35,6 +36,10 @@ export interface DbtFlags {
   readonly failFast?: boolean;
   readonly storeFailures?: boolean;
   readonly excludeResourceType?: string[];
+  /** --state DIR, --defer, --favor-state (slim CI; cli/commands/state-flags.ts). */
+  readonly state?: string;
+  readonly defer?: boolean;
+  readonly favorState?: boolean;
 }
 
 export interface PreparedProject {
@@ -42,6 +47,8 @@ export interface PreparedProject {
   readonly target: DbtTarget;
   readonly invocationId: string;
   readonly startedAt: Date;
+  /** `state:` / `result:` selector methods, when --state is given. */
+  readonly methods?: ExtraMethods;
 }
 
 export function prepareProject(
@@ -85,9 +92,10 @@ export function warnUnmatched(
   parsed: ParsedProject,
   flags: DbtFlags & { models?: string[] },
   output: Output,
+  methods?: ExtraMethods,
 ): void {
   const specs = [...(flags.select ?? []), ...(flags.models ?? []), ...(flags.exclude ?? [])];
-  for (const { spec, suggestions } of unmatchedSelectors(parsed.graph, specs)) {
+  for (const { spec, suggestions } of unmatchedSelectors(parsed.graph, specs, methods)) {
     const message = `The selection criterion '${spec}' does not match any enabled nodes${suggestions.length ? `; did you mean: ${suggestions.join(', ')}?` : '.'}`;
     if (output.json) output.reporter.emit({ type: 'log', level: 'warn', message });
     else output.error(`warn  ${message}`);
@@ -104,12 +112,14 @@ export async function runDbtCommand(
   recorder?: RunRecorder,
   /** Sees the run's results (the pipeline's report is built from them). */
   onSummary?: (summary: RunSummary) => void,
+  /** `dema retry`: exactly these nodes, instead of --select. */
+  retryIds?: ReadonlySet<string>,
 ): Promise<number> {
   const { parsed, invocationId, startedAt } = prepared;
   const threads = flags.threads ? Number(flags.threads) : prepared.target.threads;
   if (!Number.isInteger(threads) || threads < 1)
     throw new DemaError('USAGE', `--threads ${flags.threads} is not a positive whole number.`);
-  warnUnmatched(parsed, flags, output);
+  warnUnmatched(parsed, flags, output, prepared.methods);
   const interrupt = interruptOnSignals(output);
   const result = await executeRun(parsed, warehouse, {
     command,
@@ -123,6 +133,10 @@ export async function runDbtCommand(
     invocationId,
     reporter: output.reporter,
     signal: interrupt.signal,
+    selection: {
+      ...(prepared.methods ? { methods: prepared.methods } : {}),
+      ...(retryIds ? { uniqueIds: retryIds } : {}),
+    },
   }).finally(interrupt.release);
   onSummary?.(result.summary);
   recorder?.dbtResults(result.summary.results, parsed.manifest.nodes, flags.storeFailures === true);
@@ -141,6 +155,7 @@ export async function runDbtCommand(
       threads,
       target: prepared.target.name,
       invocation_command: `dema ${process.argv.slice(2).join(' ')}`,
+      ...retryArgs(flags, prepared.methods !== undefined),
     },
   });
   // As a shell reports a process stopped by a signal: 128 + its number (130 SIGINT, 143 SIGTERM).
@@ -179,16 +194,19 @@ export async function runCommandAction(
   flags: DbtFlags & { models?: string[] },
   name: RunCommand,
   output: Output,
+  /** `dema retry`: exactly these nodes. */
+  retryIds?: ReadonlySet<string>,
 ): Promise<number> {
-  const prepared = prepareProject(global, flags, name, output);
+  const prepared = withState(prepareProject(global, flags, name, output), flags);
   const warehouse = await connectForCommand(prepared.target.target, global, output.reporter);
   try {
-    if (name === 'compile') return await runDbtCommand(prepared, warehouse, name, flags, output);
+    if (name === 'compile')
+      return await runDbtCommand(prepared, warehouse, name, flags, output, undefined, undefined, retryIds);
     return await recordRun(
       warehouse,
       output.reporter,
       { command: name, invocationId: prepared.invocationId },
-      (recorder) => runDbtCommand(prepared, warehouse, name, flags, output, recorder),
+      (recorder) => runDbtCommand(prepared, warehouse, name, flags, output, recorder, undefined, retryIds),
     );
   } finally {
     await warehouse.close();
@@ -200,11 +218,15 @@ export async function listAction(
   flags: DbtFlags & { models?: string[]; resourceType?: string[]; output: string },
   output: Output,
 ): Promise<number> {
-  const { parsed, invocationId, startedAt } = prepareProject(global, flags, 'list', output);
-  warnUnmatched(parsed, flags, output);
+  const { parsed, invocationId, startedAt, methods } = withState(
+    prepareProject(global, flags, 'list', output),
+    flags,
+  );
+  warnUnmatched(parsed, flags, output, methods);
   const chosen = selectNodes(parsed.graph, {
     select: [...(flags.select ?? []), ...(flags.models ?? [])],
     exclude: flags.exclude ?? [],
+    ...(methods ? { methods } : {}),
   });
   for (const id of [...chosen].sort()) {
     const node = parsed.manifest.nodes.get(id)!;

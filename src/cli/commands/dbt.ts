@@ -3,6 +3,7 @@ import type { RunCommand } from '../../dbt/run/runner.ts';
 import type { GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
 import type { DbtFlags } from './dbt-actions.ts';
+import { stateOptions } from './state-flags.ts';
 
 /**
  * dbt's commands on dema: run, test, build, seed, compile, ls, parse, debug, clean, deps,
@@ -39,7 +40,9 @@ export function registerDbt(program: Command, run: Runner): void {
     ['compile', 'Render the selected models and tests to target/compiled without running them'],
   ];
   for (const [name, description] of commands) {
-    let command = selectionOptions(commonOptions(program.command(name).description(description)));
+    let command = stateOptions(
+      selectionOptions(commonOptions(program.command(name).description(description))),
+    );
     command = command
       .option('--threads <n>', 'nodes run at once (default: the profile threads)')
       .option('--exclude-resource-type <type...>', 'resource types not to run (e.g. unit_test, test, seed)');
@@ -54,7 +57,11 @@ export function registerDbt(program: Command, run: Runner): void {
       );
   }
 
-  selectionOptions(commonOptions(program.command('ls').alias('list').description('List the selected nodes')))
+  stateOptions(
+    selectionOptions(
+      commonOptions(program.command('ls').alias('list').description('List the selected nodes')),
+    ),
+  )
     .option('--resource-type <type...>', 'only these resource types (model, seed, test, source, operation)')
     .option('--output <format>', 'selector | name | path | json', 'selector')
     .action((flags: DbtFlags & { models?: string[]; resourceType?: string[]; output: string }) =>
@@ -86,13 +93,15 @@ export function registerDbt(program: Command, run: Runner): void {
       ),
     );
 
-  selectionOptions(
-    commonOptions(
-      program
-        .command('show')
-        .description(
-          "Run a model's compiled SQL (or --inline SQL) with a limit and print the rows; nothing is built",
-        ),
+  stateOptions(
+    selectionOptions(
+      commonOptions(
+        program
+          .command('show')
+          .description(
+            "Run a model's compiled SQL (or --inline SQL) with a limit and print the rows; nothing is built",
+          ),
+      ),
     ),
   )
     .option('--inline <sql>', 'SQL to preview, Jinja included, e.g. "select * from {{ ref(\'orders\') }}"')
@@ -100,6 +109,18 @@ export function registerDbt(program: Command, run: Runner): void {
     .option('--output <format>', 'text | json', 'text')
     .action((flags: import('./show-action.ts').ShowFlags) =>
       run(async (global, output) => (await import('./show-action.ts')).showAction(global, flags, output)),
+    );
+
+  commonOptions(
+    program
+      .command('retry')
+      .description(
+        'Run the last run/build/test/seed/compile again, with its flags, on its failed and skipped nodes only',
+      ),
+  )
+    .option('--threads <n>', "nodes run at once (default: the previous run's)")
+    .action((flags: import('./retry-action.ts').RetryFlags) =>
+      run(async (global, output) => (await import('./retry-action.ts')).retryAction(global, flags, output)),
     );
 
   const source = program.command('source').description('Commands on sources');

@@ -4,6 +4,7 @@ import { connectForCommand, type GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
 import { renderTable } from '../table.ts';
 import { type DbtFlags, prepareProject, warnUnmatched } from './dbt-actions.ts';
+import { withState } from './state-flags.ts';
 
 export interface ShowFlags extends DbtFlags {
   readonly models?: string[];
@@ -23,13 +24,14 @@ export async function showAction(global: GlobalOptions, flags: ShowFlags, output
     throw new DemaError('USAGE', `--output ${flags.output}: use text or json.`);
   if (flags.inline !== undefined && (flags.select ?? flags.models) !== undefined)
     throw new DemaError('USAGE', 'Pass either --select or --inline, not both.');
-  const prepared = prepareProject(global, flags, 'show', output);
+  const prepared = withState(prepareProject(global, flags, 'show', output), flags);
   warnUnmatched(prepared.parsed, flags, output);
   const warehouse = await connectForCommand(prepared.target.target, global, output.reporter);
   try {
     const previews = await previewQueries(prepared.parsed, warehouse, {
       select: [...(flags.select ?? []), ...(flags.models ?? [])],
       exclude: flags.exclude ?? [],
+      ...(prepared.methods ? { methods: prepared.methods } : {}),
       ...(flags.inline !== undefined ? { inline: flags.inline } : {}),
       invocationId: prepared.invocationId,
     });

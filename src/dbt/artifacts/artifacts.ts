@@ -7,6 +7,8 @@ import type { ParsedProject } from '../parser/parse-project.ts';
 import type { FreshnessResult } from '../run/freshness.ts';
 import type { RunSummary } from '../run/results.ts';
 import { withFixtureFile } from '../run/unit-test.ts';
+import { setConfig } from '../state/compare.ts';
+import { macroCallsIn } from '../state/macro-index.ts';
 import { unitTestDict } from './unit-test-dict.ts';
 
 /**
@@ -50,7 +52,8 @@ export function buildManifest(
       ...nodeDict(node),
       language: 'sql',
       docs: { show: true, node_color: null },
-      unrendered_config: node.config,
+      // dbt's holds only the configs a project sets; dema's configs are rendered (state/compare.ts).
+      unrendered_config: setConfig(node.config, node.resourceType),
       created_at: 0,
       build_path: null,
       contract: { enforced: false, alias_types: true, checksum: null },
@@ -85,7 +88,7 @@ export function buildManifest(
         original_file_path: def.path,
         macro_sql: `{% macro ${def.name}(${def.params}) %}${def.body}{% endmacro %}`,
         resource_type: 'macro',
-        depends_on: { macros: [] },
+        depends_on: { macros: macroCallsIn(def.body, parsed.registry, def.packageName) },
         description: '',
         meta: {},
         docs: { show: true },

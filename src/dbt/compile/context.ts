@@ -15,6 +15,7 @@ import { Relation } from '../jinja/relation.ts';
 import type { DbtNode, RefCall } from '../manifest/types.ts';
 import { mergeConfig, type NodeConfig } from '../project/config-tree.ts';
 import type { DbtProjectFile } from '../project/project-file.ts';
+import { type Deferral, deferredRelation } from '../state/defer.ts';
 import { projectGlobals } from './context-globals.ts';
 import { queryTable } from './query-table.ts';
 import type { RelationCache } from './relation-cache.ts';
@@ -43,6 +44,8 @@ export interface ProjectContext {
   readonly selectedResources?: readonly string[];
   /** Present when rendering to execute: the warehouse and what exists in it. */
   readonly runtime?: { readonly warehouse: Warehouse; readonly cache: RelationCache };
+  /** `--defer`: unselected refs may resolve to the --state manifest's relations (state/defer.ts). */
+  readonly defer?: Deferral;
 }
 
 export interface NodeLookup {
@@ -225,7 +228,24 @@ function refRelation(project: ProjectContext, state: RenderState, target: DbtNod
     return new Relation('', `__dbt__cte__${target.alias}`, 'cte');
   }
   const existing = project.runtime?.cache.get(target.schema, target.alias);
+  if (project.defer && project.runtime && state.execute) {
+    const selected = selectedSet(project.selectedResources ?? []);
+    const deferred = deferredRelation(project.defer, target, selected, existing !== undefined);
+    if (deferred) {
+      const there = project.runtime.cache.get(deferred.schema, deferred.identifier);
+      return new Relation(deferred.schema, deferred.identifier, there?.type ?? 'table');
+    }
+  }
   return new Relation(target.schema, target.alias, existing?.type ?? 'table');
+}
+
+const selectedSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+function selectedSet(ids: readonly string[]): ReadonlySet<string> {
+  const known = selectedSets.get(ids);
+  if (known) return known;
+  const set = new Set(ids);
+  selectedSets.set(ids, set);
+  return set;
 }
 
 function nodeContext(project: ProjectContext, state: RenderState): Record<string, unknown> {

@@ -32,7 +32,29 @@ function matchesPath(node: GraphNode, value: string): boolean {
   return node.originalFilePath === path || node.originalFilePath.startsWith(`${path}/`);
 }
 
-function methodMatcher(method: string, value: string): (node: GraphNode) => boolean {
+/**
+ * Selector methods that need more than the graph: `state:` and `result:` read the --state
+ * artifacts (dbt/state/). Absent when the command has no --state.
+ */
+export type ExtraMethods = Readonly<Record<string, (value: string) => (node: GraphNode) => boolean>>;
+
+function methodMatcher(
+  method: string,
+  value: string,
+  extra: ExtraMethods = {},
+): (node: GraphNode) => boolean {
+  const provided = extra[method];
+  if (provided) return provided(value);
+  if (method === 'state' || method === 'result')
+    throw new DemaError(
+      'USAGE',
+      method === 'state'
+        ? `"state:${value}": got a state selector method, but no comparison manifest.`
+        : `"result:${value}": got a result selector method, but no comparison run_results.`,
+      {
+        hint: `Pass --state DIR (or set DBT_STATE), DIR holding ${method === 'state' ? 'manifest.json' : 'run_results.json'} of an earlier run.`,
+      },
+    );
   if (method === 'fqn') return (node) => value === '*' || matchesFqn(node, value);
   if (method === 'tag') return (node) => node.tags.some((tag) => globToRegExp(value).test(tag));
   if (method === 'path') return (node) => matchesPath(node, value);
@@ -67,7 +89,7 @@ function methodMatcher(method: string, value: string): (node: GraphNode) => bool
     };
   }
   throw new DemaError('SELECT_INVALID', `Unknown selection method "${method}:".`, {
-    hint: 'Supported: fqn, tag, path, file, source, resource_type, package, test_type, test_name, config.<key>.',
+    hint: 'Supported: fqn, tag, path, file, source, resource_type, package, test_type, test_name, config.<key>, state, result.',
   });
 }
 
@@ -77,7 +99,7 @@ function defaultMethod(value: string): string {
   return 'fqn';
 }
 
-function selectOne<N extends GraphNode>(graph: Graph<N>, spec: string): Set<string> {
+function selectOne<N extends GraphNode>(graph: Graph<N>, spec: string, extra?: ExtraMethods): Set<string> {
   const match = SPEC.exec(spec);
   if (!match)
     throw new DemaError('SELECT_INVALID', `Cannot parse selector "${spec}".`, {
@@ -86,7 +108,7 @@ function selectOne<N extends GraphNode>(graph: Graph<N>, spec: string): Set<stri
   const [, at, parentsDepth, method, value, childrenDepth] = match;
   if (at && childrenDepth !== undefined)
     throw new DemaError('SELECT_INVALID', `"${spec}": @ cannot be combined with a trailing +.`);
-  const matcher = methodMatcher(method ?? defaultMethod(value!), value!);
+  const matcher = methodMatcher(method ?? defaultMethod(value!), value!, extra);
   const selected = new Set<string>();
   for (const node of graph.nodes.values()) if (matcher(node)) selected.add(node.uniqueId);
   const depth = (digits: string | undefined) => (digits ? Number(digits) : Number.POSITIVE_INFINITY);
@@ -101,10 +123,14 @@ function selectOne<N extends GraphNode>(graph: Graph<N>, spec: string): Set<stri
   return result;
 }
 
-function selectExpression<N extends GraphNode>(graph: Graph<N>, specs: readonly string[]): Set<string> {
+function selectExpression<N extends GraphNode>(
+  graph: Graph<N>,
+  specs: readonly string[],
+  extra?: ExtraMethods,
+): Set<string> {
   const union = new Set<string>();
   for (const spec of specs.flatMap((s) => s.split(/\s+/)).filter(Boolean)) {
-    const parts = spec.split(',').map((part) => selectOne(graph, part));
+    const parts = spec.split(',').map((part) => selectOne(graph, part, extra));
     for (const id of parts[0]!) if (parts.every((set) => set.has(id))) union.add(id);
   }
   return union;
@@ -113,6 +139,13 @@ function selectExpression<N extends GraphNode>(graph: Graph<N>, specs: readonly 
 export interface Selection {
   readonly select: readonly string[];
   readonly exclude: readonly string[];
+  /** `state:` / `result:` when the command has --state. */
+  readonly methods?: ExtraMethods;
+  /**
+   * Exactly these nodes (`dema retry`: the previous run's failures), nothing selected indirectly;
+   * replaces `select`, `exclude` still applies.
+   */
+  readonly uniqueIds?: ReadonlySet<string>;
 }
 
 /**
@@ -120,12 +153,19 @@ export interface Selection {
  * (eagerly) when any node they test is selected, and excluded with it.
  */
 export function selectNodes<N extends GraphNode>(graph: Graph<N>, selection: Selection): Set<string> {
+  if (selection.uniqueIds) {
+    const exact = new Set([...selection.uniqueIds].filter((id) => graph.nodes.has(id)));
+    for (const id of selectExpression(graph, selection.exclude, selection.methods)) exact.delete(id);
+    return exact;
+  }
   const chosen =
-    selection.select.length > 0 ? selectExpression(graph, selection.select) : new Set(graph.nodes.keys());
+    selection.select.length > 0
+      ? selectExpression(graph, selection.select, selection.methods)
+      : new Set(graph.nodes.keys());
   for (const node of graph.nodes.values())
     if (node.resourceType === 'test' && node.dependsOn.some((parent) => chosen.has(parent)))
       chosen.add(node.uniqueId);
-  const excluded = selectExpression(graph, selection.exclude);
+  const excluded = selectExpression(graph, selection.exclude, selection.methods);
   for (const node of graph.nodes.values())
     if (node.resourceType === 'test' && node.dependsOn.some((parent) => excluded.has(parent)))
       excluded.add(node.uniqueId);
@@ -151,6 +191,7 @@ export function editDistance(a: string, b: string): number {
 
 function candidates<N extends GraphNode>(graph: Graph<N>, method: string): string[] {
   const nodes = [...graph.nodes.values()];
+  if (method === 'state' || method === 'result') return [];
   if (method === 'tag') return nodes.flatMap((node) => node.tags);
   if (method === 'path' || method === 'file') return nodes.map((node) => node.originalFilePath);
   return nodes.filter((node) => node.resourceType !== 'test').map((node) => node.name);
@@ -163,10 +204,11 @@ function candidates<N extends GraphNode>(graph: Graph<N>, method: string): strin
 export function unmatchedSelectors<N extends GraphNode>(
   graph: Graph<N>,
   specs: readonly string[],
+  methods?: ExtraMethods,
 ): { spec: string; suggestions: string[] }[] {
   const unmatched: { spec: string; suggestions: string[] }[] = [];
   for (const term of specs.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean)) {
-    if (selectOne(graph, term).size > 0) continue;
+    if (selectOne(graph, term, methods).size > 0) continue;
     const [, , , method, value] = SPEC.exec(term)!;
     const wanted = value!.toLowerCase();
     const limit = Math.max(2, Math.floor(wanted.length / 3));

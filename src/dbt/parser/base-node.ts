@@ -45,14 +45,23 @@ export type BaseFields = Pick<
   Partial<
     Pick<
       DbtNode,
-      'testType' | 'sourceName' | 'test' | 'source' | 'seedFile' | 'hook' | 'lineOf' | 'packageDir'
+      | 'testType'
+      | 'sourceName'
+      | 'test'
+      | 'source'
+      | 'seedFile'
+      | 'hook'
+      | 'lineOf'
+      | 'packageDir'
+      | 'checksum'
     >
   >;
 
 export function baseNode(fields: BaseFields): DbtNode {
   return {
     ...fields,
-    checksum: sha256(fields.rawCode),
+    // dbt's file checksum: sha256 of the file's contents (a seed passes its CSV's).
+    checksum: fields.checksum ?? sha256(fields.rawCode),
     config: {},
     tags: [],
     description: '',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DemaError } from '../../errors.ts';
 import { identityOf } from '../compile/compile-node.ts';
@@ -235,6 +236,7 @@ export function parseUnitNodes(unit: ParseUnit, shared: ParseShared): UnitNodes 
       originalFilePath: ownPath(unit, file.relative),
       path: below(file.root, file.relative),
       rawCode: '',
+      checksum: createHash('sha256').update(readFileSync(file.absolute)).digest('hex'),
       seedFile: file.relative,
       ...(unit.label ? { packageDir: unit.label } : {}),
     });

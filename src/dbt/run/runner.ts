@@ -4,7 +4,7 @@ import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { compiledPath } from '../artifacts/artifacts.ts';
 import type { ProjectContext } from '../compile/context.ts';
 import { RelationCache } from '../compile/relation-cache.ts';
-import { selectNodes } from '../graph/select.ts';
+import { type Selection, selectNodes } from '../graph/select.ts';
 import type { DbtNode, UnitTestRef } from '../manifest/types.ts';
 import { createSchema, type MaterializeEnv } from '../materialize/materialize.ts';
 import { dropHelpers } from '../materialize/publish.ts';
@@ -38,6 +38,8 @@ export interface RunOptions {
   readonly reporter: Reporter;
   /** Aborted on SIGINT/SIGTERM: no node starts after it, the running ones stop at their next statement. */
   readonly signal?: AbortSignal;
+  /** `state:` / `result:` selection (--state) and `dema retry`'s exact node set (graph/select.ts). */
+  readonly selection?: Pick<Selection, 'methods' | 'uniqueIds'>;
 }
 
 export interface RunOutput {
@@ -66,7 +68,11 @@ export async function executeRun(
 ): Promise<RunOutput> {
   const started = performance.now();
   const { graph, manifest } = parsed;
-  const chosen = selectNodes(graph, { select: options.select, exclude: options.exclude });
+  const chosen = selectNodes(graph, {
+    select: options.select,
+    exclude: options.exclude,
+    ...options.selection,
+  });
   const excludedTypes = options.excludeResourceTypes ?? [];
   const unitTests = refuseUnsupportedSelected(manifest, options.command, chosen, options, excludedTypes);
   const wanted = new Set(RESOURCES[options.command].filter((type) => !excludedTypes.includes(type)));

@@ -1,7 +1,7 @@
 import { DemaError } from '../../errors.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { compileNode } from '../compile/compile-node.ts';
-import { selectNodes } from '../graph/select.ts';
+import { type ExtraMethods, selectNodes } from '../graph/select.ts';
 import type { DbtNode } from '../manifest/types.ts';
 import { baseNode } from '../parser/base-node.ts';
 import type { ParsedProject } from '../parser/parse-project.ts';
@@ -15,6 +15,8 @@ import { executeContext } from './runtime-context.ts';
 export interface ShowRequest {
   readonly select: readonly string[];
   readonly exclude: readonly string[];
+  /** `state:` / `result:` (--state). */
+  readonly methods?: ExtraMethods;
   readonly inline?: string;
   readonly invocationId: string;
 }
@@ -51,7 +53,11 @@ function selectedQueries(parsed: ParsedProject, request: ShowRequest): DbtNode[]
     throw new DemaError('USAGE', 'dema show needs --select or --inline.', {
       hint: `e.g. dema show -s my_model, or dema show --inline "select * from {{ ref('my_model') }}"`,
     });
-  const chosen = selectNodes(parsed.graph, { select: request.select, exclude: request.exclude });
+  const chosen = selectNodes(parsed.graph, {
+    select: request.select,
+    exclude: request.exclude,
+    ...(request.methods ? { methods: request.methods } : {}),
+  });
   const nodes = parsed.graph
     .topologicalOrder()
     .filter((id) => chosen.has(id))

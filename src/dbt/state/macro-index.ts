@@ -1,0 +1,28 @@
+import type { MacroRegistry } from '../jinja/macros.ts';
+import { type MacroIndex, macroBody } from './compare.ts';
+
+/**
+ * The macros a piece of Jinja calls, as unique ids: `name(` resolved as a call from `packageName`
+ * would be (its package, the root project, dbt's), `pkg.name(` in that package.
+ */
+export function macroCallsIn(code: string, registry: MacroRegistry, packageName: string): string[] {
+  const ids = new Set<string>();
+  for (const [, name] of code.matchAll(/\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)\s*\(/g)) {
+    const [first, second] = name!.split('.');
+    const def = second ? registry.find(second, first) : registry.findFrom(first!, packageName);
+    if (def) ids.add(`macro.${def.packageName}.${def.name}`);
+  }
+  return [...ids];
+}
+
+/** Every macro's code and calls. dema's own built-ins (`builtin://`) are not the project's code: never "modified". */
+export function macroIndex(registry: MacroRegistry): MacroIndex {
+  const code = new Map<string, string>();
+  const calls = new Map<string, string[]>();
+  for (const def of registry.definitions()) {
+    const id = `macro.${def.packageName}.${def.name}`;
+    calls.set(id, macroCallsIn(def.body, registry, def.packageName));
+    if (!def.path.startsWith('builtin://')) code.set(id, macroBody(def.body));
+  }
+  return { code, calls };
+}
