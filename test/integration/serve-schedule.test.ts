@@ -21,7 +21,11 @@ test('dema serve runs dema.yml schedule: runs never overlap, the dashboard is 50
   const dir = tempDir(t, 'dema-serve-schedule-');
   await writeMultiMerchantProject(dir, { orderLines: 200, styles: 10 });
   appendFileSync(join(dir, 'dema.yml'), '\nschedule: { cron: "*/2 * * * * *", timezone: UTC }\n');
-  const { url, stop } = await startServe(t, dir, ['--port', '0']);
+  const { url, stop, child } = await startServe(t, dir, ['--port', '0']);
+  let log = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    log += chunk;
+  });
 
   // Nothing was ever loaded: the missed run is caught up at once, then every 2 s a tick.
   const statuses = new Set<number>();
@@ -66,4 +70,21 @@ test('dema serve runs dema.yml schedule: runs never overlap, the dashboard is 50
   const listed = await runCli(['runs', '-n', '50'], { cwd: dir });
   assert.equal(listed.code, 0, 'the warehouse lock is released');
   assert.ok(listed.stdout.split('\n').filter((l) => /pipeline\s+schedule\s+success/.test(l)).length >= 3);
+
+  // A tick that fell while a run was in progress is in the run history as skipped (as `dema schedule`).
+  const ticks = [...log.matchAll(/skipped the tick at (\S+): the run started/g)].map((m) =>
+    Date.parse(m[1]!),
+  );
+  assert.ok(ticks.length > 0, `a 2 s schedule with runs longer than 2 s skips ticks:\n${log}`);
+  const history = (await runCli(['--json', 'runs', '--limit', '200'], { cwd: dir })).stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as RunRow);
+  assert.deepEqual(
+    history
+      .filter((run) => run.status === 'skipped')
+      .map((run) => Number(run.started_ms))
+      .sort((a, b) => a - b),
+    ticks.sort((a, b) => a - b),
+  );
 });

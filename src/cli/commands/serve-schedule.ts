@@ -2,7 +2,7 @@ import { Cron } from 'croner';
 import type { DemaConfig } from '../../config/dema-config.ts';
 import { errorMessage } from '../../errors.ts';
 import { lastPipelineStart } from '../../history/store.ts';
-import { runDemaChild } from '../../schedule/job.ts';
+import { recordSkippedTicks, runDemaChild } from '../../schedule/job.ts';
 import { type ScheduleEvent, Scheduler, systemClock } from '../../schedule/scheduler.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import type { ReadonlyEngine } from '../../web/engine.ts';
@@ -20,7 +20,8 @@ import { describe, pipelineArgs } from './schedule-action.ts';
  * and the engine makes it read-only before the next statement (`reopen`). Meanwhile every page,
  * endpoint and ClickHouse request is refused with 503 saying a run is in progress. When the
  * warehouse cannot be opened again (another process took it), the engine stays paused and the
- * next run tries again.
+ * next run tries again. Ticks skipped during a run are written to the run history on the way back,
+ * while serve holds the warehouse writable (as `dema schedule` writes them between runs).
  */
 export function serveScheduler(options: {
   readonly global: GlobalOptions;
@@ -39,6 +40,7 @@ export function serveScheduler(options: {
     output.reporter.emit({ type: 'log', level, message: `schedule: ${message}` });
   const args = pipelineArgs(global, config.file);
   let open = true;
+  const skipped: { scheduledFor: number; runningSince: number }[] = [];
   return new Scheduler({
     clock: systemClock,
     nextAfter: (ms) => cron.nextRun(new Date(ms))?.getTime() ?? null,
@@ -57,13 +59,20 @@ export function serveScheduler(options: {
         return await runDemaChild(args);
       } finally {
         try {
-          await engine.reopen(await options.reopen());
+          const warehouse = await options.reopen();
+          await recordSkippedTicks(warehouse, skipped.splice(0)).catch((error) =>
+            log(`cannot record skipped ticks (${errorMessage(error)})`, 'warn'),
+          );
+          await engine.reopen(warehouse);
           open = true;
         } catch (error) {
           log(`cannot open the warehouse again (${errorMessage(error)}); the next run retries`, 'warn');
         }
       }
     },
-    onEvent: (event: ScheduleEvent) => log(describe(event)),
+    onEvent: (event: ScheduleEvent) => {
+      if (event.type === 'schedule.skipped') skipped.push(event);
+      log(describe(event));
+    },
   });
 }
