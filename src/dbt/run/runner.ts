@@ -5,11 +5,13 @@ import { compiledPath } from '../artifacts/artifacts.ts';
 import type { ProjectContext } from '../compile/context.ts';
 import { RelationCache } from '../compile/relation-cache.ts';
 import { selectNodes } from '../graph/select.ts';
+import type { IndirectSelection, SelectionSpec } from '../graph/selection-spec.ts';
 import type { DbtNode, UnitTestRef } from '../manifest/types.ts';
 import { createSchema, type MaterializeEnv } from '../materialize/materialize.ts';
 import { dropHelpers } from '../materialize/publish.ts';
 import { standardViewSettings } from '../materialize/standard-sql.ts';
 import type { ParsedProject } from '../parser/parse-project.ts';
+import type { WarnErrorPolicy } from '../warn-error.ts';
 import { describeNode } from './describe.ts';
 import { executeNode } from './execute-node.ts';
 import { runHooks } from './hooks.ts';
@@ -38,6 +40,13 @@ export interface RunOptions {
   readonly reporter: Reporter;
   /** Aborted on SIGINT/SIGTERM: no node starts after it, the running ones stop at their next statement. */
   readonly signal?: AbortSignal;
+  /** --indirect-selection, and a selectors.yml definition used instead of select/exclude. */
+  readonly indirectSelection?: IndirectSelection;
+  readonly spec?: SelectionSpec;
+  /** --empty: every ref()/source() reads zero rows (flags.EMPTY), so relations are built schema-only. */
+  readonly empty?: boolean;
+  /** --warn-error(-options): a test warning (LogTestResult) becomes a failure, as in dbt. */
+  readonly warnError?: WarnErrorPolicy;
 }
 
 export interface RunOutput {
@@ -66,7 +75,12 @@ export async function executeRun(
 ): Promise<RunOutput> {
   const started = performance.now();
   const { graph, manifest } = parsed;
-  const chosen = selectNodes(graph, { select: options.select, exclude: options.exclude });
+  const chosen = selectNodes(graph, {
+    select: options.select,
+    exclude: options.exclude,
+    ...(options.indirectSelection ? { indirectSelection: options.indirectSelection } : {}),
+    ...(options.spec ? { spec: options.spec } : {}),
+  });
   const excludedTypes = options.excludeResourceTypes ?? [];
   const unitTests = refuseUnsupportedSelected(manifest, options.command, chosen, options, excludedTypes);
   const wanted = new Set(RESOURCES[options.command].filter((type) => !excludedTypes.includes(type)));
@@ -98,6 +112,7 @@ export async function executeRun(
       FULL_REFRESH: options.fullRefresh,
       WHICH: options.command,
       STORE_FAILURES: options.storeFailures,
+      EMPTY: options.empty === true,
     },
     selectedResources: [...chosen],
     runtime: { warehouse, cache },
@@ -221,7 +236,10 @@ export async function executeRun(
       uniqueId: node.uniqueId,
       description,
     });
-    const result = await executeNode(parsed, context, env, node, options.command, compiled, executed);
+    const result = warnAsError(
+      await executeNode(parsed, context, env, node, options.command, compiled, executed),
+      options.warnError,
+    );
     reportDone(index, description, result);
     return result;
   };
@@ -282,6 +300,16 @@ export async function executeRun(
     ...summary.counts,
   });
   return { summary, compiled, executed, interrupted };
+}
+
+/** dbt's test task: with --warn-error (or LogTestResult included) a warning test fails, same message. */
+function warnAsError(result: NodeResult, policy: WarnErrorPolicy | undefined): NodeResult {
+  if (result.status !== 'warn' || !policy?.isError('LogTestResult')) return result;
+  return {
+    ...result,
+    status: 'fail',
+    message: result.message.replace('configured to warn if', 'configured to fail if'),
+  };
 }
 
 /** Helpers left by a dead invocation (the warehouse lock means no live one is working here). */
