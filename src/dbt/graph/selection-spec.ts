@@ -137,7 +137,11 @@ export function cliSpec(
   exclude: readonly string[],
   indirect: IndirectSelection,
 ): SelectionSpec {
-  const union = (specs: readonly string[], expectExists: boolean): SelectionSpec => ({
+  const union = (
+    specs: readonly string[],
+    expectExists: boolean,
+    indirect: IndirectSelection,
+  ): SelectionSpec => ({
     kind: 'union',
     raw: specs.join(' '),
     indirect,
@@ -157,7 +161,14 @@ export function cliSpec(
   });
   const included: SelectionSpec =
     select.length > 0
-      ? union(select, true)
-      : { kind: 'criteria', terms: ['fqn:*', 'resource_type:source'], raw: 'fqn:*', indirect };
-  return { kind: 'difference', raw: '', indirect, components: [included, union(exclude, false)] };
+      ? union(select, true, indirect)
+      : { kind: 'criteria', terms: ['fqn:*'], raw: 'fqn:*', indirect };
+  // As dbt's parse_difference: exclusions are always eager, so excluding a model excludes every
+  // test that touches it, whatever the mode.
+  return {
+    kind: 'difference',
+    raw: '',
+    indirect: 'eager',
+    components: [included, union(exclude, false, 'eager')],
+  };
 }

@@ -177,8 +177,9 @@ class Reader {
         `indirect_selection '${String(indirect)}' is not one of ${INDIRECT_MODES.join(', ')}.`,
       );
     const matched = `${method}:${value}`;
-    const parents = flag('parents') ? `${depth('parents_depth')}+` : '';
-    const children = flag('children') ? `+${depth('children_depth')}` : '';
+    const [parentsDepth, childrenDepth] = [depth('parents_depth'), depth('children_depth')];
+    const parents = flag('parents') ? `${parentsDepth}+` : '';
+    const children = flag('children') ? `+${childrenDepth}` : '';
     const terms = [`${parents}${matched}${children}`];
     // childrens_parents is dbt's `@`: the children, and every ancestor of those children.
     if (flag('childrens_parents')) terms.push(`@${matched}`);
