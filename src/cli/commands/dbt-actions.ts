@@ -247,7 +247,7 @@ export async function listAction(
 ): Promise<number> {
   const { parsed, invocationId, startedAt, warnError } = prepareProject(global, flags, 'list', output);
   warnUnmatched(parsed, flags, output, warnError);
-  const selection = resolveSelection(parsed, flags, output, warnError);
+  const selection = resolveSelection(parsed, flags, output, warnError, false);
   const chosen = selectNodes(parsed.graph, selection);
   for (const id of [...chosen].sort()) {
     const node = parsed.manifest.nodes.get(id)!;

@@ -56,6 +56,8 @@ export function resolveSelection(
   flags: SelectionFlags,
   output: Output,
   policy: WarnErrorPolicy,
+  /** dbt's DefaultSelector line (`ls` leaves it out: its stdout is the list). */
+  announce = true,
 ): Selection {
   const select = [...(flags.select ?? []), ...(flags.models ?? [])];
   const exclude = flags.exclude ?? [];
@@ -68,7 +70,8 @@ export function resolveSelection(
   if (name === undefined) {
     if (!file.defaultName) return plain;
     name = file.defaultName;
-    output.reporter.emit({ type: 'log', level: 'info', message: `Using default selector ${name}` });
+    if (announce)
+      output.reporter.emit({ type: 'log', level: 'info', message: `Using default selector ${name}` });
   }
   const { spec } = getSelector(file, name);
   const selection: Selection = { select: [], exclude: [], indirectSelection, spec };

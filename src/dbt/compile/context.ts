@@ -40,6 +40,8 @@ export interface ProjectContext {
     STORE_FAILURES: boolean;
     EMPTY?: boolean;
   }>;
+  /** With --empty on an engine that has no `false` literal (18.x): the predicate that is never true. */
+  readonly emptyPredicate?: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** `event`: dbt's name for a warning (JinjaLogWarning…), which --warn-error-options can select. */
   readonly log: (level: 'info' | 'debug' | 'warn', message: string, event?: string) => void;
@@ -226,7 +228,7 @@ function refRelation(project: ProjectContext, state: RenderState, target: DbtNod
 
 /** --empty: dbt's resolvers give refs and sources limit 0 (never `this`, never a unit test's fixtures). */
 function emptied(project: ProjectContext, relation: Relation): Relation {
-  return project.flags.EMPTY ? new LimitedRelation(relation, 0) : relation;
+  return project.flags.EMPTY ? new LimitedRelation(relation, 0, project.emptyPredicate) : relation;
 }
 
 function nodeContext(project: ProjectContext, state: RenderState): Record<string, unknown> {

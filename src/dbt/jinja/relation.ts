@@ -79,13 +79,15 @@ export class LimitedRelation extends Relation {
   constructor(
     relation: Relation,
     readonly limit: number,
+    /** `false` (dbt's text); `0` on an engine without boolean literals (ClickHouse 18.x). */
+    private readonly never = 'false',
   ) {
     super(relation.schema, relation.identifier, relation.type);
   }
 
   override toString(): string {
     return this.limit === 0
-      ? `(select * from ${this.render()} where false limit 0)`
+      ? `(select * from ${this.render()} where ${this.never} limit 0)`
       : `(select * from ${this.render()} limit ${this.limit})`;
   }
 }

@@ -116,6 +116,7 @@ export async function executeRun(
     },
     selectedResources: [...chosen],
     runtime: { warehouse, cache },
+    ...(options.empty ? { emptyPredicate: await neverTrue(warehouse) } : {}),
   };
   const env: MaterializeEnv & { storeFailures: boolean } = {
     warehouse,
@@ -300,6 +301,14 @@ export async function executeRun(
     ...summary.counts,
   });
   return { summary, compiled, executed, interrupted };
+}
+
+/** dbt's `where false`, where the engine reads `false` (18.16 has no boolean literals: `where 0` there). */
+async function neverTrue(warehouse: Warehouse): Promise<string> {
+  return warehouse.query('select false').then(
+    () => 'false',
+    () => '0',
+  );
 }
 
 /** dbt's test task: with --warn-error (or LogTestResult included) a warning test fails, same message. */
