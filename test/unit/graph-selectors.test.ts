@@ -12,7 +12,7 @@ import { tempDir, writeFiles } from '../helpers/fixtures.ts';
 // selectors are also checked against the --select/--exclude expression dbt documents as equivalent.
 
 function node(
-  kind: 'model' | 'seed' | 'test',
+  kind: 'model' | 'seed' | 'test' | 'source',
   name: string,
   dependsOn: string[],
   extra: Partial<GraphNode> = {},
@@ -32,9 +32,11 @@ function node(
 }
 
 // seed s → a → b → c, and d (no parents). Tests: t_a (unique a), t_b (not_null b),
-// t_rel_b_a (relationships b→a), t_rel_c_s (relationships c→s), t_rel_d_a (relationships d→a).
+// t_rel_b_a (relationships b→a), t_rel_c_s (relationships c→s), t_rel_d_a (relationships d→a),
+// t_rel_d_src (relationships d→ a source src that no model reads).
 const nodes: GraphNode[] = [
   node('seed', 's', []),
+  node('source', 'src', []),
   node('model', 'a', ['seed.p.s'], { tags: ['nightly'], originalFilePath: 'models/staging/a.sql' }),
   node('model', 'b', ['a'], { tags: ['nightly', 'finance'], originalFilePath: 'models/marts/b.sql' }),
   node('model', 'c', ['b'], { tags: ['finance'], originalFilePath: 'models/marts/c.sql' }),
@@ -44,6 +46,7 @@ const nodes: GraphNode[] = [
   node('test', 't_rel_b_a', ['b', 'a']),
   node('test', 't_rel_c_s', ['c', 'seed.p.s']),
   node('test', 't_rel_d_a', ['d', 'a']),
+  node('test', 't_rel_d_src', ['d', 'source.p.src']),
 ];
 const graph = new Graph(nodes);
 const names = (ids: Set<string>) => [...ids].map((id) => graph.nodes.get(id)!.name).sort();
@@ -63,6 +66,9 @@ test('indirect selection: eager, cautious, buildable, empty as the docs define t
   // c's relationship to the seed: s is an ancestor of c → buildable takes it, cautious not.
   assert.deepEqual(cli(['c'], [], 'buildable'), ['c', 't_rel_c_s']);
   assert.deepEqual(cli(['c'], [], 'cautious'), ['c']);
+  // buildable counts every source as buildable (dbt's expand_selection), cautious does not.
+  assert.deepEqual(cli(['d'], [], 'buildable'), ['d', 't_rel_d_src']);
+  assert.deepEqual(cli(['d'], [], 'cautious'), ['d']);
   // empty: no test comes with its parents.
   assert.deepEqual(cli(['b'], [], 'empty'), ['b']);
   assert.deepEqual(cli(['+c'], [], 'empty'), ['a', 'b', 'c', 's']);
@@ -75,7 +81,11 @@ test('indirect selection: eager, cautious, buildable, empty as the docs define t
 
 test('exclusion is eager in every mode: excluding a model excludes every test touching it', () => {
   for (const mode of ['eager', 'cautious', 'buildable', 'empty'] as const)
-    assert.deepEqual(cli([], ['a'], mode), ['b', 'c', 'd', 's', 't_b', 't_rel_c_s'], mode);
+    assert.deepEqual(
+      cli([], ['a'], mode),
+      ['b', 'c', 'd', 's', 'src', 't_b', 't_rel_c_s', 't_rel_d_src'],
+      mode,
+    );
   assert.deepEqual(cli(['+c'], ['tag:finance'], 'cautious'), ['a', 's', 't_a']);
 });
 
@@ -122,6 +132,10 @@ const SELECTORS = `selectors:
         - 'd'
   - name: cautious_b
     definition: {method: fqn, value: b, indirect_selection: cautious}
+  - name: buildable_b
+    definition: {method: fqn, value: b, indirect_selection: buildable}
+  - name: buildable_d
+    definition: {method: fqn, value: d, indirect_selection: buildable}
   - name: exclude_in_method
     definition:
       method: tag
@@ -146,6 +160,8 @@ test('selectors.yml definitions select what their --select/--exclude equivalents
     ['marts_not_finance', ['path:models/marts,+c', 'd'], ['tag:finance']],
     ['inherits', ['tag:nightly', 'd'], []],
     ['cautious_b', ['b'], [], 'cautious'],
+    ['buildable_b', ['b'], [], 'buildable'],
+    ['buildable_d', ['d'], [], 'buildable'],
     ['exclude_in_method', ['tag:nightly'], ['a']],
   ];
   for (const [name, select, exclude, mode] of equivalents)
@@ -163,7 +179,10 @@ test('selectors.yml definitions select what their --select/--exclude equivalents
     't_rel_d_a',
   ]);
   assert.deepEqual(run('one_up_c'), ['b', 'c', 't_b', 't_rel_b_a', 't_rel_c_s']);
-  assert.deepEqual(run('marts_not_finance'), ['d', 't_rel_d_a']);
+  assert.deepEqual(run('marts_not_finance'), ['d', 't_rel_d_a', 't_rel_d_src']);
+  // A lone criterion with its own mode: expanded by that mode only (no compound spec around it).
+  assert.deepEqual(run('buildable_b'), ['b', 't_b', 't_rel_b_a']);
+  assert.deepEqual(run('buildable_d'), ['d', 't_rel_d_src']);
   assert.deepEqual(run('cautious_b'), ['b', 't_b']);
   // Without indirect_selection of its own, a selector takes the flag's mode (dbt ≥ 1.8).
   assert.deepEqual(run('nightly_kv', 'cautious'), ['a', 'b', 't_a', 't_b', 't_rel_b_a']);
