@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
-import { tempDir, writeFiles } from '../helpers/fixtures.ts';
+import { scratchServerSchema, serverSkipReason, tempDir, writeFiles } from '../helpers/fixtures.ts';
 import { queryStore } from '../helpers/store.ts';
 
 // dbt's command-line flags on a small project in embedded ClickHouse: --empty (ClickHouse's
@@ -28,7 +28,7 @@ alt:
     'seeds/raw_orders.csv':
       'id,customer,amount,placed_at\n1,ann,10.50,2024-01-01 10:00:00\n2,bob,3.25,2024-01-02 11:00:00\n3,cy,7.00,2024-01-03 12:00:00\n',
     'models/sources.yml':
-      'version: 2\nsources:\n  - name: raw\n    schema: full\n    tables:\n      - name: orders\n        identifier: raw_orders\n',
+      'version: 2\nsources:\n  - name: raw\n    schema: full\n    tables:\n      - name: orders\n        identifier: raw_orders\n        loaded_at_field: "toDateTime(placed_at, \'UTC\')"\n        freshness: {warn_after: {count: 1, period: day}}\n',
     'models/stg_orders.sql':
       "{{ config(materialized='view', tags=['nightly']) }}\nselect id, customer, toDecimal64(amount, 2) as amount, toDateTime(placed_at, 'UTC') as placed_at from {{ ref('raw_orders') }}\n",
     'models/eph.sql':
@@ -232,6 +232,25 @@ test('--warn-error and --warn-error-options: warnings dbt names become errors, w
   assert.match(ghost.stderr, /ghost\.yml:3: model "ghost" is described.*NoNodeForYamlKey/);
   rmSync(join(dir, 'models/ghost.yml'));
 
+  // A stale source (warn_after only) exits 0; with LogFreshnessResult an error, 1.
+  // (`-s`: the project's default selector takes no source.)
+  const fresh = await cli(['source', 'freshness', '-s', 'source:raw', '--json']);
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.ok(fresh.events.some((e) => e.type === 'dbt.done' && e.warn === 1));
+  assert.equal(
+    (
+      await cli([
+        'source',
+        'freshness',
+        '-s',
+        'source:raw',
+        '--warn-error-options',
+        '{include: [LogFreshnessResult]}',
+      ])
+    ).code,
+    1,
+  );
+
   // Usage errors: exit 2, coded.
   for (const flags of [
     ['--warn-error', '--warn-error-options', '{include: all}'],
@@ -342,4 +361,42 @@ test('--selector, default selector, --indirect-selection; --target-path, --profi
     'select count() as n from alt.stg_orders',
   );
   assert.equal(Number(view!.n), 3);
+});
+
+test('--empty on the ClickHouse server (18.16 has no `false`: the predicate is `0` there)', async (t) => {
+  const skip = await serverSkipReason();
+  if (skip) return t.skip(skip);
+  const dir = tempDir(t);
+  const { schema, post, profile } = scratchServerSchema(t, 'flags_empty', 'flags');
+  writeFiles(dir, {
+    'dbt_project.yml': 'name: flags\nprofile: flags\n',
+    'profiles.yml': profile,
+    'models/base.sql':
+      "{{ config(materialized='table') }}\nselect toUInt32(number) as id, toString(number) as s from system.numbers limit 4\n",
+    'models/child.sql':
+      "{{ config(materialized='table') }}\nselect id * 2 as twice, s from {{ ref('base') }} as b\n",
+  });
+  const cli = (...args: string[]) => runCli(args, { cwd: dir });
+  const columns = () =>
+    post(`select name, type from system.columns where database = '${schema}' and table = 'child' format TSV`);
+  const run = await cli('run');
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  const normal = await columns();
+  assert.match(normal, /^twice\t/);
+  const empty = await cli('run', '--empty');
+  assert.equal(empty.code, 0, empty.stdout + empty.stderr);
+  assert.equal(await columns(), normal);
+  assert.equal((await post(`select count() from ${schema}.child`)).trim(), '0');
+  assert.equal(
+    (await post(`select count() from ${schema}.base`)).trim(),
+    '4',
+    'base reads no ref: it keeps its rows',
+  );
+  const version = (await post('select version()')).trim();
+  const compiled = readFileSync(join(dir, 'target/compiled/flags/models/child.sql'), 'utf8');
+  const predicate = Number(version.split('.')[0]) < 20 ? '0' : 'false';
+  assert.ok(
+    compiled.includes(`from (select * from \`${schema}\`.\`base\` where ${predicate} limit 0) as b`),
+    compiled,
+  );
 });
