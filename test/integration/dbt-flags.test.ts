@@ -232,6 +232,28 @@ test('--warn-error and --warn-error-options: warnings dbt names become errors, w
   assert.match(ghost.stderr, /ghost\.yml:3: model "ghost" is described.*NoNodeForYamlKey/);
   rmSync(join(dir, 'models/ghost.yml'));
 
+  // JinjaLogWarning (exceptions.warn) while the node runs: the node errors (exit 1).
+  writeFileSync(
+    join(dir, 'models/careful.sql'),
+    "{% if execute %}{% do exceptions.warn('careful now') %}{% endif %}select 1 as x\n",
+  );
+  const careful = await cli(['run', '-s', 'careful']);
+  assert.equal(careful.code, 0, careful.stderr);
+  assert.match(careful.stdout + careful.stderr, /careful now/);
+  const carefulStrict = await cli([
+    'run',
+    '-s',
+    'careful',
+    '--warn-error-options',
+    '{include: [JinjaLogWarning]}',
+  ]);
+  assert.equal(carefulStrict.code, 1);
+  assert.match(
+    carefulStrict.stdout,
+    /ERROR.*careful[\s\S]*careful now \[JinjaLogWarning, an error with --warn-error\]/,
+  );
+  rmSync(join(dir, 'models/careful.sql'));
+
   // A stale source (warn_after only) exits 0; with LogFreshnessResult an error, 1.
   // (`-s`: the project's default selector takes no source.)
   const fresh = await cli(['source', 'freshness', '-s', 'source:raw', '--json']);
@@ -257,6 +279,7 @@ test('--warn-error and --warn-error-options: warnings dbt names become errors, w
     ['--warn-error-options', '{include: all, colour: red}'],
     ['--warn-error-options', '{include: [1]}'],
     ['--warn-error-options', '{include: all'],
+    ['--log-format', 'xml'],
   ]) {
     const bad = await cli(['ls', ...flags]);
     assert.equal(bad.code, 2, flags.join(' '));
