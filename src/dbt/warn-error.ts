@@ -69,20 +69,24 @@ function parseOptions(text: string, flag: string): WarnErrorPolicy {
   };
 }
 
-/** The policy from the flags, else DBT_WARN_ERROR / DBT_WARN_ERROR_OPTIONS (a flag beats its variable). */
+/**
+ * The policy from the flags or DBT_WARN_ERROR / DBT_WARN_ERROR_OPTIONS. As dbt's flags check, the
+ * two settings are mutually exclusive whether they come from the command line or the environment.
+ */
 export function warnErrorPolicy(
   flags: { warnError?: boolean; warnErrorOptions?: string },
   env: Readonly<Record<string, string | undefined>>,
 ): WarnErrorPolicy {
-  if (flags.warnError && flags.warnErrorOptions !== undefined)
-    throw new DemaError('USAGE', '--warn-error and --warn-error-options cannot be given together.', {
-      hint: "--warn-error is --warn-error-options '{include: all}'; keep one.",
-    });
-  if (flags.warnError) return parseOptions('{include: all}', '--warn-error');
-  if (flags.warnErrorOptions !== undefined)
-    return parseOptions(flags.warnErrorOptions, '--warn-error-options');
-  if (env.DBT_WARN_ERROR_OPTIONS) return parseOptions(env.DBT_WARN_ERROR_OPTIONS, 'DBT_WARN_ERROR_OPTIONS');
-  if (TRUE.has((env.DBT_WARN_ERROR ?? '').toLowerCase()))
-    return parseOptions('{include: all}', 'DBT_WARN_ERROR');
-  return NO_WARN_ERROR;
+  const all = flags.warnError === true || TRUE.has((env.DBT_WARN_ERROR ?? '').toLowerCase());
+  const optionsFlag =
+    flags.warnErrorOptions !== undefined ? '--warn-error-options' : 'DBT_WARN_ERROR_OPTIONS';
+  const options = flags.warnErrorOptions ?? (env.DBT_WARN_ERROR_OPTIONS || undefined);
+  if (all && options !== undefined)
+    throw new DemaError(
+      'USAGE',
+      `${flags.warnError ? '--warn-error' : 'DBT_WARN_ERROR'} is not allowed with ${optionsFlag}.`,
+      { hint: "--warn-error is --warn-error-options '{include: all}'; keep one (flags or DBT_ variables)." },
+    );
+  if (all) return parseOptions('{include: all}', flags.warnError ? '--warn-error' : 'DBT_WARN_ERROR');
+  return options === undefined ? NO_WARN_ERROR : parseOptions(options, optionsFlag);
 }

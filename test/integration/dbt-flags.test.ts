@@ -170,15 +170,10 @@ test('--warn-error and --warn-error-options: warnings dbt names become errors, w
     ['--warn-error-options', '{include: [NoNodesForSelectionCriteria]}'],
   ])
     assert.equal((await cli(['test', '-s', 'stg_orders', ...flags])).code, 0, flags.join(' '));
-  // The flag beats its variable.
-  assert.equal(
-    (
-      await cli(['test', '-s', 'stg_orders', '--warn-error-options', '{include: []}'], {
-        DBT_WARN_ERROR: '1',
-      })
-    ).code,
-    0,
-  );
+  // As dbt: the two are mutually exclusive, from the command line or the environment.
+  const both = await cli(['ls', '--warn-error-options', '{include: []}'], { DBT_WARN_ERROR: '1' });
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /error \[USAGE\] DBT_WARN_ERROR is not allowed with --warn-error-options/);
 
   // In build a failed test skips what depends on its model (a warning does not).
   const build = await cli(['build', '-s', 'stg_orders+1', '--warn-error', '--json']);
@@ -326,6 +321,15 @@ test('--selector, default selector, --indirect-selection; --target-path, --profi
     'from_source',
     'relationships_customers_customer__customer__ref_from_source_',
   ]);
+  // Unit tests come through their model too, except in `empty` mode (then only by name).
+  writeFileSync(
+    join(dir, 'models/unit.yml'),
+    "unit_tests:\n  - name: ut_stg\n    model: stg_orders\n    given:\n      - input: ref('raw_orders')\n        rows: [{id: 1}]\n    expect:\n      rows: [{id: 1}]\n",
+  );
+  assert.ok((await ls(['-s', 'stg_orders', '--indirect-selection', 'cautious'])).includes('ut_stg'));
+  assert.deepEqual(await ls(['-s', 'stg_orders', '--indirect-selection', 'empty']), ['stg_orders']);
+  assert.deepEqual(await ls(['-s', 'ut_stg', '--indirect-selection', 'empty']), ['ut_stg']);
+  rmSync(join(dir, 'models/unit.yml'));
   const badMode = await cli(['ls', '--indirect-selection', 'lazy']);
   assert.equal(badMode.code, 2);
   assert.match(badMode.stderr, /error \[USAGE\] --indirect-selection lazy/);
