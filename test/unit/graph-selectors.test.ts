@@ -251,3 +251,87 @@ test('selectors.yml errors are coded and name the file and line', (t) => {
     /no selectors\.yml at the project root/,
   );
 });
+
+test("the docs' nightly_diet_snowplow selector selects what the docs' rules give, by hand", (t) => {
+  // docs "YAML Selectors", the full example: (source snowplow with childrens_parents ∩ tag nightly)
+  // ∪ path models/export, minus (package snowplow ∩ config.materialized incremental) and
+  // export_performance_timing.
+  const m = (pkg: string, name: string, path: string, deps: string[], extra: Partial<GraphNode> = {}) =>
+    ({
+      uniqueId: `model.${pkg}.${name}`,
+      name,
+      resourceType: 'model',
+      packageName: pkg,
+      fqn: [pkg, name],
+      originalFilePath: path,
+      tags: [],
+      config: { materialized: 'table' },
+      dependsOn: deps,
+      ...extra,
+    }) as GraphNode;
+  const source = 'source.snowplow.snowplow.events';
+  const diet = new Graph([
+    {
+      uniqueId: source,
+      name: 'events',
+      resourceType: 'source',
+      packageName: 'snowplow',
+      fqn: ['snowplow', 'snowplow', 'events'],
+      originalFilePath: 'models/src.yml',
+      tags: [],
+      config: {},
+      dependsOn: [],
+      sourceName: 'snowplow',
+    },
+    m('snowplow', 'sp_sessions', 'models/sp_sessions.sql', [source], {
+      config: { materialized: 'incremental' },
+      tags: ['nightly'],
+    }),
+    m('snowplow', 'sp_page_views', 'models/sp_page_views.sql', [source], { tags: ['nightly'] }),
+    m('p', 'dim_users', 'models/dim_users.sql', []),
+    m(
+      'p',
+      'nightly_rollup',
+      'models/nightly_rollup.sql',
+      ['model.snowplow.sp_page_views', 'model.p.dim_users'],
+      {
+        tags: ['nightly'],
+      },
+    ),
+    m('p', 'export_performance_timing', 'models/export/export_performance_timing.sql', [
+      'model.snowplow.sp_page_views',
+    ]),
+    m('p', 'export_daily', 'models/export/export_daily.sql', ['model.p.nightly_rollup']),
+    m('p', 'unrelated', 'models/unrelated.sql', [], { tags: ['nightly'] }),
+  ]);
+  const dir = selectorsProject(
+    t,
+    `selectors:
+  - name: nightly_diet_snowplow
+    description: "Non-incremental Snowplow models that power nightly exports"
+    definition:
+      union:
+        - intersection:
+            - method: source
+              value: snowplow
+              childrens_parents: true
+            - method: tag
+              value: nightly
+        - method: path
+          value: models/export
+        - exclude:
+            - intersection:
+                - method: package
+                  value: snowplow
+                - method: config.materialized
+                  value: incremental
+            - method: fqn
+              value: export_performance_timing
+`,
+  );
+  const spec = loadSelectors(dir, 'eager').selectors.get('nightly_diet_snowplow')!.spec;
+  const picked = [...selectNodes(diet, { select: [], exclude: [], spec })].map(
+    (id) => diet.nodes.get(id)!.name,
+  );
+  assert.deepEqual(picked.sort(), ['export_daily', 'nightly_rollup', 'sp_page_views']);
+});
