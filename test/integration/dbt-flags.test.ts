@@ -208,6 +208,14 @@ test('--warn-error and --warn-error-options: warnings dbt names become errors, w
     0,
   );
   assert.equal((await cli(['ls', '--exclude', 'no_such_model', '--warn-error'])).code, 0);
+  // Each part matches, their intersection nothing: one warning for the term, as dbt's. (With
+  // customers.sql the intersection is not empty: each part takes the relationships test with it.)
+  const disjoint = await cli(['ls', '-s', 'tag:nightly,path:models/inc.sql']);
+  assert.equal(disjoint.code, 0);
+  assert.deepEqual(disjoint.stderr.trim().split('\n'), [
+    "warn  The selection criterion 'tag:nightly,path:models/inc.sql' does not match any enabled nodes.",
+  ]);
+  assert.equal((await cli(['ls', '-s', 'tag:nightly,path:models/inc.sql', '--warn-error'])).code, 2);
   assert.equal((await cli(['ls', '--selector', 'nothing', '--warn-error'])).code, 2);
   const silenced = await cli([
     'ls',

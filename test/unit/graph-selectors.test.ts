@@ -75,6 +75,10 @@ test('indirect selection: eager, cautious, buildable, empty as the docs define t
   // cautious across a union: both parents selected by different terms → the test comes.
   assert.deepEqual(cli(['a', 'b'], [], 'cautious'), ['a', 'b', 't_a', 't_b', 't_rel_b_a']);
   assert.deepEqual(cli(['a d'], [], 'cautious'), ['a', 'd', 't_a', 't_rel_d_a']);
+  // Each part of an intersection takes its tests first (dbt's get_nodes_from_criteria): tag:nightly
+  // and d share only the relationships test between d and a — eagerly; cautiously, nothing.
+  assert.deepEqual(cli(['tag:nightly,d']), ['t_rel_d_a']);
+  assert.deepEqual(cli(['tag:nightly,d'], [], 'cautious'), []);
   // A test selected by name is selected whatever the mode.
   assert.deepEqual(cli(['t_rel_d_a'], [], 'empty'), ['t_rel_d_a']);
 });

@@ -1,4 +1,4 @@
-import { type Selection, selectNodes } from '../../dbt/graph/select.ts';
+import { type Selection, selectNodes, unmatchedSelectors } from '../../dbt/graph/select.ts';
 import { INDIRECT_MODES, type IndirectSelection } from '../../dbt/graph/selection-spec.ts';
 import { getSelector, loadSelectors } from '../../dbt/graph/selectors-file.ts';
 import type { ParsedProject } from '../../dbt/parser/parse-project.ts';
@@ -64,7 +64,16 @@ export function resolveSelection(
   const indirectSelection = indirectMode(flags, process.env);
   const plain: Selection = { select, exclude, indirectSelection };
   const useDefault = flags.selector === undefined && select.length === 0 && exclude.length === 0;
-  if (!flags.selector && !useDefault) return plain;
+  if (!flags.selector && !useDefault) {
+    // A term whose parts each match but whose intersection is empty (`tag:a,tag:b`) is dbt's
+    // NoNodesForSelectionCriteria too; single terms were reported with suggestions (warnUnmatched).
+    const empty: string[] = [];
+    selectNodes(parsed.graph, { ...plain, onNothing: (raw) => empty.push(raw) });
+    const reported = (term: string) => unmatchedSelectors(parsed.graph, [term]).length > 0;
+    for (const raw of empty.filter((term) => term.includes(',') && !reported(term)))
+      noNodesWarning(`The selection criterion '${raw}' does not match any enabled nodes.`, output, policy);
+    return plain;
+  }
   const file = loadSelectors(parsed.project.dir, indirectSelection);
   let name = flags.selector;
   if (name === undefined) {
