@@ -12,6 +12,11 @@ export interface GlobalOptions {
   readonly target?: string;
   readonly json: boolean;
   readonly quiet: boolean;
+  /** dbt's global --warn-error / --warn-error-options (dbt commands read them). */
+  readonly warnError?: boolean;
+  readonly warnErrorOptions?: string;
+  /** dbt's --log-format: `json` is dema's --json. */
+  readonly logFormat?: string;
   /** --wait [SECONDS]: true without a value (wait as long as it takes). */
   readonly wait?: boolean | string;
   /** Where the startup cleanup reports what it repaired (set by main from the command's output). */

@@ -27,7 +27,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-c, --config <file>', 'dema.yml to use (default: nearest one at or above the current directory)')
     .option('-t, --target <name>', 'warehouse target from dema.yml (default: its `target`, or DEMA_TARGET)')
     .option('--json', 'machine output: one JSON object per line', false)
-    .option('-q, --quiet', 'only errors, results and the closing summary', false)
+    .option('-q, --quiet', 'only errors, results and the closing summary (or DBT_QUIET)', false)
+    .option('--log-format <format>', "dbt's log format: json is --json; text and default are dema's lines")
+    .option('--warn-error', 'dbt commands: every warning is an error (or DBT_WARN_ERROR)')
+    .option(
+      '--warn-error-options <yaml>',
+      "dbt commands: warnings that are errors, e.g. '{include: all, exclude: [NoNodesForSelectionCriteria]}'",
+    )
     .version(packageVersion(), '-V, --version', 'print the version of dema')
     .option(
       '--wait [seconds]',
@@ -37,7 +43,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     .showHelpAfterError();
 
   const run = (work: (global: GlobalOptions, output: Output) => Promise<number>) => {
-    const global = program.opts<GlobalOptions>();
+    let global: GlobalOptions;
+    try {
+      global = withDbtEnv(program.opts<GlobalOptions>());
+    } catch (error) {
+      pending = Promise.resolve(reportError(error, createOutput({ json: false, quiet: false })));
+      return;
+    }
     const output = createOutput({ json: global.json, quiet: global.quiet });
     output.reporter = killOnEvents(output.reporter);
     const withReporter = { ...global, reporter: output.reporter };
@@ -62,6 +74,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   return pending;
+}
+
+const TRUE_ENV = new Set(['1', 'true', 'yes', 'y', 't']);
+
+/** dbt's --log-format json, DBT_LOG_FORMAT and DBT_QUIET, as dema's --json and --quiet (a flag beats its variable). */
+function withDbtEnv(global: GlobalOptions): GlobalOptions {
+  const format = (global.logFormat ?? process.env.DBT_LOG_FORMAT ?? '').toLowerCase();
+  if (format !== '' && !['json', 'text', 'default', 'debug'].includes(format))
+    throw new DemaError('USAGE', `--log-format ${format}: use json, text, default or debug.`);
+  const quiet = global.quiet || TRUE_ENV.has((process.env.DBT_QUIET ?? '').toLowerCase());
+  return { ...global, json: global.json || format === 'json', quiet };
 }
 
 /** As dbt: problems found before any node runs (usage, configuration, parsing, compilation) exit 2. */

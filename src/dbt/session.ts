@@ -41,10 +41,13 @@ export function resolveDbtTarget(options: {
   projectDir: string;
   profilesDir?: string;
   targetName?: string;
+  /** --profile: the profiles.yml profile instead of dbt_project.yml's `profile:`. */
+  profileName?: string;
   cwd: string;
   env: Env;
 }): DbtTarget {
-  const project = loadProjectFile(options.projectDir);
+  const loaded = loadProjectFile(options.projectDir);
+  const project = options.profileName ? { ...loaded, profile: options.profileName } : loaded;
   const profilesFile = findProfilesFile({
     ...(options.profilesDir ? { profilesDir: options.profilesDir } : {}),
     projectDir: options.projectDir,

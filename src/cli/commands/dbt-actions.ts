@@ -10,12 +10,16 @@ import { exitCodeFor, type RunSummary } from '../../dbt/run/results.ts';
 import { executeRun, type RunCommand } from '../../dbt/run/runner.ts';
 import { selectUnitTests } from '../../dbt/run/unit-test-gate.ts';
 import { type DbtTarget, parseVars, resolveDbtTarget, resolveProjectDir } from '../../dbt/session.ts';
+import { NO_WARN_ERROR, type WarnErrorPolicy, warnErrorPolicy } from '../../dbt/warn-error.ts';
 import { DemaError } from '../../errors.ts';
 import { type RunRecorder, recordRun } from '../../history/record.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { connectForCommand, type GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
+import { noNodesWarning, resolveSelection } from './dbt-selection.ts';
 import { retryArgs, withState } from './state-flags.ts';
+
+const TRUE_ENV = new Set(['1', 'true', 'yes', 'y', 't']);
 
 /** What dbt's commands do; loaded only when one of them runs (the engine is not needed for ingest). */
 
@@ -40,6 +44,14 @@ export interface DbtFlags {
   readonly state?: string;
   readonly defer?: boolean;
   readonly favorState?: boolean;
+  readonly selector?: string;
+  readonly indirectSelection?: string;
+  /** --empty (or DBT_EMPTY): refs and sources read zero rows. */
+  readonly empty?: boolean;
+  /** --profile (or DBT_PROFILE): the profile instead of dbt_project.yml's. */
+  readonly profile?: string;
+  /** --target-path: beats DBT_TARGET_PATH and dbt_project.yml's target-path. */
+  readonly targetPath?: string;
 }
 
 export interface PreparedProject {
@@ -49,6 +61,8 @@ export interface PreparedProject {
   readonly startedAt: Date;
   /** `state:` / `result:` selector methods, when --state is given. */
   readonly methods?: ExtraMethods;
+  /** --warn-error / --warn-error-options: which warnings are errors in this invocation. */
+  readonly warnError: WarnErrorPolicy;
 }
 
 export function prepareProject(
@@ -59,10 +73,15 @@ export function prepareProject(
   invocationId = newInvocationId(),
 ): PreparedProject {
   const cwd = process.cwd();
+  const warnError = warnErrorPolicy(global, process.env);
+  // The flag beats the variable, which beats dbt_project.yml: every reader of the project sees it.
+  if (flags.targetPath) process.env.DBT_TARGET_PATH = flags.targetPath;
+  const profileName = flags.profile ?? process.env.DBT_PROFILE;
   const projectDir = resolveProjectDir(flags.projectDir, cwd, process.env);
   const target = resolveDbtTarget({
     projectDir,
     ...(flags.profilesDir ? { profilesDir: flags.profilesDir } : {}),
+    ...(profileName ? { profileName } : {}),
     ...(global.target ? { targetName: global.target } : {}),
     cwd,
     env: process.env,
@@ -76,12 +95,23 @@ export function prepareProject(
     invocationId,
     fullRefresh: flags.fullRefresh === true,
     which,
-    log: (level, message) => {
+    log: (level, message, event) => {
+      if (level === 'warn' && event) {
+        if (warnError.isSilenced(event)) return;
+        if (warnError.isError(event))
+          throw new DemaError(
+            event === 'JinjaLogWarning' ? 'JINJA_RENDER' : 'PARSE_PROJECT',
+            `${message} [${event}, an error with --warn-error]`,
+            {
+              hint: `Fix the cause, or keep ${event} a warning: --warn-error-options '{include: all, exclude: [${event}]}'.`,
+            },
+          );
+      }
       if (level !== 'debug')
         output.reporter.emit({ type: 'log', level: level === 'warn' ? 'warn' : 'info', message });
     },
   });
-  return { parsed, target, invocationId, startedAt };
+  return { parsed, target, invocationId, startedAt, warnError };
 }
 
 /**
@@ -92,13 +122,18 @@ export function warnUnmatched(
   parsed: ParsedProject,
   flags: DbtFlags & { models?: string[] },
   output: Output,
+  policy: WarnErrorPolicy = NO_WARN_ERROR,
   methods?: ExtraMethods,
 ): void {
-  const specs = [...(flags.select ?? []), ...(flags.models ?? []), ...(flags.exclude ?? [])];
+  // --selector replaces --select/--exclude (as dbt): their terms are not looked at.
+  if (flags.selector) return;
+  const selects = [...(flags.select ?? []), ...(flags.models ?? [])];
+  const specs = [...selects, ...(flags.exclude ?? [])];
+  const selectTerms = new Set(selects.flatMap((s) => s.split(/[\s,]+/)));
   for (const { spec, suggestions } of unmatchedSelectors(parsed.graph, specs, methods)) {
     const message = `The selection criterion '${spec}' does not match any enabled nodes${suggestions.length ? `; did you mean: ${suggestions.join(', ')}?` : '.'}`;
-    if (output.json) output.reporter.emit({ type: 'log', level: 'warn', message });
-    else output.error(`warn  ${message}`);
+    // As dbt: only --select terms are expected to match (an --exclude that matches nothing never errors).
+    noNodesWarning(message, output, selectTerms.has(spec) ? policy : NO_WARN_ERROR);
   }
 }
 
@@ -119,12 +154,19 @@ export async function runDbtCommand(
   const threads = flags.threads ? Number(flags.threads) : prepared.target.threads;
   if (!Number.isInteger(threads) || threads < 1)
     throw new DemaError('USAGE', `--threads ${flags.threads} is not a positive whole number.`);
-  warnUnmatched(parsed, flags, output, prepared.methods);
+  const policy = prepared.warnError ?? NO_WARN_ERROR;
+  warnUnmatched(parsed, flags, output, policy, prepared.methods);
+  const selection = resolveSelection(parsed, flags, output, policy, true, prepared.methods);
+  const empty = flags.empty === true || TRUE_ENV.has((process.env.DBT_EMPTY ?? '').toLowerCase());
   const interrupt = interruptOnSignals(output);
   const result = await executeRun(parsed, warehouse, {
     command,
-    select: [...(flags.select ?? []), ...(flags.models ?? [])],
-    exclude: flags.exclude ?? [],
+    select: selection.select,
+    exclude: selection.exclude,
+    ...(selection.indirectSelection ? { indirectSelection: selection.indirectSelection } : {}),
+    ...(selection.spec ? { spec: selection.spec } : {}),
+    empty,
+    warnError: policy,
     excludeResourceTypes: flags.excludeResourceType ?? [],
     threads,
     fullRefresh: flags.fullRefresh === true,
@@ -152,6 +194,9 @@ export async function runDbtCommand(
       select: flags.select ?? [],
       exclude: flags.exclude ?? [],
       full_refresh: flags.fullRefresh === true,
+      ...(flags.selector ? { selector: flags.selector } : {}),
+      ...(selection.indirectSelection ? { indirect_selection: selection.indirectSelection } : {}),
+      empty,
       threads,
       target: prepared.target.name,
       invocation_command: `dema ${process.argv.slice(2).join(' ')}`,
@@ -218,16 +263,13 @@ export async function listAction(
   flags: DbtFlags & { models?: string[]; resourceType?: string[]; output: string },
   output: Output,
 ): Promise<number> {
-  const { parsed, invocationId, startedAt, methods } = withState(
+  const { parsed, invocationId, startedAt, warnError, methods } = withState(
     prepareProject(global, flags, 'list', output),
     flags,
   );
-  warnUnmatched(parsed, flags, output, methods);
-  const chosen = selectNodes(parsed.graph, {
-    select: [...(flags.select ?? []), ...(flags.models ?? [])],
-    exclude: flags.exclude ?? [],
-    ...(methods ? { methods } : {}),
-  });
+  warnUnmatched(parsed, flags, output, warnError, methods);
+  const selection = resolveSelection(parsed, flags, output, warnError, false, methods);
+  const chosen = selectNodes(parsed.graph, selection);
   for (const id of [...chosen].sort()) {
     const node = parsed.manifest.nodes.get(id)!;
     if (node.resourceType === 'operation') continue;
@@ -256,10 +298,6 @@ export async function listAction(
       );
   }
   // Unit tests are no graph nodes: listed after the nodes, taken as build/test would take them.
-  const selection = {
-    select: [...(flags.select ?? []), ...(flags.models ?? [])],
-    exclude: flags.exclude ?? [],
-  };
   if (!flags.resourceType || flags.resourceType.includes('unit_test'))
     for (const unitTest of selectUnitTests(parsed.manifest, chosen, selection)) {
       const [, packageName, ...rest] = unitTest.uniqueId.split('.');
@@ -315,17 +353,14 @@ export async function freshnessAction(
   flags: DbtFlags & { models?: string[]; output?: string },
   output: Output,
 ): Promise<number> {
-  const { parsed, target, invocationId, startedAt } = prepareProject(
+  const { parsed, target, invocationId, startedAt, warnError } = prepareProject(
     global,
     flags,
     'source-freshness',
     output,
   );
-  warnUnmatched(parsed, flags, output);
-  const chosen = selectNodes(parsed.graph, {
-    select: [...(flags.select ?? []), ...(flags.models ?? [])],
-    exclude: flags.exclude ?? [],
-  });
+  warnUnmatched(parsed, flags, output, warnError);
+  const chosen = selectNodes(parsed.graph, resolveSelection(parsed, flags, output, warnError));
   const sources = [...chosen]
     .sort()
     .map((id) => parsed.manifest.nodes.get(id)!)
@@ -357,7 +392,9 @@ export async function freshnessAction(
     skip: 0,
     total: results.length,
   });
-  return count('error') + count('runtime error') > 0 ? 1 : 0;
+  // As dbt's freshness task: with LogFreshnessResult an error, a warn result fails the command.
+  const warnFails = warnError.isError('LogFreshnessResult') && count('warn') > 0;
+  return count('error') + count('runtime error') > 0 || warnFails ? 1 : 0;
 }
 
 export async function depsAction(

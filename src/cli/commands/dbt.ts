@@ -21,7 +21,22 @@ function commonOptions(command: Command): Command {
       'the dbt project (default: nearest dbt_project.yml, else dema.yml project_dir)',
     )
     .option('--profiles-dir <dir>', 'where profiles.yml is (default: DBT_PROFILES_DIR, cwd, project, ~/.dbt)')
-    .option('--vars <yaml>', "variables for var(), e.g. '{start: 2023-01-01}'");
+    .option('--vars <yaml>', "variables for var(), e.g. '{start: 2023-01-01}'")
+    .option('--profile <name>', "the profiles.yml profile instead of dbt_project.yml's (or DBT_PROFILE)")
+    .option(
+      '--target-path <dir>',
+      "where artifacts go instead of dbt_project.yml's target-path (or DBT_TARGET_PATH)",
+    );
+}
+
+/** dbt's --selector (selectors.yml) and --indirect-selection, on the commands that select nodes to act on. */
+function selectorOptions(command: Command): Command {
+  return command
+    .option('--selector <name>', 'a selector of selectors.yml (instead of --select/--exclude)')
+    .option(
+      '--indirect-selection <mode>',
+      'tests taken with their parents: eager | cautious | buildable | empty (or DBT_INDIRECT_SELECTION)',
+    );
 }
 
 function selectionOptions(command: Command): Command {
@@ -41,8 +56,13 @@ export function registerDbt(program: Command, run: Runner): void {
   ];
   for (const [name, description] of commands) {
     let command = stateOptions(
-      selectionOptions(commonOptions(program.command(name).description(description))),
+      selectorOptions(selectionOptions(commonOptions(program.command(name).description(description)))),
     );
+    if (name === 'run' || name === 'build' || name === 'compile')
+      command = command.option(
+        '--empty',
+        'refs and sources read zero rows: relations built schema-only (or DBT_EMPTY)',
+      );
     command = command
       .option('--threads <n>', 'nodes run at once (default: the profile threads)')
       .option('--exclude-resource-type <type...>', 'resource types not to run (e.g. unit_test, test, seed)');
@@ -58,8 +78,10 @@ export function registerDbt(program: Command, run: Runner): void {
   }
 
   stateOptions(
-    selectionOptions(
-      commonOptions(program.command('ls').alias('list').description('List the selected nodes')),
+    selectorOptions(
+      selectionOptions(
+        commonOptions(program.command('ls').alias('list').description('List the selected nodes')),
+      ),
     ),
   )
     .option('--resource-type <type...>', 'only these resource types (model, seed, test, source, operation)')
@@ -124,9 +146,11 @@ export function registerDbt(program: Command, run: Runner): void {
     );
 
   const source = program.command('source').description('Commands on sources');
-  selectionOptions(
-    commonOptions(
-      source.command('freshness').description('Check how recent each source with a freshness rule is'),
+  selectorOptions(
+    selectionOptions(
+      commonOptions(
+        source.command('freshness').description('Check how recent each source with a freshness rule is'),
+      ),
     ),
   )
     .option('-o, --output <file>', 'where to write the results (default: target/sources.json)')

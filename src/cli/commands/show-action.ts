@@ -25,7 +25,7 @@ export async function showAction(global: GlobalOptions, flags: ShowFlags, output
   if (flags.inline !== undefined && (flags.select ?? flags.models) !== undefined)
     throw new DemaError('USAGE', 'Pass either --select or --inline, not both.');
   const prepared = withState(prepareProject(global, flags, 'show', output), flags);
-  warnUnmatched(prepared.parsed, flags, output);
+  warnUnmatched(prepared.parsed, flags, output, prepared.warnError, prepared.methods);
   const warehouse = await connectForCommand(prepared.target.target, global, output.reporter);
   try {
     const previews = await previewQueries(prepared.parsed, warehouse, {

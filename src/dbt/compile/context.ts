@@ -11,7 +11,7 @@ import {
   splitArgs,
 } from '../jinja/environment.ts';
 import type { MacroRegistry } from '../jinja/macros.ts';
-import { Relation } from '../jinja/relation.ts';
+import { LimitedRelation, Relation } from '../jinja/relation.ts';
 import type { DbtNode, RefCall } from '../manifest/types.ts';
 import { mergeConfig, type NodeConfig } from '../project/config-tree.ts';
 import type { DbtProjectFile } from '../project/project-file.ts';
@@ -36,9 +36,17 @@ export interface ProjectContext {
   readonly packageVars?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
   readonly invocationId: string;
   readonly runStartedAt: Date;
-  readonly flags: Readonly<{ FULL_REFRESH: boolean; WHICH: string; STORE_FAILURES: boolean }>;
+  readonly flags: Readonly<{
+    FULL_REFRESH: boolean;
+    WHICH: string;
+    STORE_FAILURES: boolean;
+    EMPTY?: boolean;
+  }>;
+  /** With --empty on an engine that has no `false` literal (18.x): the predicate that is never true. */
+  readonly emptyPredicate?: string;
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly log: (level: 'info' | 'debug' | 'warn', message: string) => void;
+  /** `event`: dbt's name for a warning (JinjaLogWarning…), which --warn-error-options can select. */
+  readonly log: (level: 'info' | 'debug' | 'warn', message: string, event?: string) => void;
   readonly lookup: NodeLookup;
   /** The unique ids the invocation selected (dbt's `selected_resources`); empty at parse time. */
   readonly selectedResources?: readonly string[];
@@ -248,6 +256,11 @@ function selectedSet(ids: readonly string[]): ReadonlySet<string> {
   return set;
 }
 
+/** --empty: dbt's resolvers give refs and sources limit 0 (never `this`, never a unit test's fixtures). */
+function emptied(project: ProjectContext, relation: Relation): Relation {
+  return project.flags.EMPTY ? new LimitedRelation(relation, 0, project.emptyPredicate) : relation;
+}
+
 function nodeContext(project: ProjectContext, state: RenderState): Record<string, unknown> {
   const { identity, execute } = state;
   const where = identity.shownFile ?? identity.originalFilePath;
@@ -290,7 +303,7 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
       );
     if (state.unitTest)
       return new Relation('', state.unitTest.fixtureFor(target.uniqueId, `ref('${call.name}')`), 'cte');
-    return refRelation(project, state, target);
+    return emptied(project, refRelation(project, state, target));
   };
 
   const source = (sourceName: unknown, tableName: unknown) => {
@@ -313,7 +326,7 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
         state.unitTest.fixtureFor(target.uniqueId, `source('${String(sourceName)}', '${String(tableName)}')`),
         'cte',
       );
-    return new Relation(target.schema, target.alias, 'table');
+    return emptied(project, new Relation(target.schema, target.alias, 'table'));
   };
 
   const config = Object.assign(
@@ -441,7 +454,7 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
       raise_not_implemented: (message: unknown) =>
         raise(new DemaError('JINJA_UNSUPPORTED', `${where}: ${String(message)}`)),
       warn: (message: unknown) => {
-        project.log('warn', String(message));
+        project.log('warn', String(message), 'JinjaLogWarning');
         return '';
       },
     },

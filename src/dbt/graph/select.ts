@@ -1,5 +1,6 @@
 import { DemaError } from '../../errors.ts';
 import type { Graph, GraphNode } from './graph.ts';
+import { cliSpec, type IndirectSelection, type SelectionSpec, selectSpec } from './selection-spec.ts';
 
 /**
  * dbt's node selection: space-separated specs are a union, commas inside a spec an intersection,
@@ -99,7 +100,11 @@ function defaultMethod(value: string): string {
   return 'fqn';
 }
 
-function selectOne<N extends GraphNode>(graph: Graph<N>, spec: string, extra?: ExtraMethods): Set<string> {
+export function selectOne<N extends GraphNode>(
+  graph: Graph<N>,
+  spec: string,
+  extra?: ExtraMethods,
+): Set<string> {
   const match = SPEC.exec(spec);
   if (!match)
     throw new DemaError('SELECT_INVALID', `Cannot parse selector "${spec}".`, {
@@ -123,22 +128,15 @@ function selectOne<N extends GraphNode>(graph: Graph<N>, spec: string, extra?: E
   return result;
 }
 
-function selectExpression<N extends GraphNode>(
-  graph: Graph<N>,
-  specs: readonly string[],
-  extra?: ExtraMethods,
-): Set<string> {
-  const union = new Set<string>();
-  for (const spec of specs.flatMap((s) => s.split(/\s+/)).filter(Boolean)) {
-    const parts = spec.split(',').map((part) => selectOne(graph, part, extra));
-    for (const id of parts[0]!) if (parts.every((set) => set.has(id))) union.add(id);
-  }
-  return union;
-}
-
 export interface Selection {
   readonly select: readonly string[];
   readonly exclude: readonly string[];
+  /** --indirect-selection (default eager): which tests a selection takes with their parents. */
+  readonly indirectSelection?: IndirectSelection;
+  /** A selectors.yml definition (--selector, or the default one): used instead of select/exclude. */
+  readonly spec?: SelectionSpec;
+  /** Called with each --select term (or selector) that selects nothing (NoNodesForSelectionCriteria). */
+  readonly onNothing?: (raw: string) => void;
   /** `state:` / `result:` when the command has --state. */
   readonly methods?: ExtraMethods;
   /**
@@ -149,28 +147,24 @@ export interface Selection {
 }
 
 /**
- * The selected node ids. With no --select everything is selected. Tests are selected indirectly
- * (eagerly) when any node they test is selected, and excluded with it.
+ * The selected node ids, as dbt's NodeSelector selects them (selection-spec.ts): with no --select
+ * everything; tests taken with their parents by the indirect-selection mode, and excluded with them.
  */
 export function selectNodes<N extends GraphNode>(graph: Graph<N>, selection: Selection): Set<string> {
+  const term = (text: string) => selectOne(graph, text, selection.methods);
   if (selection.uniqueIds) {
     const exact = new Set([...selection.uniqueIds].filter((id) => graph.nodes.has(id)));
-    for (const id of selectExpression(graph, selection.exclude, selection.methods)) exact.delete(id);
+    if (selection.exclude.length > 0)
+      for (const id of selectSpec(cliSpec(selection.exclude, [], 'eager'), { graph, term })) exact.delete(id);
     return exact;
   }
-  const chosen =
-    selection.select.length > 0
-      ? selectExpression(graph, selection.select, selection.methods)
-      : new Set(graph.nodes.keys());
-  for (const node of graph.nodes.values())
-    if (node.resourceType === 'test' && node.dependsOn.some((parent) => chosen.has(parent)))
-      chosen.add(node.uniqueId);
-  const excluded = selectExpression(graph, selection.exclude, selection.methods);
-  for (const node of graph.nodes.values())
-    if (node.resourceType === 'test' && node.dependsOn.some((parent) => excluded.has(parent)))
-      excluded.add(node.uniqueId);
-  for (const id of excluded) chosen.delete(id);
-  return chosen;
+  const spec =
+    selection.spec ?? cliSpec(selection.select, selection.exclude, selection.indirectSelection ?? 'eager');
+  return selectSpec(spec, {
+    graph,
+    term,
+    ...(selection.onNothing ? { onNothing: selection.onNothing } : {}),
+  });
 }
 
 /** Levenshtein distance, for "did you mean" suggestions. */

@@ -68,3 +68,26 @@ export class Relation {
     );
   }
 }
+
+/**
+ * dbt's relation with a `limit` (dbt-adapters' render_limited; --empty gives 0): `{{ ref('x') }}`
+ * prints a subquery that reads no rows, while `render()`, `.schema` and `.identifier` stay the
+ * relation's own. No `_dbt_limit_subq_x` alias: dbt-clickhouse sets require_alias = False
+ * (ClickHouse/dbt-clickhouse#487), so a model's own `{{ ref('x') }} as x` stays valid SQL.
+ */
+export class LimitedRelation extends Relation {
+  constructor(
+    relation: Relation,
+    readonly limit: number,
+    /** `false` (dbt's text); `0` on an engine without boolean literals (ClickHouse 18.x). */
+    private readonly never = 'false',
+  ) {
+    super(relation.schema, relation.identifier, relation.type);
+  }
+
+  override toString(): string {
+    return this.limit === 0
+      ? `(select * from ${this.render()} where ${this.never} limit 0)`
+      : `(select * from ${this.render()} limit ${this.limit})`;
+  }
+}

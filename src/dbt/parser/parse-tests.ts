@@ -64,6 +64,7 @@ export function parseUnitTests(
         context.log(
           'warn',
           `${patch.file}:${patch.lineOf() ?? 1}: ${kind} "${name}" is described but there is no ${name}.${extension}; the entry is ignored.`,
+          'NoNodeForYamlKey',
         );
 
   // Singular tests.

@@ -5,11 +5,13 @@ import { compiledPath } from '../artifacts/artifacts.ts';
 import type { ProjectContext } from '../compile/context.ts';
 import { RelationCache } from '../compile/relation-cache.ts';
 import { type Selection, selectNodes } from '../graph/select.ts';
+import type { IndirectSelection, SelectionSpec } from '../graph/selection-spec.ts';
 import type { DbtNode, UnitTestRef } from '../manifest/types.ts';
 import { createSchema, type MaterializeEnv } from '../materialize/materialize.ts';
 import { dropHelpers } from '../materialize/publish.ts';
 import { standardViewSettings } from '../materialize/standard-sql.ts';
 import type { ParsedProject } from '../parser/parse-project.ts';
+import type { WarnErrorPolicy } from '../warn-error.ts';
 import { describeNode } from './describe.ts';
 import { executeNode } from './execute-node.ts';
 import { runHooks } from './hooks.ts';
@@ -40,6 +42,13 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** `state:` / `result:` selection (--state) and `dema retry`'s exact node set (graph/select.ts). */
   readonly selection?: Pick<Selection, 'methods' | 'uniqueIds'>;
+  /** --indirect-selection, and a selectors.yml definition used instead of select/exclude. */
+  readonly indirectSelection?: IndirectSelection;
+  readonly spec?: SelectionSpec;
+  /** --empty: every ref()/source() reads zero rows (flags.EMPTY), so relations are built schema-only. */
+  readonly empty?: boolean;
+  /** --warn-error(-options): a test warning (LogTestResult) becomes a failure, as in dbt. */
+  readonly warnError?: WarnErrorPolicy;
 }
 
 export interface RunOutput {
@@ -72,6 +81,8 @@ export async function executeRun(
     select: options.select,
     exclude: options.exclude,
     ...options.selection,
+    ...(options.indirectSelection ? { indirectSelection: options.indirectSelection } : {}),
+    ...(options.spec ? { spec: options.spec } : {}),
   });
   const excludedTypes = options.excludeResourceTypes ?? [];
   const unitTests = refuseUnsupportedSelected(manifest, options.command, chosen, options, excludedTypes);
@@ -104,9 +115,11 @@ export async function executeRun(
       FULL_REFRESH: options.fullRefresh,
       WHICH: options.command,
       STORE_FAILURES: options.storeFailures,
+      EMPTY: options.empty === true,
     },
     selectedResources: [...chosen],
     runtime: { warehouse, cache },
+    ...(options.empty ? { emptyPredicate: await neverTrue(warehouse) } : {}),
   };
   const env: MaterializeEnv & { storeFailures: boolean } = {
     warehouse,
@@ -227,7 +240,10 @@ export async function executeRun(
       uniqueId: node.uniqueId,
       description,
     });
-    const result = await executeNode(parsed, context, env, node, options.command, compiled, executed);
+    const result = warnAsError(
+      await executeNode(parsed, context, env, node, options.command, compiled, executed),
+      options.warnError,
+    );
     reportDone(index, description, result);
     return result;
   };
@@ -288,6 +304,24 @@ export async function executeRun(
     ...summary.counts,
   });
   return { summary, compiled, executed, interrupted };
+}
+
+/** dbt's `where false`, where the engine reads `false` (18.16 has no boolean literals: `where 0` there). */
+async function neverTrue(warehouse: Warehouse): Promise<string> {
+  return warehouse.query('select false').then(
+    () => 'false',
+    () => '0',
+  );
+}
+
+/** dbt's test task: with --warn-error (or LogTestResult included) a warning test fails, same message. */
+function warnAsError(result: NodeResult, policy: WarnErrorPolicy | undefined): NodeResult {
+  if (result.status !== 'warn' || !policy?.isError('LogTestResult')) return result;
+  return {
+    ...result,
+    status: 'fail',
+    message: result.message.replace('configured to warn if', 'configured to fail if'),
+  };
 }
 
 /** Helpers left by a dead invocation (the warehouse lock means no live one is working here). */

@@ -16,8 +16,14 @@ const tokens = (specs: readonly string[]) => specs.flatMap((spec) => spec.split(
 export function selectUnitTests(
   manifest: Manifest,
   chosen: ReadonlySet<string>,
-  selection: { readonly select: readonly string[]; readonly exclude: readonly string[] },
+  selection: {
+    readonly select: readonly string[];
+    readonly exclude: readonly string[];
+    /** `empty`: a unit test is not taken through its model, only by name, tag or type. */
+    readonly indirectSelection?: string;
+  },
 ): UnitTestRef[] {
+  const throughModel = selection.indirectSelection !== 'empty';
   const selects = tokens(selection.select);
   const excluded = tokens(selection.exclude);
   const named = (unitTest: UnitTestRef, specs: readonly string[]) => {
@@ -32,7 +38,8 @@ export function selectUnitTests(
   return (manifest.unitTests ?? []).filter(
     (unitTest) =>
       unitTestEnabled(unitTest) &&
-      (chosen.has(`model.${unitTest.packageName ?? manifest.projectName}.${unitTest.model}`) ||
+      ((throughModel &&
+        chosen.has(`model.${unitTest.packageName ?? manifest.projectName}.${unitTest.model}`)) ||
         named(unitTest, selects) ||
         selects.includes('test_type:unit') ||
         selects.includes('resource_type:unit_test')) &&
@@ -44,7 +51,11 @@ export function refuseUnsupportedSelected(
   manifest: Manifest,
   command: string,
   chosen: ReadonlySet<string>,
-  selection: { readonly select: readonly string[]; readonly exclude: readonly string[] },
+  selection: {
+    readonly select: readonly string[];
+    readonly exclude: readonly string[];
+    readonly indirectSelection?: string;
+  },
   excludeResourceTypes: readonly string[],
 ): UnitTestRef[] {
   const excluded = tokens(selection.exclude);
