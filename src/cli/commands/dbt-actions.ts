@@ -1,11 +1,7 @@
-import { existsSync, rmSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
-import { writeArtifacts, writeSourcesJson } from '../../dbt/artifacts/artifacts.ts';
+import { writeArtifacts } from '../../dbt/artifacts/artifacts.ts';
 import { newInvocationId } from '../../dbt/compile/context.ts';
 import { type ExtraMethods, selectNodes, unmatchedSelectors } from '../../dbt/graph/select.ts';
 import { type ParsedProject, parseProject } from '../../dbt/parser/parse-project.ts';
-import { loadProjectFile } from '../../dbt/project/project-file.ts';
-import { checkFreshness, type FreshnessResult } from '../../dbt/run/freshness.ts';
 import { exitCodeFor, type RunSummary } from '../../dbt/run/results.ts';
 import { executeRun, type RunCommand } from '../../dbt/run/runner.ts';
 import { selectUnitTests } from '../../dbt/run/unit-test-gate.ts';
@@ -21,13 +17,7 @@ import { retryArgs, withState } from './state-flags.ts';
 
 const TRUE_ENV = new Set(['1', 'true', 'yes', 'y', 't']);
 
-/** What dbt's commands do; loaded only when one of them runs (the engine is not needed for ingest). */
-
-/** A path as the user can use it from where they are (project/target, not target). */
-function fromCwd(path: string): string {
-  const shown = relative(process.cwd(), path);
-  return shown === '' ? '.' : shown;
-}
+/** dbt's commands that select and run nodes (run, test, build, seed, compile, ls); loaded only when one runs. */
 
 export interface DbtFlags {
   readonly projectDir?: string;
@@ -317,142 +307,5 @@ export async function listAction(
       else output.line(`unit_test:${packageName}.${rest.join('.')}`);
     }
   writeArtifacts({ parsed, invocationId, startedAt, args: { which: 'list' } });
-  return 0;
-}
-
-export async function parseAction(global: GlobalOptions, flags: DbtFlags, output: Output): Promise<number> {
-  const started = performance.now();
-  const { parsed, invocationId, startedAt } = prepareProject(global, flags, 'parse', output);
-  writeArtifacts({ parsed, invocationId, startedAt, args: { which: 'parse' } });
-  output.line(
-    `Parsed ${parsed.manifest.nodes.size} nodes in ${((performance.now() - started) / 1000).toFixed(2)}s → ${fromCwd(join(parsed.project.dir, parsed.project.targetPath, 'manifest.json'))}`,
-  );
-  return 0;
-}
-
-export async function debugAction(global: GlobalOptions, flags: DbtFlags, output: Output): Promise<number> {
-  const prepared = prepareProject(global, flags, 'debug', output);
-  output.line(`project: ${prepared.parsed.project.name} (${prepared.parsed.project.dir})`);
-  output.line(`  ${prepared.parsed.manifest.nodes.size} nodes parsed OK`);
-  output.line(
-    `target: ${prepared.target.name} (profile ${prepared.target.profileName}, ${prepared.target.target.type}, schema ${prepared.target.target.schema})`,
-  );
-  const warehouse = await connectForCommand(prepared.target.target, global, output.reporter);
-  try {
-    await warehouse.query('select 1');
-    output.line(`connection: OK — ${warehouse.description}`);
-  } finally {
-    await warehouse.close();
-  }
-  output.line('All checks passed!');
-  return 0;
-}
-
-export async function freshnessAction(
-  global: GlobalOptions,
-  flags: DbtFlags & { models?: string[]; output?: string },
-  output: Output,
-): Promise<number> {
-  const { parsed, target, invocationId, startedAt, warnError } = prepareProject(
-    global,
-    flags,
-    'source-freshness',
-    output,
-  );
-  warnUnmatched(parsed, flags, output, warnError);
-  const chosen = selectNodes(parsed.graph, resolveSelection(parsed, flags, output, warnError));
-  const sources = [...chosen]
-    .sort()
-    .map((id) => parsed.manifest.nodes.get(id)!)
-    .filter((node) => node.resourceType === 'source' && node.source?.freshness);
-  output.reporter.emit({
-    type: 'dbt.start',
-    command: 'source freshness',
-    total: sources.length,
-    description: `${sources.length} source${sources.length === 1 ? '' : 's'} with freshness rules`,
-  });
-  const warehouse = await connectForCommand(target.target, global, output.reporter);
-  let results: FreshnessResult[];
-  try {
-    results = await checkFreshness(sources, warehouse, output.reporter);
-  } finally {
-    await warehouse.close();
-  }
-  const file = resolve(flags.output ?? join(parsed.project.dir, parsed.project.targetPath, 'sources.json'));
-  writeSourcesJson(file, results, invocationId, startedAt);
-  const count = (status: string) => results.filter((r) => r.status === status).length;
-  const seconds = (Date.now() - startedAt.getTime()) / 1000;
-  output.reporter.emit({
-    type: 'dbt.done',
-    command: 'source freshness',
-    seconds,
-    pass: count('pass'),
-    warn: count('warn'),
-    error: count('error') + count('runtime error'),
-    skip: 0,
-    total: results.length,
-  });
-  // As dbt's freshness task: with LogFreshnessResult an error, a warn result fails the command.
-  const warnFails = warnError.isError('LogFreshnessResult') && count('warn') > 0;
-  return count('error') + count('runtime error') > 0 || warnFails ? 1 : 0;
-}
-
-export async function depsAction(
-  flags: { projectDir?: string; upgrade?: boolean },
-  output: Output,
-): Promise<number> {
-  const projectDir = resolveProjectDir(flags.projectDir, process.cwd(), process.env);
-  const { installDeps } = await import('../../dbt/deps/install.ts');
-  const result = await installDeps({
-    projectDir,
-    env: process.env,
-    upgrade: flags.upgrade === true,
-    emit: (message) => output.reporter.emit({ type: 'log', level: 'info', message }),
-  });
-  if (output.json) {
-    output.line(
-      JSON.stringify({
-        type: 'deps.done',
-        installed: result.installed,
-        fromLock: result.fromLock,
-        installPath: result.installPath,
-      }),
-    );
-    return 0;
-  }
-  if (result.installed.length === 0) output.line('No packages to install.');
-  for (const item of result.installed) output.line(`Installed ${item.name} (${item.source})`);
-  if (result.installed.length > 0)
-    output.line(
-      `${result.installed.length} package${result.installed.length === 1 ? '' : 's'} in ${relative(projectDir, result.installPath) || '.'}/${result.fromLock ? ' (from package-lock.yml)' : '; wrote package-lock.yml'}`,
-    );
-  return 0;
-}
-
-export async function cleanAction(flags: { projectDir?: string }, output: Output): Promise<number> {
-  const projectDir = resolveProjectDir(flags.projectDir, process.cwd(), process.env);
-  const project = loadProjectFile(projectDir);
-  const protectedPaths = [
-    ...project.modelPaths,
-    ...project.seedPaths,
-    ...project.testPaths,
-    ...project.macroPaths,
-  ];
-  for (const path of project.cleanTargets) {
-    const absolute = resolve(projectDir, path);
-    const inside = relative(projectDir, absolute);
-    if (inside === '' || inside.startsWith('..') || isAbsolute(inside) || protectedPaths.includes(inside))
-      throw new DemaError(
-        'USAGE',
-        `clean-targets entry "${path}" is outside the project or is a source path; refusing to delete it.`,
-        {
-          hint: 'List only build output directories (e.g. target, dbt_packages) in clean-targets.',
-        },
-      );
-    if (existsSync(absolute)) {
-      rmSync(absolute, { recursive: true, force: true });
-      output.line(`Cleaned ${fromCwd(absolute)}/`);
-    }
-  }
   return 0;
 }

@@ -11,6 +11,7 @@ import { stateOptions } from './state-flags.ts';
  */
 
 const actions = () => import('./dbt-actions.ts');
+const projectActions = () => import('./project-actions.ts');
 
 type Runner = (work: (g: GlobalOptions, o: Output) => Promise<number>) => void;
 
@@ -93,13 +94,13 @@ export function registerDbt(program: Command, run: Runner): void {
   commonOptions(
     program.command('parse').description('Parse the project and write target/manifest.json'),
   ).action((flags: DbtFlags) =>
-    run(async (global, output) => (await actions()).parseAction(global, flags, output)),
+    run(async (global, output) => (await projectActions()).parseAction(global, flags, output)),
   );
 
   commonOptions(
     program.command('debug').description('Check the project, the profile and the warehouse connection'),
   ).action((flags: DbtFlags) =>
-    run(async (global, output) => (await actions()).debugAction(global, flags, output)),
+    run(async (global, output) => (await projectActions()).debugAction(global, flags, output)),
   );
 
   commonOptions(
@@ -155,7 +156,7 @@ export function registerDbt(program: Command, run: Runner): void {
   )
     .option('-o, --output <file>', 'where to write the results (default: target/sources.json)')
     .action((flags: DbtFlags & { models?: string[]; output?: string }) =>
-      run(async (global, output) => (await actions()).freshnessAction(global, flags, output)),
+      run(async (global, output) => (await projectActions()).freshnessAction(global, flags, output)),
     );
 
   // deps and clean need no profile, but dbt accepts its common flags on them too: a script that
@@ -167,12 +168,12 @@ export function registerDbt(program: Command, run: Runner): void {
   )
     .option('--upgrade', 'resolve again even when package-lock.yml matches')
     .action((flags: { projectDir?: string; upgrade?: boolean }) =>
-      run(async (_global, output) => (await actions()).depsAction(flags, output)),
+      run(async (_global, output) => (await projectActions()).depsAction(flags, output)),
     );
 
   commonOptions(
     program.command('clean').description("Delete the project's clean-targets (target/ by default)"),
   ).action((flags: { projectDir?: string }) =>
-    run(async (_global, output) => (await actions()).cleanAction(flags, output)),
+    run(async (_global, output) => (await projectActions()).cleanAction(flags, output)),
   );
 }
