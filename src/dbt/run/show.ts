@@ -53,9 +53,12 @@ function selectedQueries(parsed: ParsedProject, request: ShowRequest): DbtNode[]
     throw new DemaError('USAGE', 'dema show needs --select or --inline.', {
       hint: `e.g. dema show -s my_model, or dema show --inline "select * from {{ ref('my_model') }}"`,
     });
+  // dbt's show previews the node asked for: tests come in only when selected directly (a model's
+  // tests would query a relation show never builds).
   const chosen = selectNodes(parsed.graph, {
     select: request.select,
     exclude: request.exclude,
+    indirectSelection: 'empty',
     ...(request.methods ? { methods: request.methods } : {}),
   });
   const nodes = parsed.graph
