@@ -11,6 +11,7 @@ import {
   splitArgs,
 } from '../jinja/environment.ts';
 import type { MacroRegistry } from '../jinja/macros.ts';
+import { str } from '../jinja/py/values.ts';
 import { LimitedRelation, Relation } from '../jinja/relation.ts';
 import type { DbtNode, RefCall } from '../manifest/types.ts';
 import { mergeConfig, type NodeConfig } from '../project/config-tree.ts';
@@ -440,7 +441,7 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
       // dbt also prints at parse time (every message twice); dema logs only when executing.
       if (!execute) return '';
       const { positional, kwargs } = splitArgs(args);
-      project.log(positional[0] === true || kwargs.info === true ? 'info' : 'debug', String(message));
+      project.log(positional[0] === true || kwargs.info === true ? 'info' : 'debug', str(message));
       return '';
     },
     exceptions: {
@@ -454,7 +455,7 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
       raise_not_implemented: (message: unknown) =>
         raise(new DemaError('JINJA_UNSUPPORTED', `${where}: ${String(message)}`)),
       warn: (message: unknown) => {
-        project.log('warn', String(message), 'JinjaLogWarning');
+        project.log('warn', str(message), 'JinjaLogWarning');
         return '';
       },
     },
