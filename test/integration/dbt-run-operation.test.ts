@@ -110,7 +110,7 @@ test('run-operation calls root and package macros with --args; codegen output ma
   );
 });
 
-test('run-operation: load_result gives a result once; unknown macros and bad --args are usage errors', {
+test('run-operation: load_result gives a result once; unknown macros and non-mapping --args are usage errors (2), a wrong keyword fails the operation (1)', {
   skip,
 }, async (t) => {
   const dir = tempDir(t);
@@ -121,7 +121,7 @@ test('run-operation: load_result gives a result once; unknown macros and bad --a
   assert.equal(each.code, 0, each.stderr);
   assert.equal(each.stdout, 'got 1\ngot 2\nnever stored: None\n');
   const twice = await cli('run-operation', 'load_twice');
-  assert.notEqual(twice.code, 0);
+  assert.equal(twice.code, 1);
   assert.match(twice.stderr, /JINJA_RENDER.*statement result named 'q' has already been loaded/);
 
   const unknown = await cli('run-operation', 'gret');
@@ -130,7 +130,41 @@ test('run-operation: load_result gives a result once; unknown macros and bad --a
   const notMapping = await cli('run-operation', 'greet', '--args', '[1]');
   assert.equal(notMapping.code, 2);
   assert.match(notMapping.stderr, /--args must be a mapping/);
+  // Once the macro runs, any failure is a failed operation, exit 1, as dbt's RunOperationTask.
   const wrongArg = await cli('run-operation', 'greet', '--args', '{whom: x}');
-  assert.equal(wrongArg.code, 2);
+  assert.equal(wrongArg.code, 1);
   assert.match(wrongArg.stderr, /no keyword argument 'whom'/);
+});
+
+test('run-operation: print() and log() write Python str() of values; a failing macro exits 1 as in dbt', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    ...project(dir),
+    'packages.yml': 'packages: []\n',
+    'macros/values.sql': `
+{% macro show_values() %}
+  {% do print([{'a': 1, 'b': [1, 'x', none, true], 'c': {'d': 1.5}}]) %}
+  {% do print(none) %}
+  {% do print(true) %}
+  {% do log([1, 'two'], info=True) %}
+{% endmacro %}
+{% macro fails() %}{{ exceptions.raise_compiler_error('kaboom') }}{% endmacro %}
+{% macro bad_sql() %}{% do run_query('select * from no_such_table_anywhere') %}{% endmacro %}
+`,
+  });
+  const cli = (...args: string[]) => runCli(args, { cwd: dir });
+  const values = await cli('--quiet', 'run-operation', 'show_values');
+  assert.equal(values.code, 0, values.stderr);
+  // Expected lines are Python 3's print() of the same values.
+  assert.equal(
+    values.stdout,
+    "[{'a': 1, 'b': [1, 'x', None, True], 'c': {'d': 1.5}}]\nNone\nTrue\n[1, 'two']\n",
+  );
+
+  const fails = await cli('run-operation', 'fails');
+  assert.equal(fails.code, 1, fails.stderr);
+  assert.match(fails.stderr, /OPERATION_FAILED.*running operation fails.*kaboom/);
+  const badSql = await cli('run-operation', 'bad_sql');
+  assert.equal(badSql.code, 1, badSql.stderr);
+  assert.match(badSql.stderr, /OPERATION_FAILED.*no_such_table_anywhere/);
 });
