@@ -500,6 +500,19 @@ test('fixture column names match the relation case-insensitively, as dbt lower-c
       .map((e) => [String(e.uniqueId).split('.').at(-1), e.status]),
   );
   assert.deepEqual(status, { cased: 'pass', still_checked: 'error' }, tested.stdout);
+  // Terms that take only unit tests (no graph node) match something: no NoNodesForSelectionCriteria.
+  assert.ok(!/does not match any enabled nodes/.test(tested.stdout + tested.stderr), tested.stdout);
+  for (const term of ['test_type:unit', 'resource_type:unit_test', 'cased']) {
+    const listed = await cli(
+      'ls',
+      '-s',
+      term,
+      '--warn-error-options',
+      '{error: [NoNodesForSelectionCriteria]}',
+    );
+    assert.equal(listed.code, 0, `${term}: ${listed.stderr}`);
+    assert.match(listed.stdout, /cased/, term);
+  }
   const unknown = tested.events.find((e) => String(e.uniqueId).endsWith('still_checked') && e.status);
   assert.match(String(unknown?.message), /ref\('parent'\) has no column "idd"/);
 });
