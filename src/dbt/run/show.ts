@@ -48,6 +48,15 @@ export function limitedSql(sql: string, limit: number): string {
   return `select * from (\n${sql}\n) as model_limit_subq${limit >= 0 ? ` limit ${limit}` : ''}`;
 }
 
+/** A preview's rows, at most `limit` (all when negative), as JSON values. */
+export async function previewRows(
+  warehouse: Warehouse,
+  preview: Preview,
+  limit: number,
+): Promise<Record<string, unknown>[]> {
+  return (await warehouse.query<Record<string, unknown>>(limitedSql(preview.sql, limit))).rows;
+}
+
 function selectedQueries(parsed: ParsedProject, request: ShowRequest): DbtNode[] {
   if (request.select.length === 0)
     throw new DemaError('USAGE', 'dema show needs --select or --inline.', {
