@@ -136,7 +136,7 @@ test('run-operation: load_result gives a result once; unknown macros and non-map
   assert.match(wrongArg.stderr, /no keyword argument 'whom'/);
 });
 
-test('run-operation: print() and log() write Python str() of values; a failing macro exits 1 as in dbt', async (t) => {
+test('run-operation: print() and log() write Python str() of values, --quiet hides log() only, --warn-error applies; a failing macro exits 1 as in dbt', async (t) => {
   const dir = tempDir(t);
   writeFiles(dir, {
     ...project(dir),
@@ -146,6 +146,12 @@ test('run-operation: print() and log() write Python str() of values; a failing m
   {% do print([{'a': 1, 'b': [1, 'x', none, true], 'c': {'d': 1.5}}]) %}
   {% do print(none) %}
   {% do print(true) %}
+  {% do print([1, 'two']) %}
+{% endmacro %}
+{% macro chatty() %}
+  {% do log('logged at info', info=True) %}
+  {% do print('printed') %}
+  {% do exceptions.warn('careful') %}
   {% do log([1, 'two'], info=True) %}
 {% endmacro %}
 {% macro fails() %}{{ exceptions.raise_compiler_error('kaboom') }}{% endmacro %}
@@ -160,6 +166,19 @@ test('run-operation: print() and log() write Python str() of values; a failing m
     values.stdout,
     "[{'a': 1, 'b': [1, 'x', None, True], 'c': {'d': 1.5}}]\nNone\nTrue\n[1, 'two']\n",
   );
+
+  // As dbt: print() is output even with --quiet, log(info=True) is a log line --quiet hides, and
+  // exceptions.warn is an error with --warn-error (the operation fails).
+  const quiet = await cli('--quiet', 'run-operation', 'chatty');
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.equal(quiet.stdout, 'printed\n');
+  const chatty = await cli('run-operation', 'chatty');
+  assert.match(chatty.stdout + chatty.stderr, /logged at info[\s\S]*printed/);
+  assert.match(chatty.stdout + chatty.stderr, /careful/);
+  assert.match(chatty.stdout, /^\[1, 'two'\]$/m, 'log() writes str() of the value');
+  const strict = await cli('--warn-error', 'run-operation', 'chatty');
+  assert.equal(strict.code, 1, strict.stderr);
+  assert.match(strict.stderr, /OPERATION_FAILED.*careful.*JinjaLogWarning/);
 
   const fails = await cli('run-operation', 'fails');
   assert.equal(fails.code, 1, fails.stderr);

@@ -24,10 +24,10 @@ export async function operationAction(
       macro,
       args,
       invocationId: prepared.invocationId,
-      log: (level, message) => {
-        if (level === 'info') output.line(message);
-        else if (level === 'warn') output.reporter.emit({ type: 'log', level: 'warn', message });
-      },
+      // print() is the operation's output; log() and exceptions.warn go the way of every command's
+      // (a log line --quiet hides; a warning --warn-error makes an error).
+      log: (level, message, event) =>
+        event === 'print' ? output.line(message) : prepared.parsed.context.log(level, message, event),
     }).catch((error: unknown) => {
       // As dbt's RunOperationTask: whatever fails once the macro runs is a failed operation (exit 1),
       // not a usage error, even a compilation error raised by the macro.

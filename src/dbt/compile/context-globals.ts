@@ -62,7 +62,8 @@ function buildGlobals(project: ProjectContext): Record<string, unknown> {
     },
     // Python's print(): str() of the value, so a dict prints as {'a': 1} and none as None.
     print: (message: unknown) => {
-      project.log('info', str(message));
+      // Marked 'print': output even with --quiet, where log(info=True) is a log line (as dbt).
+      project.log('info', str(message), 'print');
       return '';
     },
     modules: modulesContext(),
