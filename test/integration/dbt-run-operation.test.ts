@@ -25,6 +25,14 @@ const MACROS = `
   {% do run_query("create table " ~ target.schema ~ "." ~ name ~ " engine = MergeTree order by tuple() as select 7 as x") %}
 {% endmacro %}
 
+{% macro stored() %}
+  {% do store_raw_result('s', message='hi', code='X', rows_affected=3) %}
+  {% set r = load_result('s') %}
+  {% do print(r['response']['code'] ~ ' ' ~ r['response']['rows_affected'] ~ ' ' ~ r['data'] | length) %}
+  {% do store_result('t', response='OK', agate_table=run_query('select 1 as a')) %}
+  {% do print(load_result('t')['data'][0][0]) %}
+{% endmacro %}
+
 {% macro load_twice() %}
   {% call statement('q', fetch_result=True) %}select 1{% endcall %}
   {% set first = load_result('q') %}
@@ -120,6 +128,10 @@ test('run-operation: load_result gives a result once; unknown macros and non-map
   const each = await cli('run-operation', 'load_each_run');
   assert.equal(each.code, 0, each.stderr);
   assert.equal(each.stdout, 'got 1\ngot 2\nnever stored: None\n');
+  // store_result / store_raw_result fill what load_result hands out, as dbt's context members.
+  const stored = await cli('run-operation', 'stored');
+  assert.equal(stored.code, 0, stored.stderr);
+  assert.equal(stored.stdout, 'X 3 0\n1\n');
   const twice = await cli('run-operation', 'load_twice');
   assert.equal(twice.code, 1);
   assert.match(twice.stderr, /JINJA_RENDER.*statement result named 'q' has already been loaded/);
