@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'DEPS_FETCH'
   | 'DEPS_NOT_INSTALLED'
   | 'EXEC_MODEL'
+  | 'OPERATION_FAILED'
   | 'FRESHNESS_UNMEASURABLE'
   | 'USAGE'
   | 'INTERRUPTED';

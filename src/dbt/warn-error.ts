@@ -1,5 +1,6 @@
 import { load as loadYaml } from 'js-yaml';
 import { DemaError } from '../errors.ts';
+import { editDistance } from './graph/select.ts';
 
 /**
  * dbt's --warn-error / --warn-error-options (docs: "Warnings"): which warning events become errors.
@@ -20,6 +21,35 @@ export const NO_WARN_ERROR: WarnErrorPolicy = { isError: () => false, isSilenced
 
 const TRUE = new Set(['1', 'true', 'yes', 'y', 't']);
 
+/** The warning events dema raises (what --warn-error-options can change here). */
+const DEMA_EVENTS = [
+  'LogTestResult',
+  'NoNodesForSelectionCriteria',
+  'NoNodeForYamlKey',
+  'JinjaLogWarning',
+  'LogFreshnessResult',
+];
+
+/**
+ * dbt refuses a name that is no dbt event ("… is not a valid dbt error name"), so a typo cannot
+ * silently disable the guard a CI relies on. dema does not list all of dbt's events: it refuses a
+ * name that is not a CamelCase event name, or that is a near miss (case or a few letters) of an
+ * event dema raises; other CamelCase names are dbt events dema never raises, accepted as dbt does.
+ */
+function checkEventName(name: string, key: string, flag: string): void {
+  if (DEMA_EVENTS.includes(name)) return;
+  const near = DEMA_EVENTS.find(
+    (event) =>
+      editDistance(event.toLowerCase(), name.toLowerCase()) <= Math.max(2, Math.floor(event.length / 8)),
+  );
+  if (near === undefined && /^[A-Z][A-Za-z0-9]*$/.test(name)) return;
+  throw new DemaError('USAGE', `${flag}: '${name}' in '${key}' is not a dbt event name.`, {
+    hint: near
+      ? `Did you mean '${near}'?`
+      : `Events are CamelCase, as dbt names them: ${DEMA_EVENTS.join(', ')}.`,
+  });
+}
+
 function names(value: unknown, key: string, flag: string): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'string'))
@@ -30,6 +60,7 @@ function names(value: unknown, key: string, flag: string): string[] {
         hint: "e.g. --warn-error-options '{include: [NoNodesForSelectionCriteria, LogTestResult]}'",
       },
     );
+  for (const name of value as string[]) checkEventName(name, key, flag);
   return value as string[];
 }
 
@@ -60,7 +91,13 @@ function parseOptions(text: string, flag: string): WarnErrorPolicy {
   const include = record[includeKey];
   const all = include === 'all' || include === '*';
   const included = all ? [] : names(include, includeKey, flag);
-  const excluded = names(record.exclude ?? record.warn, 'exclude' in record ? 'exclude' : 'warn', flag);
+  const excludeKey = 'exclude' in record ? 'exclude' : 'warn';
+  const excluded = names(record[excludeKey], excludeKey, flag);
+  // As dbt-common's IncludeExclude: exceptions to the errors only make sense when all are errors.
+  if (excluded.length > 0 && !all)
+    throw new DemaError('USAGE', `${flag}: '${excludeKey}' is allowed only with ${includeKey}: all.`, {
+      hint: `List the events that should be errors in '${includeKey}' instead.`,
+    });
   const silenced = names(record.silence, 'silence', flag);
   return {
     isError: (event) =>

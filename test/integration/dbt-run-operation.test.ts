@@ -25,6 +25,14 @@ const MACROS = `
   {% do run_query("create table " ~ target.schema ~ "." ~ name ~ " engine = MergeTree order by tuple() as select 7 as x") %}
 {% endmacro %}
 
+{% macro stored() %}
+  {% do store_raw_result('s', message='hi', code='X', rows_affected=3) %}
+  {% set r = load_result('s') %}
+  {% do print(r['response']['code'] ~ ' ' ~ r['response']['rows_affected'] ~ ' ' ~ r['data'] | length) %}
+  {% do store_result('t', response='OK', agate_table=run_query('select 1 as a')) %}
+  {% do print(load_result('t')['data'][0][0]) %}
+{% endmacro %}
+
 {% macro load_twice() %}
   {% call statement('q', fetch_result=True) %}select 1{% endcall %}
   {% set first = load_result('q') %}
@@ -110,7 +118,7 @@ test('run-operation calls root and package macros with --args; codegen output ma
   );
 });
 
-test('run-operation: load_result gives a result once; unknown macros and bad --args are usage errors', {
+test('run-operation: load_result gives a result once; unknown macros and non-mapping --args are usage errors (2), a wrong keyword fails the operation (1)', {
   skip,
 }, async (t) => {
   const dir = tempDir(t);
@@ -120,8 +128,12 @@ test('run-operation: load_result gives a result once; unknown macros and bad --a
   const each = await cli('run-operation', 'load_each_run');
   assert.equal(each.code, 0, each.stderr);
   assert.equal(each.stdout, 'got 1\ngot 2\nnever stored: None\n');
+  // store_result / store_raw_result fill what load_result hands out, as dbt's context members.
+  const stored = await cli('run-operation', 'stored');
+  assert.equal(stored.code, 0, stored.stderr);
+  assert.equal(stored.stdout, 'X 3 0\n1\n');
   const twice = await cli('run-operation', 'load_twice');
-  assert.notEqual(twice.code, 0);
+  assert.equal(twice.code, 1);
   assert.match(twice.stderr, /JINJA_RENDER.*statement result named 'q' has already been loaded/);
 
   const unknown = await cli('run-operation', 'gret');
@@ -130,7 +142,60 @@ test('run-operation: load_result gives a result once; unknown macros and bad --a
   const notMapping = await cli('run-operation', 'greet', '--args', '[1]');
   assert.equal(notMapping.code, 2);
   assert.match(notMapping.stderr, /--args must be a mapping/);
+  // Once the macro runs, any failure is a failed operation, exit 1, as dbt's RunOperationTask.
   const wrongArg = await cli('run-operation', 'greet', '--args', '{whom: x}');
-  assert.equal(wrongArg.code, 2);
+  assert.equal(wrongArg.code, 1);
   assert.match(wrongArg.stderr, /no keyword argument 'whom'/);
+});
+
+test('run-operation: print() and log() write Python str() of values, --quiet hides log() only, --warn-error applies; a failing macro exits 1 as in dbt', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    ...project(dir),
+    'packages.yml': 'packages: []\n',
+    'macros/values.sql': `
+{% macro show_values() %}
+  {% do print([{'a': 1, 'b': [1, 'x', none, true], 'c': {'d': 1.5}}]) %}
+  {% do print(none) %}
+  {% do print(true) %}
+  {% do print([1, 'two']) %}
+{% endmacro %}
+{% macro chatty() %}
+  {% do log('logged at info', info=True) %}
+  {% do print('printed') %}
+  {% do exceptions.warn('careful') %}
+  {% do log([1, 'two'], info=True) %}
+{% endmacro %}
+{% macro fails() %}{{ exceptions.raise_compiler_error('kaboom') }}{% endmacro %}
+{% macro bad_sql() %}{% do run_query('select * from no_such_table_anywhere') %}{% endmacro %}
+`,
+  });
+  const cli = (...args: string[]) => runCli(args, { cwd: dir });
+  const values = await cli('--quiet', 'run-operation', 'show_values');
+  assert.equal(values.code, 0, values.stderr);
+  // Expected lines are Python 3's print() of the same values.
+  assert.equal(
+    values.stdout,
+    "[{'a': 1, 'b': [1, 'x', None, True], 'c': {'d': 1.5}}]\nNone\nTrue\n[1, 'two']\n",
+  );
+
+  // As dbt: print() is output even with --quiet, log(info=True) is a log line --quiet hides, and
+  // exceptions.warn is an error with --warn-error (the operation fails).
+  const quiet = await cli('--quiet', 'run-operation', 'chatty');
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.equal(quiet.stdout, 'printed\n');
+  const chatty = await cli('run-operation', 'chatty');
+  assert.match(chatty.stdout + chatty.stderr, /logged at info[\s\S]*printed/);
+  assert.match(chatty.stdout + chatty.stderr, /careful/);
+  assert.match(chatty.stdout, /^\[1, 'two'\]$/m, 'log() writes str() of the value');
+  const strict = await cli('--warn-error', 'run-operation', 'chatty');
+  assert.equal(strict.code, 1, strict.stderr);
+  assert.match(strict.stderr, /OPERATION_FAILED.*careful.*JinjaLogWarning/);
+
+  const fails = await cli('run-operation', 'fails');
+  assert.equal(fails.code, 1, fails.stderr);
+  assert.match(fails.stderr, /OPERATION_FAILED.*running operation fails.*kaboom/);
+  const badSql = await cli('run-operation', 'bad_sql');
+  assert.equal(badSql.code, 1, badSql.stderr);
+  assert.match(badSql.stderr, /OPERATION_FAILED.*no_such_table_anywhere/);
 });

@@ -90,3 +90,28 @@ test('show: usage errors are coded, exit 2', async (t) => {
     assert.match(result.stderr, message, args.join(' '));
   }
 });
+
+test("show -s model previews that model, not the tests selection takes with it (dbt's show is one node)", async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    ...project(dir),
+    'models/schema.yml':
+      'version: 2\nmodels:\n  - name: big\n    columns:\n      - name: n\n        tests: [not_null]\n',
+  });
+  const cli = (...args: string[]) => runCli(args, { cwd: dir });
+  const model = await cli('show', '-s', 'big', '--output', 'json');
+  assert.equal(model.code, 0, model.stderr);
+  assert.deepEqual(
+    shown(model.stdout).map((preview) => preview.node),
+    ['big'],
+  );
+  // A test selected directly (by name or by method) is previewed: its query's rows are its failures.
+  assert.equal((await cli('run')).code, 0);
+  const byName = await cli('show', '-s', 'not_null_big_n', '--output', 'json');
+  assert.deepEqual(shown(byName.stdout), [{ node: 'not_null_big_n', show: [] }]);
+  const byMethod = await cli('show', '-s', 'test_type:generic', '--output', 'json');
+  assert.deepEqual(
+    shown(byMethod.stdout).map((preview) => preview.node),
+    ['not_null_big_n'],
+  );
+});

@@ -139,3 +139,39 @@ test('retry: only the failed node and its skipped children run again, with the p
   assert.equal(nothing.code, 0);
   assert.match(nothing.stdout + nothing.stderr, /Nothing to retry/);
 });
+
+test('retry keeps the previous --empty and --profile, and reads the run of --target-path', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    ...project(dir),
+    // A second profile on its own schema: where the retried model lands says which profile ran it.
+    'profiles.yml': `${project(dir)['profiles.yml']}other:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'wh')}", schema: elsewhere}\n`,
+    'models/parent.sql': 'select no_such_column from numbers(3)\n',
+  });
+  const cli = (...args: string[]) => runCli(args, { cwd: dir });
+  const failed = await cli('run', '--empty', '--profile', 'other', '--target-path', 'ci_target');
+  assert.equal(failed.code, 1, failed.stderr);
+  writeFiles(dir, { 'models/parent.sql': project(dir)['models/parent.sql']! });
+
+  const retried = await cli('retry', '--target-path', 'ci_target', '--json');
+  assert.equal(retried.code, 0, retried.stderr);
+  const ran = retried.events.filter((e) => e.type === 'dbt.node.done').map((e) => String(e.uniqueId));
+  assert.deepEqual(ran.sort(), ['model.slim.child', 'model.slim.parent']);
+  // Built by profile `other` (schema elsewhere) and with --empty, as the run it repeats: child's ref
+  // reads zero rows (parent and other read no ref, so --empty leaves them whole). ClickHouse counts.
+  const counts = await queryStore<{ name: string; rows: string }>(
+    join(dir, 'wh'),
+    'elsewhere',
+    "select name, toString(total_rows) as rows from system.tables where database = 'elsewhere' and not startsWith(name, '_dema') order by name",
+  );
+  assert.deepEqual(
+    counts.map((row) => [row.name, Number(row.rows)]),
+    [
+      ['child', 0],
+      ['other', 1],
+      ['parent', 3],
+    ],
+  );
+  const args = JSON.parse(readFileSync(join(dir, 'ci_target/run_results.json'), 'utf8')).args;
+  assert.equal(args.empty, true);
+});

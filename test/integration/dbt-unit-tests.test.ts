@@ -470,3 +470,49 @@ test('unit tests on the ClickHouse server too (18.x: no defaultValueOfTypeName, 
   );
   assert.equal(unit?.status, 'pass', String(unit?.message));
 });
+
+test('fixture column names match the relation case-insensitively, as dbt lower-cases both (format_row)', async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    'dbt_project.yml': 'name: uc\nprofile: uc\n',
+    'profiles.yml': `uc:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'wh')}", schema: uc}\n`,
+    'models/parent.sql': "select toInt32(1) as id, 'a' as Label\n",
+    'models/child.sql': "select id * 2 as Doubled, Label from {{ ref('parent') }}\n",
+    'models/unit.yml': [
+      'unit_tests:',
+      '  - name: cased',
+      '    model: child',
+      "    given: [{input: ref('parent'), rows: [{ID: 5, label: x}, {Id: 6, LABEL: y}]}]",
+      '    expect: {rows: [{doubled: 10, label: x}, {DOUBLED: 12, Label: y}]}',
+      '  - name: still_checked',
+      '    model: child',
+      "    given: [{input: ref('parent'), rows: [{idd: 5}]}]",
+      '    expect: {rows: [{doubled: 0}]}',
+      '',
+    ].join('\n'),
+  });
+  const cli = (...args: string[]) => runCli(args, { cwd: dir });
+  assert.equal((await cli('run')).code, 0);
+  const tested = await cli('test', '-s', 'test_type:unit', '--json');
+  const status = Object.fromEntries(
+    tested.events
+      .filter((e) => e.type === 'dbt.node.done')
+      .map((e) => [String(e.uniqueId).split('.').at(-1), e.status]),
+  );
+  assert.deepEqual(status, { cased: 'pass', still_checked: 'error' }, tested.stdout);
+  // Terms that take only unit tests (no graph node) match something: no NoNodesForSelectionCriteria.
+  assert.ok(!/does not match any enabled nodes/.test(tested.stdout + tested.stderr), tested.stdout);
+  for (const term of ['test_type:unit', 'resource_type:unit_test', 'cased']) {
+    const listed = await cli(
+      'ls',
+      '-s',
+      term,
+      '--warn-error-options',
+      '{error: [NoNodesForSelectionCriteria]}',
+    );
+    assert.equal(listed.code, 0, `${term}: ${listed.stderr}`);
+    assert.match(listed.stdout, /cased/, term);
+  }
+  const unknown = tested.events.find((e) => String(e.uniqueId).endsWith('still_checked') && e.status);
+  assert.match(String(unknown?.message), /ref\('parent'\) has no column "idd"/);
+});

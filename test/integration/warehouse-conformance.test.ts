@@ -67,6 +67,17 @@ for (const transport of transports) {
       assert.equal(csv, '"id"\n1\n2\n3\n');
     });
 
+    test('64-bit integers come back as the same JSON values from query, querySync and queryText', async (t) => {
+      // run_query's agate table, `dema show --output json` and every query() read these: a macro
+      // comparing `values()[0] > 3` must not get '5' (a string) on one transport and 5 on the other.
+      const warehouse = await openTestWarehouse(t, testTarget(transport, tempDir(t)));
+      const sql = 'SELECT toUInt64(5) AS u, toInt64(-3) AS i, toUInt32(7) AS s, 1.5 AS f';
+      const expected = { u: 5, i: -3, s: 7, f: 1.5 };
+      assert.deepEqual((await warehouse.query(sql)).rows, [expected]);
+      assert.deepEqual(warehouse.querySync(sql), [expected]);
+      assert.deepEqual(JSON.parse(await warehouse.queryText(sql, 'JSONEachRow')), expected);
+    });
+
     test('errors are typed with the ClickHouse code and name', async (t) => {
       const warehouse = await openTestWarehouse(t, testTarget(transport, tempDir(t)));
       await assert.rejects(warehouse.query('SELECT * FROM no_such_table_here'), (error: unknown) => {

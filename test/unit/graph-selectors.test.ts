@@ -234,6 +234,16 @@ test('selectors.yml errors are coded and name the file and line', (t) => {
       /expected either 1 key or else "method" and "value"/,
     ],
     ['nope: 1\n', /expected a top-level 'selectors:' list/],
+    // dbt renders Jinja here (the docs' `default: "{{ target.name == 'prod' | as_bool }}"`); dema does
+    // not, so such a default is refused rather than silently never default.
+    [
+      'selectors:\n  - name: a\n    default: "{{ target.name == \'prod\' | as_bool }}"\n    definition: x\n',
+      /selectors\.yml:3: 'default' must be true or false/,
+    ],
+    [
+      'selectors:\n  - name: a\n    default: yes please\n    definition: x\n',
+      /selectors\.yml:3: 'default' must be/,
+    ],
   ];
   for (const [yaml, pattern] of cases) {
     const dir = selectorsProject(t, yaml);

@@ -120,7 +120,12 @@ export function warnUnmatched(
   const selects = [...(flags.select ?? []), ...(flags.models ?? [])];
   const specs = [...selects, ...(flags.exclude ?? [])];
   const selectTerms = new Set(selects.flatMap((s) => s.split(/[\s,]+/)));
+  // Unit tests are no graph nodes: a term that takes one (its name, test_type:unit…) matches.
+  const takesUnitTest = (spec: string) =>
+    selectUnitTests(parsed.manifest, new Set(), { select: [spec], exclude: [], indirectSelection: 'empty' })
+      .length > 0;
   for (const { spec, suggestions } of unmatchedSelectors(parsed.graph, specs, methods)) {
+    if (takesUnitTest(spec)) continue;
     const message = `The selection criterion '${spec}' does not match any enabled nodes${suggestions.length ? `; did you mean: ${suggestions.join(', ')}?` : '.'}`;
     // As dbt: only --select terms are expected to match (an --exclude that matches nothing never errors).
     noNodesWarning(message, output, selectTerms.has(spec) ? policy : NO_WARN_ERROR);

@@ -1,5 +1,6 @@
 import { findOperationMacro, runOperation } from '../../dbt/run/operation.ts';
 import { parseVars } from '../../dbt/session.ts';
+import { DemaError, errorMessage } from '../../errors.ts';
 import { connectForCommand, type GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
 import { type DbtFlags, prepareProject } from './dbt-actions.ts';
@@ -23,10 +24,18 @@ export async function operationAction(
       macro,
       args,
       invocationId: prepared.invocationId,
-      log: (level, message) => {
-        if (level === 'info') output.line(message);
-        else if (level === 'warn') output.reporter.emit({ type: 'log', level: 'warn', message });
-      },
+      // print() is the operation's output; log() and exceptions.warn go the way of every command's
+      // (a log line --quiet hides; a warning --warn-error makes an error).
+      log: (level, message, event) =>
+        event === 'print' ? output.line(message) : prepared.parsed.context.log(level, message, event),
+    }).catch((error: unknown) => {
+      // As dbt's RunOperationTask: whatever fails once the macro runs is a failed operation (exit 1),
+      // not a usage error, even a compilation error raised by the macro.
+      throw new DemaError(
+        'OPERATION_FAILED',
+        `Encountered an error while running operation ${macro}: ${error instanceof DemaError ? `[${error.code}] ` : ''}${errorMessage(error)}`,
+        { cause: error, ...(error instanceof DemaError && error.hint ? { hint: error.hint } : {}) },
+      );
     });
   } finally {
     await warehouse.close();

@@ -11,11 +11,13 @@ export interface RetryFlags {
   readonly profilesDir?: string;
   readonly threads?: string;
   readonly vars?: string;
+  readonly profile?: string;
+  readonly targetPath?: string;
 }
 
 const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
 
-/** The previous invocation's flags from its run_results.json args; --threads and --vars may be given anew (as dbt). */
+/** The previous invocation's flags from its run_results.json args (--empty, --profile … too); --threads and --vars may be given anew (as dbt). */
 function previousFlags(args: Readonly<Record<string, unknown>>, flags: RetryFlags): DbtFlags {
   const vars =
     flags.vars ??
@@ -23,11 +25,15 @@ function previousFlags(args: Readonly<Record<string, unknown>>, flags: RetryFlag
   const threads = flags.threads ?? (args.threads !== undefined ? String(args.threads) : undefined);
   const state = text(args.state);
   const profilesDir = flags.profilesDir ?? text(args.profiles_dir);
+  const profile = flags.profile ?? text(args.profile);
   return {
     ...(flags.projectDir ? { projectDir: flags.projectDir } : {}),
     ...(profilesDir ? { profilesDir } : {}),
     ...(vars ? { vars } : {}),
     ...(threads ? { threads } : {}),
+    ...(profile ? { profile } : {}),
+    ...(flags.targetPath ? { targetPath: flags.targetPath } : {}),
+    empty: args.empty === true,
     fullRefresh: args.full_refresh === true,
     failFast: args.fail_fast === true,
     storeFailures: args.store_failures === true,
@@ -40,6 +46,8 @@ function previousFlags(args: Readonly<Record<string, unknown>>, flags: RetryFlag
 
 /** `dema retry`: the last run/build/test/seed/compile again, on its failed and skipped nodes only. */
 export async function retryAction(global: GlobalOptions, flags: RetryFlags, output: Output): Promise<number> {
+  // The previous run's artifacts are where --target-path (which beats DBT_TARGET_PATH) put them.
+  if (flags.targetPath) process.env.DBT_TARGET_PATH = flags.targetPath;
   const projectDir = resolveProjectDir(flags.projectDir, process.cwd(), process.env);
   const file = join(projectDir, loadProjectFile(projectDir).targetPath, 'run_results.json');
   const plan = readRetryPlan(file);

@@ -1,4 +1,4 @@
-import { limitedSql, previewQueries } from '../../dbt/run/show.ts';
+import { previewQueries, previewRows } from '../../dbt/run/show.ts';
 import { DemaError } from '../../errors.ts';
 import { connectForCommand, type GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
@@ -36,11 +36,7 @@ export async function showAction(global: GlobalOptions, flags: ShowFlags, output
       invocationId: prepared.invocationId,
     });
     for (const preview of previews) {
-      const text = await warehouse.queryText(limitedSql(preview.sql, limit), 'JSONEachRow');
-      const rows = text
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      const rows = await previewRows(warehouse, preview, limit);
       if (flags.output === 'json' || output.json)
         output.line(JSON.stringify({ node: preview.name, show: rows }));
       else {

@@ -68,6 +68,7 @@ export function retryArgs(
     : { dir: undefined, defer: false, favorState: false };
   return {
     vars: flags.vars ?? null,
+    profile: flags.profile ?? null,
     project_dir: flags.projectDir ? resolve(flags.projectDir) : null,
     profiles_dir: flags.profilesDir ? resolve(flags.profilesDir) : null,
     fail_fast: flags.failFast === true,

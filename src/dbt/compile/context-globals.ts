@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { splitArgs } from '../jinja/environment.ts';
+import { str } from '../jinja/py/values.ts';
 import { Relation } from '../jinja/relation.ts';
 import type { ProjectContext } from './context.ts';
 import { buildAdapter, columnObject } from './context-adapter.ts';
@@ -59,8 +60,10 @@ function buildGlobals(project: ProjectContext): Record<string, unknown> {
         translate_type: (dataType: unknown) => String(dataType),
       },
     },
+    // Python's print(): str() of the value, so a dict prints as {'a': 1} and none as None.
     print: (message: unknown) => {
-      project.log('info', String(message));
+      // Marked 'print': output even with --quiet, where log(info=True) is a log line (as dbt).
+      project.log('info', str(message), 'print');
       return '';
     },
     modules: modulesContext(),

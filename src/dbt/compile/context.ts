@@ -11,11 +11,13 @@ import {
   splitArgs,
 } from '../jinja/environment.ts';
 import type { MacroRegistry } from '../jinja/macros.ts';
+import { str } from '../jinja/py/values.ts';
 import { LimitedRelation, Relation } from '../jinja/relation.ts';
 import type { DbtNode, RefCall } from '../manifest/types.ts';
 import { mergeConfig, type NodeConfig } from '../project/config-tree.ts';
 import type { DbtProjectFile } from '../project/project-file.ts';
 import { type Deferral, deferredRelation } from '../state/defer.ts';
+import { AgateTable, agateTable } from './agate.ts';
 import { projectGlobals } from './context-globals.ts';
 import { queryTable } from './query-table.ts';
 import type { RelationCache } from './relation-cache.ts';
@@ -410,6 +412,13 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
     return '';
   };
 
+  // dbt's store_result / store_raw_result: what load_result(name) hands out next (no table: an empty one).
+  const storeResult = (name: unknown, response: unknown, table: unknown) => {
+    const stored = table instanceof AgateTable ? table : agateTable([]);
+    state.run.statements.set(String(name), { response, data: stored.rows, table: stored });
+    return '';
+  };
+
   const context: Record<string, unknown> = {
     execute,
     ref,
@@ -436,11 +445,31 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
     run_query: runQuery,
     statement,
     load_result: (name: string) => loadResult(state.run.statements, name, where),
+    store_result: (...args: unknown[]) => {
+      const {
+        positional: [name, response, table],
+        kwargs,
+      } = splitArgs(args);
+      return storeResult(
+        name ?? kwargs.name,
+        response ?? kwargs.response ?? null,
+        table ?? kwargs.agate_table,
+      );
+    },
+    store_raw_result: (...args: unknown[]) => {
+      const { positional: p, kwargs } = splitArgs(args);
+      const response = {
+        _message: p[1] ?? kwargs.message ?? null,
+        code: p[2] ?? kwargs.code ?? null,
+        rows_affected: p[3] ?? kwargs.rows_affected ?? null,
+      };
+      return storeResult(p[0] ?? kwargs.name, response, p[4] ?? kwargs.agate_table);
+    },
     log: (message: unknown, ...args: unknown[]) => {
       // dbt also prints at parse time (every message twice); dema logs only when executing.
       if (!execute) return '';
       const { positional, kwargs } = splitArgs(args);
-      project.log(positional[0] === true || kwargs.info === true ? 'info' : 'debug', String(message));
+      project.log(positional[0] === true || kwargs.info === true ? 'info' : 'debug', str(message));
       return '';
     },
     exceptions: {
@@ -454,7 +483,7 @@ function nodeContext(project: ProjectContext, state: RenderState): Record<string
       raise_not_implemented: (message: unknown) =>
         raise(new DemaError('JINJA_UNSUPPORTED', `${where}: ${String(message)}`)),
       warn: (message: unknown) => {
-        project.log('warn', String(message), 'JinjaLogWarning');
+        project.log('warn', str(message), 'JinjaLogWarning');
         return '';
       },
     },

@@ -209,6 +209,13 @@ export function loadSelectors(projectDir: string, indirect: IndirectSelection): 
     if (!('definition' in item)) reader.fail(['selectors', i], `selector '${item.name}' has no definition.`);
     if (selectors.has(item.name))
       reader.fail(['selectors', i, 'name'], `selector '${item.name}' is defined twice.`);
+    // dbt renders Jinja in selectors.yml (`default: "{{ target.name == 'prod' | as_bool }}"`); dema
+    // does not: anything but a boolean is refused, never silently "not default".
+    if (item.default !== undefined && typeof item.default !== 'boolean')
+      reader.fail(
+        ['selectors', i, 'default'],
+        `'default' must be true or false, got ${JSON.stringify(item.default)} (dema does not render Jinja in selectors.yml).`,
+      );
     const isDefault = item.default === true;
     if (isDefault && defaultName)
       reader.fail(

@@ -26,6 +26,21 @@ export function fixtureRows(spec: Readonly<Record<string, unknown>>): FixtureRow
   return Array.isArray(spec.rows) ? (spec.rows as FixtureRow[]) : [];
 }
 
+/**
+ * Fixture rows with each key spelled as the relation's column it names: dbt's format_row lower-cases
+ * both sides, so `{ID: 1}` fills column `id`. An exact match wins; a key naming no column is kept
+ * as written (the caller reports it).
+ */
+export function withColumnCase(rows: readonly FixtureRow[], names: readonly string[]): FixtureRow[] {
+  const exact = new Set(names);
+  const byLower = new Map<string, string>();
+  for (const name of names) if (!byLower.has(name.toLowerCase())) byLower.set(name.toLowerCase(), name);
+  const spelled = (key: string) => (exact.has(key) ? key : (byLower.get(key.toLowerCase()) ?? key));
+  return rows.map((row) =>
+    Object.fromEntries(Object.entries(row).map(([key, value]) => [spelled(key), value])),
+  );
+}
+
 /** A YAML value as a ClickHouse literal (YAML dates arrive as Date objects, booleans as 1/0). */
 export function literal(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';

@@ -48,14 +48,26 @@ export function limitedSql(sql: string, limit: number): string {
   return `select * from (\n${sql}\n) as model_limit_subq${limit >= 0 ? ` limit ${limit}` : ''}`;
 }
 
+/** A preview's rows, at most `limit` (all when negative), as JSON values. */
+export async function previewRows(
+  warehouse: Warehouse,
+  preview: Preview,
+  limit: number,
+): Promise<Record<string, unknown>[]> {
+  return (await warehouse.query<Record<string, unknown>>(limitedSql(preview.sql, limit))).rows;
+}
+
 function selectedQueries(parsed: ParsedProject, request: ShowRequest): DbtNode[] {
   if (request.select.length === 0)
     throw new DemaError('USAGE', 'dema show needs --select or --inline.', {
       hint: `e.g. dema show -s my_model, or dema show --inline "select * from {{ ref('my_model') }}"`,
     });
+  // dbt's show previews the node asked for: tests come in only when selected directly (a model's
+  // tests would query a relation show never builds).
   const chosen = selectNodes(parsed.graph, {
     select: request.select,
     exclude: request.exclude,
+    indirectSelection: 'empty',
     ...(request.methods ? { methods: request.methods } : {}),
   });
   const nodes = parsed.graph

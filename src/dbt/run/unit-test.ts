@@ -17,6 +17,7 @@ import {
   fixtureRows,
   fixtureSql,
   renderDiff,
+  withColumnCase,
   withoutSemicolon,
 } from '../materialize/unit-fixtures.ts';
 import type { NodeResult } from './results.ts';
@@ -124,9 +125,9 @@ async function fixtures(
         `${unitTest.where}: unit test "${unitTest.name}": ${input} is no node.`,
       );
     const name = `__dbt__cte__${(ref || !source ? target.name : `${source[2]}_${source[4]}`).replace(/\W/g, '_')}${target === model ? '__this' : ''}`;
-    const rows = fixtureRows(withFixtureFile(context, unitTest, given));
-    if (!Array.isArray(rows)) {
-      found.set(target.uniqueId, { name, sql: rows.sql });
+    const written = fixtureRows(withFixtureFile(context, unitTest, given));
+    if (!Array.isArray(written)) {
+      found.set(target.uniqueId, { name, sql: written.sql });
       continue;
     }
     await env.cache.refresh(target.schema, target.alias);
@@ -140,6 +141,7 @@ async function fixtures(
         },
       );
     const known = new Set(columns.map((column) => column.name));
+    const rows = withColumnCase(written, [...known]);
     const unknown = rows.flatMap((row) => Object.keys(row)).find((column) => !known.has(column));
     if (unknown !== undefined)
       throw new DemaError(
@@ -234,8 +236,9 @@ export async function runUnitTest(
         `${unitTest.where}: unit test "${unitTest.name}" tests model ${unitTest.model}, which does not exist.`,
       );
     sql = await unitTestSql(context, env, unitTest, model);
-    const expect = fixtureRows(withFixtureFile(context, unitTest, dict(specOf(unitTest).expect)));
     const types = await columnTypes(env, sql);
+    const written = fixtureRows(withFixtureFile(context, unitTest, dict(specOf(unitTest).expect)));
+    const expect = Array.isArray(written) ? withColumnCase(written, [...types.keys()]) : written;
     // format: sql gives its rows by a query: its columns are the expected columns.
     const sqlTypes = Array.isArray(expect) ? undefined : await columnTypes(env, withoutSemicolon(expect.sql));
     const columns = sqlTypes ? [...sqlTypes.keys()] : expectedColumns(expect as FixtureRow[]);

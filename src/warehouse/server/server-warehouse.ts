@@ -33,6 +33,14 @@ if (!response.ok) { process.stderr.write(body); process.exit(1); }
 process.stdout.write(body);
 `;
 
+/**
+ * The server quotes (U)Int64 in JSON formats by default; chDB answers them as numbers. Both
+ * transports must hand core code the same rows (run_query's tables, show's JSON), so the server
+ * answers numbers too (values beyond 2^53 lose precision on both alike: SQL that needs them exact
+ * reads them through toString).
+ */
+const JSON_64BIT_AS_NUMBERS = { output_format_json_quote_64bit_integers: 0 } as const;
+
 /** Concurrent HTTP inserts for one unordered byte insert. */
 const INSERT_CONNECTIONS = 2;
 
@@ -119,7 +127,12 @@ export class ServerWarehouse implements Warehouse {
         log: { level: ClickHouseLogLevel.OFF },
         // The server buffers the whole result before answering, so a failure becomes an HTTP error
         // instead of an exception appended to a 200 body.
-        clickhouse_settings: { wait_end_of_query: 1, ...defaults, ...options.settings },
+        clickhouse_settings: {
+          wait_end_of_query: 1,
+          ...JSON_64BIT_AS_NUMBERS,
+          ...defaults,
+          ...options.settings,
+        },
       });
     // The target database may not exist yet: create it through a client bound to `default`.
     let client = makeClient('default');
@@ -182,7 +195,7 @@ export class ServerWarehouse implements Warehouse {
   querySync<Row>(sql: string): Row[] {
     const { host, port, secure, user, password, database } = this.options;
     const request = JSON.stringify({
-      url: `${secure ? 'https' : 'http'}://${host}:${port}/?database=${encodeURIComponent(database)}&default_format=JSONEachRow`,
+      url: `${secure ? 'https' : 'http'}://${host}:${port}/?database=${encodeURIComponent(database)}&default_format=JSONEachRow&output_format_json_quote_64bit_integers=${JSON_64BIT_AS_NUMBERS.output_format_json_quote_64bit_integers}`,
       user,
       password,
       sql,
