@@ -68,8 +68,8 @@ const RUNS: SourceRow[][] = [
     r(5, 'e', 'x', 4),
     r(6, 'f', 'x', 4),
   ],
-  // Everything gone but 2 and 6; 7 new.
-  [r(2, 'b2', 'x', 4), r(6, 'f', 'x', 4), r(7, 'g', 'x', 5)],
+  // Everything gone but 2 (its updated_at goes back: timestamp keeps it) and 6; 7 and 8 (NULL) new.
+  [r(2, 'b3', 'x', 3), r(6, 'f', 'x', 4), r(7, 'g', 'x', 5), r(8, null, 'x', 5)],
 ];
 
 function sourceSql(rows: readonly SourceRow[]): string {
