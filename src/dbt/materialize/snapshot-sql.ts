@@ -77,10 +77,8 @@ const openValidTo = (time: string, plan: SnapshotPlan) =>
     : `nullIf(${time}, ${time})`;
 
 /** Whether a snapshot row (unqualified columns) is current. */
-export const isCurrent = (plan: SnapshotPlan) =>
-  plan.validToCurrent
-    ? `(dbt_valid_to is null or dbt_valid_to = ${plan.validToCurrent})`
-    : 'dbt_valid_to is null';
+export const isCurrent = (plan: SnapshotPlan, column = 'dbt_valid_to') =>
+  plan.validToCurrent ? `(${column} is null or ${column} = ${plan.validToCurrent})` : `${column} is null`;
 
 /** The source's rows as new versions: the first run's whole table, and later runs' staging table. */
 export function stagingSelect(sql: string, plan: SnapshotPlan): string {
@@ -128,21 +126,23 @@ export function carryHistory(plan: SnapshotPlan, input: MergeInput): string {
   const time = `CAST(${plan.snapshotTime} AS ${input.validFromType})`;
   const matched = 'ifNull(__dbt_m, 0) = 1';
   const change = changed(plan, '__dbt_new_from', 'dbt_valid_from', input.columnAdded);
-  const reopened = plan.hardDeletes === 'new_record' ? ` or dbt_is_deleted = 'True'` : '';
+  const reopened = plan.hardDeletes === 'new_record' ? ` or __dbt_old_deleted = 'True'` : '';
   const deletable =
     plan.hardDeletes === 'invalidate'
       ? '1'
       : plan.hardDeletes === 'new_record'
-        ? `dbt_is_deleted = 'False'`
+        ? `__dbt_old_deleted = 'False'`
         : '0';
-  const validTo = `multiIf(${isCurrent(plan)} and ${matched} and (${change}${reopened}), __dbt_new_from, ${isCurrent(plan)} and not ${matched} and ${deletable}, ${time}, dbt_valid_to)`;
+  // Read through __dbt_old_*: a SELECT alias named like a column shadows it in the whole query.
+  const current = isCurrent(plan, '__dbt_old_to');
+  const validTo = `multiIf(${current} and ${matched} and (${change}${reopened}), __dbt_new_from, ${current} and not ${matched} and ${deletable}, ${time}, __dbt_old_to)`;
   const columns = input.liveColumns.map((c) =>
     c === 'dbt_valid_to' ? `${validTo} as dbt_valid_to` : quoteIdent(c),
   );
   return [
     `insert into ${rel(input.next)} (${list(input.liveColumns)})`,
     `select ${columns.join(', ')}`,
-    `from (select *, ${keyOf(plan)} as __dbt_k from ${rel(input.live)}) as dbt_snapshotted`,
+    `from (select *, ${keyOf(plan)} as __dbt_k, dbt_valid_to as __dbt_old_to${plan.hardDeletes === 'new_record' ? ', dbt_is_deleted as __dbt_old_deleted' : ''} from ${rel(input.live)}) as dbt_snapshotted`,
     `any left join (select ${keyOf(plan)} as __dbt_k, dbt_valid_from as __dbt_new_from, 1 as __dbt_m${otherColumns(plan)} from ${rel(input.staging)}) as dbt_source`,
     'using __dbt_k',
   ].join('\n');
@@ -179,8 +179,8 @@ export function insertDeletions(plan: SnapshotPlan, input: MergeInput, updatedAt
   return [
     `insert into ${rel(input.next)} (${list(input.liveColumns)})`,
     `select ${columns.join(', ')}`,
-    `from ${rel(input.live)}`,
-    `where ${isCurrent(plan)} and dbt_is_deleted = 'False' and ${keyOf(plan)} not in (select ${keyOf(plan)} from ${rel(input.staging)})`,
+    // Filtered in a subquery: the SELECT's aliases shadow the columns they replace.
+    `from (select * from ${rel(input.live)} where ${isCurrent(plan)} and dbt_is_deleted = 'False' and ${keyOf(plan)} not in (select ${keyOf(plan)} from ${rel(input.staging)})) as dbt_vanished`,
   ].join('\n');
 }
 
