@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -188,4 +189,206 @@ test('snapshots match the SCD2 oracle on the ClickHouse server too', async (t) =
     schema,
     true,
   );
+});
+
+/** A legacy snapshot with a custom schema, a composite key and dbt_valid_to_current, read by a model. */
+function ordersProject(dir: string): Record<string, string> {
+  return {
+    'dbt_project.yml': 'name: shop\nprofile: shop\n',
+    'profiles.yml': `shop:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: shop}\n`,
+    'models/orders.sql': "{{ var('orders') }}\n",
+    'models/current_orders.sql':
+      "{{ config(materialized='table') }}\nselect id, shop, amount from {{ ref('orders_snap') }} where dbt_valid_to = toDateTime('2099-12-31 00:00:00')\n",
+    'snapshots/orders.sql': [
+      '{% snapshot orders_snap %}',
+      '{{ config(schema="hist", unique_key=var("key", ["id", "shop"]), strategy="timestamp", updated_at="updated_at",',
+      '           dbt_valid_to_current="toDateTime(\'2099-12-31 00:00:00\')") }}',
+      "select * from {{ ref('orders') }} where throwIf({{ var('fail', 0) }} = 1 and id = 2) = 0",
+      '{% endsnapshot %}',
+      '',
+    ].join('\n'),
+    'snapshots/schema.yml':
+      'snapshots:\n  - name: orders_snap\n    columns:\n      - name: id\n        data_tests: [not_null]\n',
+  };
+}
+
+const order = (id: number, shop: string, amount: number, u: number, note?: string) =>
+  `select toUInt32(${id}) as id, '${shop}' as shop, toFloat64(${amount}) as amount, toDateTime(${BASE + u}) as updated_at${note === undefined ? '' : `, '${note}' as note`}`;
+
+test('a snapshot in build: DAG order, its tests, a model reading it, the first-run shape, new columns, selection', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'warehouse');
+  writeFiles(dir, ordersProject(dir));
+  const vars = (rows: string[], extra = '') => [
+    '--vars',
+    JSON.stringify({ orders: rows.join(' union all ') }) + extra,
+  ];
+  const first = [order(1, 'a', 10, 1), order(1, 'b', 20, 1), order(2, 'a', 30, 1)];
+  const built = await runCli(['build', ...vars(first), '--json'], { cwd: dir });
+  assert.equal(built.code, 0, built.stdout + built.stderr);
+  const ran = built.events.filter((e) => e.type === 'dbt.node.done').map((e) => String(e.uniqueId));
+  assert.equal(ran.length, 4, built.stdout);
+  assert.deepEqual(
+    [ran[0], ran[1], ran[3]],
+    ['model.shop.orders', 'snapshot.shop.orders_snap', 'model.shop.current_orders'],
+  );
+  assert.match(ran[2]!, /^test\.shop\.not_null_orders_snap_id\./, 'the test of the snapshot runs after it');
+  const columns = await queryStore<{ name: string; type: string }>(
+    store,
+    'shop',
+    'describe shop_hist.orders_snap',
+  );
+  assert.deepEqual(
+    columns.map((c) => `${c.name} ${c.type}`),
+    [
+      'id UInt32',
+      'shop String',
+      'amount Float64',
+      'updated_at DateTime',
+      'dbt_scd_id UInt64',
+      'dbt_updated_at DateTime',
+      'dbt_valid_from DateTime',
+      'dbt_valid_to DateTime',
+    ],
+    'the first run: the source columns, then the meta columns (dbt_valid_to_current: not Nullable)',
+  );
+  const current = () =>
+    queryStore<{ id: number; shop: string; amount: number }>(
+      store,
+      'shop',
+      'select id, shop, amount from shop.current_orders order by id, shop',
+    );
+  assert.deepEqual(
+    (await current()).map((r) => `${r.id}${r.shop}${r.amount}`),
+    ['1a10', '1b20', '2a30'],
+  );
+
+  // A new column; (1, b) changes, (1, a) does not: the composite key keeps them apart.
+  const second = [order(1, 'a', 10, 1, 'x'), order(1, 'b', 25, 2, 'y'), order(2, 'a', 30, 1, 'z')];
+  const again = await runCli(['build', ...vars(second)], { cwd: dir });
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  const history = await queryStore<{ row: string }>(
+    store,
+    'shop',
+    "select concat(toString(id), shop, toString(amount), '|', ifNull(note, 'NULL'), '|', toString(toUnixTimestamp(dbt_valid_to) - 1577836800)) as row from shop_hist.orders_snap order by row",
+  );
+  const open = String(Date.UTC(2099, 11, 31) / 1000 - BASE);
+  assert.deepEqual(
+    history.map((r) => r.row),
+    [`1a10|NULL|${open}`, '1b20|NULL|2', `1b25|y|${open}`, `2a30|NULL|${open}`],
+    'the changed row closed at the new version, old rows NULL in the new column',
+  );
+  assert.deepEqual(
+    (await current()).map((r) => `${r.id}${r.shop}${r.amount}`),
+    ['1a10', '1b25', '2a30'],
+  );
+
+  // `run` takes no snapshot; `snapshot --select` takes only the one selected.
+  const run = await runCli(['run', ...vars(second), '--json'], { cwd: dir });
+  assert.equal(run.code, 0, run.stdout);
+  assert.ok(
+    !run.events.some((e) => e.type === 'dbt.node.done' && String(e.uniqueId).startsWith('snapshot.')),
+  );
+  const only = await runCli(['snapshot', '--select', 'orders_snap', ...vars(second), '--json'], { cwd: dir });
+  assert.equal(only.code, 0, only.stdout);
+  assert.deepEqual(
+    only.events.filter((e) => e.type === 'dbt.node.done').map((e) => e.uniqueId),
+    ['snapshot.shop.orders_snap'],
+  );
+  const manifest = JSON.parse(readFileSync(join(dir, 'target', 'manifest.json'), 'utf8'));
+  const node = manifest.nodes['snapshot.shop.orders_snap'];
+  assert.equal(node.resource_type, 'snapshot');
+  assert.equal(node.schema, 'shop_hist');
+  assert.deepEqual(node.depends_on.nodes, ['model.shop.orders']);
+  assert.deepEqual(manifest.nodes['model.shop.current_orders'].depends_on.nodes, [
+    'snapshot.shop.orders_snap',
+  ]);
+});
+
+test('a failing snapshot run leaves the live snapshot as it was, and no helper table', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'warehouse');
+  writeFiles(dir, ordersProject(dir));
+  const vars = (rows: string[], fail = 0) => [
+    '--vars',
+    JSON.stringify({ orders: rows.join(' union all '), fail }),
+  ];
+  const ok = await runCli(['build', ...vars([order(1, 'a', 10, 1), order(2, 'a', 30, 1)])], { cwd: dir });
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  const dump = () =>
+    queryStore<Record<string, unknown>>(store, 'shop', 'select * from shop_hist.orders_snap order by id');
+  const tables = async () =>
+    (
+      await queryStore<{ name: string }>(
+        store,
+        'shop',
+        "select name from system.tables where database = 'shop_hist' order by name",
+      )
+    ).map((r) => r.name);
+  const before = await dump();
+  // A statement killed part-way (throwIf on a row), then SQL that does not compile, each with changes pending.
+  const changed = [order(1, 'a', 11, 2), order(2, 'a', 31, 2), order(3, 'a', 5, 2)];
+  const failed = await runCli(['build', ...vars(changed, 1)], { cwd: dir });
+  assert.equal(failed.code, 1, failed.stdout);
+  assert.match(failed.stdout, /ERROR=1/);
+  assert.deepEqual(await dump(), before);
+  assert.deepEqual(await tables(), ['orders_snap']);
+  // A key expression that throws on a snapshotted row gone from the source: the staging table is
+  // built, then the merge into the next table fails.
+  const key = ['concat(toString(id), shop, toString(throwIf(id = 2)))'];
+  const gone = [order(1, 'a', 11, 2), order(3, 'a', 5, 2)];
+  const merging = await runCli(
+    ['build', '--vars', JSON.stringify({ orders: gone.join(' union all '), key })],
+    {
+      cwd: dir,
+    },
+  );
+  assert.equal(merging.code, 1, merging.stdout);
+  assert.match(merging.stdout, /throwIf/, merging.stdout);
+  assert.deepEqual(await dump(), before);
+  assert.deepEqual(await tables(), ['orders_snap']);
+  writeFiles(dir, { 'models/orders.sql': "{{ var('orders') }} union all select nonsense(\n" });
+  const bad = await runCli(['build', ...vars(changed)], { cwd: dir });
+  assert.equal(bad.code, 1, bad.stdout);
+  assert.deepEqual(await dump(), before);
+  assert.deepEqual(await tables(), ['orders_snap']);
+});
+
+test('snapshot configuration errors name the file and line', async (t) => {
+  const cases: [string, RegExp, string][] = [
+    [
+      "{{ config(strategy='timestamp', updated_at='u') }}",
+      /snapshots\/s\.sql:2: snapshot "s" has no unique_key/,
+      'PARSE_PROJECT',
+    ],
+    [
+      "{{ config(strategy='timestamp', unique_key='id') }}",
+      /snapshots\/s\.sql:2: snapshot "s" uses strategy timestamp without updated_at/,
+      'PARSE_PROJECT',
+    ],
+    [
+      "{{ config(strategy='check', unique_key='id') }}",
+      /uses strategy check without check_cols/,
+      'PARSE_PROJECT',
+    ],
+    ["{{ config(strategy='merge', unique_key='id') }}", /has strategy "merge"/, 'PARSE_PROJECT'],
+    [
+      "{{ config(strategy='check', unique_key='id', check_cols='all', hard_deletes='purge') }}",
+      /hard_deletes "purge"/,
+      'PARSE_PROJECT',
+    ],
+  ];
+  for (const [config, message, code] of cases) {
+    const dir = tempDir(t);
+    writeFiles(dir, {
+      'dbt_project.yml': 'name: u\nprofile: u\n',
+      'profiles.yml': `u:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: u}\n`,
+      'snapshots/s.sql': `\n{% snapshot s %}\n${config}\nselect 1 as id, now() as u\n{% endsnapshot %}\n`,
+    });
+    const result = await runCli(['ls', '--json'], { cwd: dir });
+    assert.equal(result.code, 2, result.stdout);
+    const error = result.events.find((e) => e.type === 'error');
+    assert.equal(error?.code, code, result.stdout);
+    assert.match(String(error?.message), message);
+  }
 });
