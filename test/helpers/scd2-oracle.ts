@@ -17,6 +17,8 @@ export interface SnapshotSpec {
   readonly strategy: 'timestamp' | 'check';
   /** check: the compared columns. */
   readonly checkCols?: readonly ('v' | 'w' | 'u')[];
+  /** check: versions dated by updated_at rather than the snapshot time (dbt-core#5076). */
+  readonly checkUpdatedAt?: boolean;
   readonly hardDeletes: 'ignore' | 'invalidate' | 'new_record';
 }
 
@@ -34,7 +36,8 @@ export function expectedHistory(spec: SnapshotSpec, runs: readonly (readonly Sou
   const history: HistoryRow[] = [];
   runs.forEach((source, index) => {
     const now = `run${index + 1}`;
-    const versionTime = (row: SourceRow) => (spec.strategy === 'timestamp' ? `u${row.u}` : now);
+    const versionTime = (row: SourceRow) =>
+      spec.strategy === 'timestamp' || spec.checkUpdatedAt ? `u${row.u}` : now;
     const version = (row: SourceRow): HistoryRow => ({
       ...row,
       from: versionTime(row),

@@ -39,6 +39,13 @@ const SNAPSHOTS: Record<string, SnapshotSpec & { config: string }> = {
     hardDeletes: 'ignore',
     config: "strategy='check', check_cols='all'",
   },
+  check_v_dated: {
+    strategy: 'check',
+    checkCols: ['v'],
+    checkUpdatedAt: true,
+    hardDeletes: 'ignore',
+    config: "strategy='check', check_cols=['v'], updated_at='u'",
+  },
   check_v_invalidate: {
     strategy: 'check',
     checkCols: ['v'],
@@ -134,7 +141,7 @@ async function matchesOracle(
     const result = await runCli([build ? 'build' : 'snapshot'], { cwd: dir });
     windows.push([before, Math.ceil(Date.now() / 1000)]);
     assert.equal(result.code, 0, result.stdout + result.stderr);
-    assert.match(result.stdout, build ? (onlyBuild ? /PASS=9 / : /PASS=8 /) : /PASS=6 /, result.stdout);
+    assert.match(result.stdout, build ? (onlyBuild ? /PASS=10 / : /PASS=9 /) : /PASS=7 /, result.stdout);
   }
   const label = (time: number) => {
     if (time < BASE + 1000) return `u${time - BASE}`;
@@ -371,7 +378,8 @@ test('snapshot configuration errors name the file and line', async (t) => {
       /uses strategy check without check_cols/,
       'PARSE_PROJECT',
     ],
-    ["{{ config(strategy='merge', unique_key='id') }}", /has strategy "merge"/, 'PARSE_PROJECT'],
+    ["{{ config(strategy='merge', unique_key='id') }}", /the custom strategy "merge"/, 'DBT_UNSUPPORTED'],
+    ["{{ config(unique_key='id') }}", /snapshots\/s\.sql:2: snapshot "s" has no strategy/, 'PARSE_PROJECT'],
     [
       "{{ config(strategy='check', unique_key='id', check_cols='all', hard_deletes='purge') }}",
       /hard_deletes "purge"/,

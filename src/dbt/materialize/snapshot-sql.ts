@@ -20,7 +20,7 @@ import { rel, type TableRef } from './ddl.ts';
 export interface SnapshotPlan {
   readonly keys: readonly string[];
   readonly strategy: 'timestamp' | 'check';
-  /** timestamp: the source's updated_at expression. */
+  /** The source's updated_at expression (timestamp; optional for check). */
   readonly updatedAt?: string;
   /** check: the compared columns (all of the source's for check_cols: all). */
   readonly checkCols: readonly string[];
@@ -49,7 +49,8 @@ export function planOf(
   return {
     keys: (Array.isArray(key) ? key : [key]).map(String),
     strategy: config.strategy === 'check' ? 'check' : 'timestamp',
-    ...(config.strategy === 'timestamp' ? { updatedAt: String(config.updated_at) } : {}),
+    // The check strategy takes updated_at too when set (dbt-core#5076): versions are dated by it.
+    ...(typeof config.updated_at === 'string' && config.updated_at ? { updatedAt: config.updated_at } : {}),
     checkCols:
       check === 'all' ? sourceColumns.filter((c) => !META_COLUMNS.includes(c)) : ((check as string[]) ?? []),
     hardDeletes: config.hard_deletes as SnapshotPlan['hardDeletes'],
@@ -68,8 +69,7 @@ export const keyOf = (plan: SnapshotPlan) =>
 const scdId = (plan: SnapshotPlan, time: string) =>
   `halfMD5(${[...plan.keys, time].map(part).join(" || '|' || ")})`;
 
-const versionTime = (plan: SnapshotPlan) =>
-  plan.strategy === 'timestamp' ? `(${plan.updatedAt})` : plan.snapshotTime;
+const versionTime = (plan: SnapshotPlan) => (plan.updatedAt ? `(${plan.updatedAt})` : plan.snapshotTime);
 
 const openValidTo = (time: string, plan: SnapshotPlan) =>
   plan.validToCurrent

@@ -158,10 +158,20 @@ export function checkSnapshotConfig(node: DbtNode, where: string): void {
         `${name}: ${key}`,
         'ClickHouse has no databases above schemas; use schema (or target_schema).',
       );
+  if (
+    typeof config.strategy === 'string' &&
+    config.strategy &&
+    !['timestamp', 'check'].includes(config.strategy)
+  )
+    throw unsupported(
+      where,
+      `${name}: the custom strategy "${config.strategy}" (a snapshot_${config.strategy}_strategy macro)`,
+      'Use strategy timestamp or check.',
+    );
   if (config.strategy !== 'timestamp' && config.strategy !== 'check')
     throw invalid(
       where,
-      `${name} has strategy ${JSON.stringify(config.strategy ?? null)}.`,
+      `${name} has no strategy.`,
       'Set strategy: timestamp (with updated_at) or check (with check_cols).',
     );
   const key = config.unique_key;
