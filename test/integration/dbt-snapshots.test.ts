@@ -134,12 +134,13 @@ async function matchesOracle(
   const windows: [number, number][] = [];
   for (const [index, rows] of RUNS.entries()) {
     writeFiles(dir, { 'models/src.sql': `${sourceSql(rows)}\n` });
-    if (index > 0) await sleep(1100); // one snapshot time per second: each run's own
+    // Each run in its own seconds: start once the second the previous run ended in is over.
+    if (index > 0) await sleep((windows[index - 1]![1] + 1) * 1000 - Date.now() + 20);
     const before = Math.floor(Date.now() / 1000);
     // Alternately `build` (with the snapshot's tests) and `snapshot`.
     const build = onlyBuild || index % 2 === 0;
     const result = await runCli([build ? 'build' : 'snapshot'], { cwd: dir });
-    windows.push([before, Math.ceil(Date.now() / 1000)]);
+    windows.push([before, Math.floor(Date.now() / 1000)]); // now() is truncated to the second
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.match(result.stdout, build ? (onlyBuild ? /PASS=10 / : /PASS=9 /) : /PASS=7 /, result.stdout);
   }
