@@ -401,3 +401,32 @@ test('snapshot configuration errors name the file and line', async (t) => {
     assert.match(String(error?.message), message);
   }
 });
+
+test('check_cols all: a column new in the source makes every current row a new version, as dbt', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'warehouse');
+  writeFiles(dir, {
+    'dbt_project.yml': 'name: snap\nprofile: snap\n',
+    'profiles.yml': chdbProfile(dir),
+    'snapshots/s.yml':
+      "snapshots:\n  - name: s\n    relation: source('raw', 'items')\n    config: {unique_key: id, strategy: check, check_cols: all}\n",
+    'models/sources.yml': 'sources:\n  - name: raw\n    schema: snap\n    tables: [{name: items}]\n',
+    'models/items.sql': "{{ config(alias='items', materialized='table') }}\n{{ var('rows') }}\n",
+  });
+  const build = (rows: string) => runCli(['build', '--vars', JSON.stringify({ rows })], { cwd: dir });
+  const first = await build("select 1 as id, 'a' as v union all select 2 as id, 'b' as v");
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  const second = await build(
+    "select 1 as id, 'a' as v, 'n' as extra union all select 2 as id, 'b' as v, 'n' as extra",
+  );
+  assert.equal(second.code, 0, second.stdout + second.stderr);
+  const rows = await queryStore<{ row: string }>(
+    store,
+    'snap',
+    "select concat(toString(id), v, '|', ifNull(extra, 'NULL'), '|', toString(dbt_valid_to is null)) as row from snap.s order by row",
+  );
+  assert.deepEqual(
+    rows.map((r) => r.row),
+    ['1a|NULL|0', '1a|n|1', '2b|NULL|0', '2b|n|1'],
+  );
+});

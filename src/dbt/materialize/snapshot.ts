@@ -18,9 +18,9 @@ import {
   carryHistory,
   insertDeletions,
   insertVersions,
-  META_COLUMNS,
   type MergeInput,
   planOf,
+  type SnapshotPlan,
   stagingSelect,
 } from './snapshot-sql.ts';
 
@@ -64,47 +64,7 @@ export async function materializeSnapshot(node: DbtNode, sql: string, env: Mater
       await exec.run(createTableAs(next, stagingSelect(sql, plan), config, ddlOptions(env)));
       await exec.run(publishWhole(live, next, backup, 'absent', { exchange: false }));
     } else {
-      await exec.run([dropTable(staging), dropTable(next)]);
-      await exec.run(createTableAs(staging, stagingSelect(sql, plan), {}, ddlOptions(env)));
-      const liveColumns = await describeQuery(env.warehouse, `select * from ${rel(live)}`);
-      const stagingColumns = await describeQuery(env.warehouse, `select * from ${rel(staging)}`);
-      const missing = ['dbt_scd_id', 'dbt_valid_from', 'dbt_valid_to'].filter(
-        (c) => !liveColumns.some((l) => l.name === c),
-      );
-      if (plan.hardDeletes === 'new_record' && !liveColumns.some((l) => l.name === 'dbt_is_deleted'))
-        missing.push('dbt_is_deleted');
-      if (missing.length > 0)
-        throw new DemaError(
-          'EXEC_MODEL',
-          `${nodeFile(node)}: ${node.relationName} has no column ${missing.join(', ')}: it is not a snapshot table of this configuration.`,
-          {
-            hint: 'Drop the table to take the snapshot afresh (its history is lost), or point the snapshot elsewhere.',
-          },
-        );
-      const added = stagingColumns.filter((s) => !liveColumns.some((l) => l.name === s.name));
-      const typeOf = (name: string) =>
-        liveColumns.find((c) => c.name === name)!.type.replace(/^Nullable\((.*)\)$/, '$1');
-      const input: MergeInput = {
-        live,
-        staging,
-        next,
-        liveColumns: [...liveColumns, ...added].map((c) => c.name),
-        stagingColumns: stagingColumns.map((c) => c.name),
-        validFromType: typeOf('dbt_valid_from'),
-        columnAdded: added.some((c) => !META_COLUMNS.includes(c.name)),
-      };
-      await exec.run(createLike(next, live));
-      await exec.run(addColumns(next, added));
-      await exec.run(carryHistory(plan, { ...input, liveColumns: liveColumns.map((c) => c.name) }));
-      await exec.run(insertVersions(plan, input));
-      if (plan.hardDeletes === 'new_record')
-        await exec.run(
-          insertDeletions(
-            plan,
-            { ...input, liveColumns: liveColumns.map((c) => c.name) },
-            typeOf('dbt_updated_at'),
-          ),
-        );
+      await mergeIntoNext(node, sql, plan, env, exec, { live, staging, next });
       await exec.run(publishWhole(live, next, backup, 'table', { exchange: canExchange(env, live.schema) }));
     }
   } finally {
@@ -118,4 +78,52 @@ export async function materializeSnapshot(node: DbtNode, sql: string, env: Mater
     bytesRead: exec.bytesRead,
     statements: exec.statements,
   };
+}
+
+/** A later run: the staging table, then the whole next table (live rows + new versions) in `next`. */
+async function mergeIntoNext(
+  node: DbtNode,
+  sql: string,
+  sourcePlan: SnapshotPlan,
+  env: MaterializeEnv,
+  exec: Executor,
+  tables: { live: TableRef; staging: TableRef; next: TableRef },
+): Promise<void> {
+  const { live, staging, next } = tables;
+  await exec.run([dropTable(staging), dropTable(next)]);
+  await exec.run(createTableAs(staging, stagingSelect(sql, sourcePlan), {}, ddlOptions(env)));
+  const liveColumns = await describeQuery(env.warehouse, `select * from ${rel(live)}`);
+  const stagingColumns = await describeQuery(env.warehouse, `select * from ${rel(staging)}`);
+  const has = (name: string) => liveColumns.some((column) => column.name === name);
+  const missing = ['dbt_scd_id', 'dbt_valid_from', 'dbt_valid_to'].filter((name) => !has(name));
+  if (sourcePlan.hardDeletes === 'new_record' && !has('dbt_is_deleted')) missing.push('dbt_is_deleted');
+  if (missing.length > 0)
+    throw new DemaError(
+      'EXEC_MODEL',
+      `${nodeFile(node)}: ${node.relationName} has no column ${missing.join(', ')}: it is not a snapshot table of this configuration.`,
+      {
+        hint: 'Drop the table to take the snapshot afresh (its history is lost), or point the snapshot elsewhere.',
+      },
+    );
+  const added = stagingColumns.filter((column) => !has(column.name));
+  // A checked column new in the source changes every current row (dbt's column_added); the others
+  // compare with the live table's.
+  const plan = { ...sourcePlan, checkCols: sourcePlan.checkCols.filter(has) };
+  const typeOf = (name: string) =>
+    liveColumns.find((column) => column.name === name)!.type.replace(/^Nullable\((.*)\)$/, '$1');
+  const input: MergeInput = {
+    live,
+    staging,
+    next,
+    liveColumns: liveColumns.map((column) => column.name),
+    stagingColumns: stagingColumns.map((column) => column.name),
+    validFromType: typeOf('dbt_valid_from'),
+    columnAdded: added.some((column) => sourcePlan.checkCols.includes(column.name)),
+  };
+  await exec.run(createLike(next, live));
+  await exec.run(addColumns(next, added));
+  await exec.run(carryHistory(plan, input));
+  await exec.run(insertVersions(plan, input));
+  if (plan.hardDeletes === 'new_record')
+    await exec.run(insertDeletions(plan, input, typeOf('dbt_updated_at')));
 }
