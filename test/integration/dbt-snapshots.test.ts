@@ -200,10 +200,13 @@ test('snapshots match the SCD2 oracle on the ClickHouse server too', async (t) =
 });
 
 /** A legacy snapshot with a custom schema, a composite key and dbt_valid_to_current, read by a model. */
-function ordersProject(dir: string): Record<string, string> {
+const shopProfile = (dir: string) =>
+  `shop:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: shop}\n`;
+
+function ordersProject(profile: string): Record<string, string> {
   return {
     'dbt_project.yml': 'name: shop\nprofile: shop\n',
-    'profiles.yml': `shop:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: shop}\n`,
+    'profiles.yml': profile,
     'models/orders.sql': "{{ var('orders') }}\n",
     'models/current_orders.sql':
       "{{ config(materialized='table') }}\nselect id, shop, amount from {{ ref('orders_snap') }} where dbt_valid_to = toDateTime('2099-12-31 00:00:00')\n",
@@ -226,7 +229,7 @@ const order = (id: number, shop: string, amount: number, u: number, note?: strin
 test('a snapshot in build: DAG order, its tests, a model reading it, the first-run shape, new columns, selection', async (t) => {
   const dir = tempDir(t);
   const store = join(dir, 'warehouse');
-  writeFiles(dir, ordersProject(dir));
+  writeFiles(dir, ordersProject(shopProfile(dir)));
   const vars = (rows: string[], extra = '') => [
     '--vars',
     JSON.stringify({ orders: rows.join(' union all ') }) + extra,
@@ -313,27 +316,22 @@ test('a snapshot in build: DAG order, its tests, a model reading it, the first-r
   ]);
 });
 
-test('a failing snapshot run leaves the live snapshot as it was, and no helper table', async (t) => {
-  const dir = tempDir(t);
-  const store = join(dir, 'warehouse');
-  writeFiles(dir, ordersProject(dir));
+interface Store {
+  readonly dump: () => Promise<unknown[]>;
+  readonly tables: () => Promise<string[]>;
+}
+
+/** Failures before and during the merge, and SQL that does not compile: the live snapshot stays. */
+async function failedRunsLeaveSnapshot(dir: string, { dump, tables }: Store): Promise<void> {
   const vars = (rows: string[], fail = 0) => [
     '--vars',
     JSON.stringify({ orders: rows.join(' union all '), fail }),
   ];
   const ok = await runCli(['build', ...vars([order(1, 'a', 10, 1), order(2, 'a', 30, 1)])], { cwd: dir });
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-  const dump = () =>
-    queryStore<Record<string, unknown>>(store, 'shop', 'select * from shop_hist.orders_snap order by id');
-  const tables = async () =>
-    (
-      await queryStore<{ name: string }>(
-        store,
-        'shop',
-        "select name from system.tables where database = 'shop_hist' order by name",
-      )
-    ).map((r) => r.name);
   const before = await dump();
+  assert.ok(before.length >= 2, 'the snapshot holds both rows');
+  assert.deepEqual(await tables(), ['orders_snap']);
   // A statement killed part-way (throwIf on a row), then SQL that does not compile, each with changes pending.
   const changed = [order(1, 'a', 11, 2), order(2, 'a', 31, 2), order(3, 'a', 5, 2)];
   const failed = await runCli(['build', ...vars(changed, 1)], { cwd: dir });
@@ -360,6 +358,44 @@ test('a failing snapshot run leaves the live snapshot as it was, and no helper t
   assert.equal(bad.code, 1, bad.stdout);
   assert.deepEqual(await dump(), before);
   assert.deepEqual(await tables(), ['orders_snap']);
+}
+
+test('a failing snapshot run leaves the live snapshot as it was, and no helper table (chDB)', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'warehouse');
+  writeFiles(dir, ordersProject(shopProfile(dir)));
+  await failedRunsLeaveSnapshot(dir, {
+    dump: () => queryStore(store, 'shop', 'select * from shop_hist.orders_snap order by id'),
+    tables: async () =>
+      (
+        await queryStore<{ name: string }>(
+          store,
+          'shop',
+          "select name from system.tables where database = 'shop_hist' order by name",
+        )
+      ).map((r) => r.name),
+  });
+});
+
+test('a failing snapshot run leaves the live snapshot as it was (server)', async (t) => {
+  const skip = await serverSkipReason();
+  if (skip) return t.skip(skip);
+  const dir = tempDir(t);
+  const { schema, post, profile } = scratchServerSchema(t, 'dbt_snapf', 'shop');
+  t.after(() => post(`DROP DATABASE IF EXISTS ${schema}_hist`).catch(() => undefined));
+  writeFiles(dir, ordersProject(profile));
+  await failedRunsLeaveSnapshot(dir, {
+    dump: async () =>
+      (await post(`select * from ${schema}_hist.orders_snap order by id format TSV`)).split('\n'),
+    tables: async () =>
+      (
+        await post(
+          `select name from system.tables where database = '${schema}_hist' order by name format TSV`,
+        )
+      )
+        .trim()
+        .split('\n'),
+  });
 });
 
 test('snapshot configuration errors name the file and line', async (t) => {
