@@ -217,7 +217,7 @@ test('a project using dbt context, Jinja in dbt_project.yml and standard SQL nam
   assert.equal(done(withVar.events).get('maybe')?.status, 'success', withVar.stdout);
 });
 
-test('snapshots, unit tests, model versions and Python models are coded errors with file:line', async (t) => {
+test("snapshot_meta_column_names, unit tests' versions, model versions and Python models are coded errors with file:line", async (t) => {
   const cases: [Record<string, string>, RegExp][] = [
     [
       {
@@ -227,8 +227,11 @@ test('snapshots, unit tests, model versions and Python models are coded errors w
       /models\/schema\.yml:3: unit test "t1": versions: is not supported/,
     ],
     [
-      { 'snapshots/snap.sql': '\n{% snapshot s %}\nselect 1\n{% endsnapshot %}\n' },
-      /snapshots\/snap\.sql:2: snapshot "s"/,
+      {
+        'snapshots/snap.sql':
+          "\n{% snapshot s %}\n{{ config(strategy='check', unique_key='id', check_cols='all', snapshot_meta_column_names={'dbt_valid_to': 'valid_to'}) }}\nselect 1 as id\n{% endsnapshot %}\n",
+      },
+      /snapshots\/snap\.sql:2: snapshot "s": snapshot_meta_column_names/,
     ],
     [
       { 'models/schema.yml': 'version: 2\nmodels:\n  - name: m\n    versions:\n      - v: 1\n' },

@@ -204,8 +204,11 @@ test('what dema cannot run in a package is a DBT_UNSUPPORTED error at its file a
         error instanceof DemaError && error.code === 'DBT_UNSUPPORTED' && where.test(error.message),
     );
   expectUnsupported(
-    { [`${PKG}/snapshots/snap.sql`]: '\n{% snapshot snap %}select 1{% endsnapshot %}\n' },
-    /^dbt_packages\/pkg\/snapshots\/snap\.sql:2: a snapshot/,
+    {
+      [`${PKG}/snapshots/snap.sql`]:
+        "\n{% snapshot snap %}{{ config(strategy='timestamp', unique_key='id', updated_at='u', target_database='x') }}select 1{% endsnapshot %}\n",
+    },
+    /^dbt_packages\/pkg\/snapshots\/snap\.sql:2: snapshot "snap": target_database/,
   );
   expectUnsupported(
     { [`${PKG}/models/py.py`]: 'def model(dbt, s):\n  return 1\n' },

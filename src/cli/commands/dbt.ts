@@ -53,6 +53,7 @@ export function registerDbt(program: Command, run: Runner): void {
     ['test', 'Run the data tests of the selected nodes'],
     ['build', 'Seeds, models and tests in DAG order; a failure skips what depends on it'],
     ['seed', 'Load the CSV seeds'],
+    ['snapshot', 'Take the selected snapshots (SCD type 2 history tables)'],
     ['compile', 'Render the selected models and tests to target/compiled without running them'],
   ];
   for (const [name, description] of commands) {
@@ -67,9 +68,9 @@ export function registerDbt(program: Command, run: Runner): void {
     command = command
       .option('--threads <n>', 'nodes run at once (default: the profile threads)')
       .option('--exclude-resource-type <type...>', 'resource types not to run (e.g. unit_test, test, seed)');
-    if (name !== 'test' && name !== 'compile')
+    if (name !== 'test' && name !== 'compile' && name !== 'snapshot')
       command = command.option('-f, --full-refresh', 'rebuild incremental models and seeds from scratch');
-    if (name !== 'compile' && name !== 'seed')
+    if (name !== 'compile' && name !== 'seed' && name !== 'snapshot')
       command = command.option('--store-failures', 'keep failing test rows in <schema>_dbt_test__audit');
     command
       .option('-x, --fail-fast', 'stop at the first failure')

@@ -178,7 +178,11 @@ export function compiledPath(parsed: ParsedProject, uniqueId: string): string {
     );
   }
   const file =
-    node.testType === 'generic' ? `${node.originalFilePath}/${node.alias}.sql` : node.originalFilePath;
+    node.testType === 'generic'
+      ? `${node.originalFilePath}/${node.alias}.sql`
+      : /\.ya?ml$/.test(node.originalFilePath)
+        ? `${node.originalFilePath}/${node.name}.sql` // a YAML-defined snapshot
+        : node.originalFilePath;
   return join(parsed.project.targetPath, 'compiled', node.packageName, file);
 }
 

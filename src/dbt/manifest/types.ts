@@ -100,8 +100,6 @@ export interface Manifest {
   readonly exposures?: ReadonlyMap<string, Exposure>;
   /** unit_tests: entries. dema does not run them: build/test refuse while one is selected. */
   readonly unitTests?: readonly UnitTestRef[];
-  /** Snapshots. dema does not take them: build refuses while one is selected. */
-  readonly snapshots?: readonly UnsupportedRef[];
 }
 
 /** A dbt resource dema does not run, by name and the file:line that defines it. */

@@ -5,24 +5,19 @@ import { identityOf } from '../compile/compile-node.ts';
 import { createScope, newRenderState, type ProjectContext } from '../compile/context.ts';
 import { atLazyLine } from '../compile/lazy-line.ts';
 import { compileTemplate } from '../jinja/environment.ts';
-import type { DbtNode, DocBlock, UnitTestRef, UnsupportedRef } from '../manifest/types.ts';
+import type { DbtNode, DocBlock, UnitTestRef } from '../manifest/types.ts';
 import { configForFqn, mergeConfig, type NodeConfig } from '../project/config-tree.ts';
 import type { DbtProjectFile } from '../project/project-file.ts';
 import { readYamlFile } from '../project/yaml-file.ts';
 import { applyConfig, baseNode, MODEL_DEFAULTS, SEED_DEFAULTS } from './base-node.ts';
 import { listFiles } from './files.ts';
-import { below, fqnFor, stem } from './names.ts';
+import { below, fqnFor, nodeFile, stem } from './names.ts';
 import type { ParseUnit } from './packages.ts';
 import { renderPatchConfigs } from './render-project.ts';
 import { type NodePatch, type PropertyFiles, readPropertyFiles } from './schema-yaml.ts';
+import { parseSnapshots } from './snapshots.ts';
 import { applySourceOverrides, type SourceOverride, takeSourceOverrides } from './source-overrides.ts';
-import {
-  checkUnsupportedFiles,
-  checkUnsupportedYaml,
-  refusePackageSnapshots,
-  snapshotsIn,
-  unitTestsIn,
-} from './unsupported.ts';
+import { checkUnsupportedFiles, checkUnsupportedYaml, unitTestsIn } from './unsupported.ts';
 
 /**
  * The models, seeds and sources of one parse unit — the root project or an installed package —
@@ -45,7 +40,7 @@ export interface ParseShared {
   readonly disabled: Map<string, string>;
 }
 
-export type TreeKind = 'models' | 'seeds' | 'sources' | 'tests' | 'analyses';
+export type TreeKind = 'models' | 'seeds' | 'snapshots' | 'sources' | 'tests' | 'analyses';
 
 /** A unit's own tree for an FQN, and what the root project's tree says over it (packages only). */
 export function treeConfigs(
@@ -83,9 +78,8 @@ export interface UnitNodes {
   readonly properties: PropertyFiles;
   readonly modelStems: ReadonlySet<string>;
   readonly seedStems: ReadonlySet<string>;
-  /** unit_tests: entries and snapshots: not run, refused by the commands dbt runs them in. */
+  /** unit_tests: entries: not run, refused by the commands dbt runs them in. */
   readonly unitTests: readonly UnitTestRef[];
-  readonly snapshots: readonly UnsupportedRef[];
 }
 
 /** dbt's fqn: package, folders below the path root, name; analyses sit under "analysis". */
@@ -150,7 +144,15 @@ export function parseUnitNodes(unit: ParseUnit, shared: ParseShared): UnitNodes 
   const { nodes, targetSchema, context } = shared;
   let yamlFiles = listFiles(
     project.dir,
-    [...project.modelPaths, ...project.seedPaths, ...project.testPaths, ...project.macroPaths],
+    [
+      ...new Set([
+        ...project.modelPaths,
+        ...project.seedPaths,
+        ...project.testPaths,
+        ...project.macroPaths,
+        ...project.snapshotPaths,
+      ]),
+    ],
     ['.yml', '.yaml'],
   ).map((file) => readYamlFile(file.absolute, file.relative));
   if (unit.label) yamlFiles = applySourceOverrides(yamlFiles, shared.sourceOverrides.get(unit.name));
@@ -161,7 +163,6 @@ export function parseUnitNodes(unit: ParseUnit, shared: ParseShared): UnitNodes 
   }
   checkUnsupportedYaml(yamlFiles);
   checkUnsupportedFiles(project);
-  if (unit.label) refusePackageSnapshots(project, yamlFiles);
   const properties = renderPatchConfigs(readPropertyFiles(yamlFiles), (patch) =>
     createScope(
       context,
@@ -258,11 +259,24 @@ export function parseUnitNodes(unit: ParseUnit, shared: ParseShared): UnitNodes 
     nodes.set(node.uniqueId, node);
   }
 
+  // Snapshots: legacy blocks and YAML relations (snapshots.ts).
+  for (const node of parseSnapshots(unit, shared, properties.snapshots)) {
+    const existing = nodes.get(node.uniqueId);
+    if (existing)
+      throw new DemaError(
+        'PARSE_PROJECT',
+        `Two snapshots are named "${node.name}": ${nodeFile(existing)} and ${nodeFile(node)}.`,
+        {
+          hint: 'Snapshot names must be unique within a project; rename one.',
+        },
+      );
+    nodes.set(node.uniqueId, node);
+  }
+
   parseSources(unit, shared, properties);
   return {
     properties,
     unitTests: unitTestsIn(yamlFiles, unit.name),
-    snapshots: unit.label ? [] : snapshotsIn(project, yamlFiles),
     modelStems: new Set(modelFiles.map((file) => stem(file.relative))),
     seedStems: new Set(seedFiles.map((file) => stem(file.relative))),
   };

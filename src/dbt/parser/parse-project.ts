@@ -19,7 +19,6 @@ import { installedPackages, type ParseUnit, packageUnit, readMacroFiles, rootUni
 import { ownPath, type ParseShared, parseUnitNodes } from './parse-package.ts';
 import { parseUnitTests } from './parse-tests.ts';
 import { renderProjectTrees } from './render-project.ts';
-import { snapshotUnsupported } from './unsupported.ts';
 
 /**
  * Reads a dbt project into a manifest: every model, seed, source, test and hook with its final
@@ -117,7 +116,6 @@ export function parseProject(options: ParseOptions): ParsedProject {
 
   // Models, seeds and sources of the root project, then of each package.
   const parsedUnits = units.map((unit) => ({ unit, parsed: parseUnitNodes(unit, shared) }));
-  const snapshots = parsedUnits.flatMap(({ parsed }) => parsed.snapshots);
   for (const [target, byName] of shared.sourceOverrides)
     for (const [sourceName, override] of byName)
       if (![...nodes.values()].some((n) => n.packageName === target && n.sourceName === sourceName))
@@ -127,7 +125,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
         );
   // Relation names for models and seeds (after configs are final: generate_schema_name may be overridden).
   for (const node of nodes.values())
-    if (node.resourceType === 'model' || node.resourceType === 'seed')
+    if (node.resourceType === 'model' || node.resourceType === 'seed' || node.resourceType === 'snapshot')
       nameRelation(context, node, targetSchema);
   checkRelationsUnique(nodes);
   // Generic tests from YAML, and singular tests.
@@ -148,14 +146,12 @@ export function parseProject(options: ParseOptions): ParsedProject {
   };
   const refNames = () =>
     [...nodes.values()]
-      .filter((n) => n.resourceType === 'model' || n.resourceType === 'seed')
+      .filter((n) => n.resourceType === 'model' || n.resourceType === 'seed' || n.resourceType === 'snapshot')
       .map((n) => n.name);
   for (const node of nodes.values()) {
     const dependsOn: string[] = [];
     for (const call of node.refs) {
       const target = lookup.ref(call, node);
-      const snapshot = target ? undefined : snapshots.find((s) => s.name === call.name);
-      if (snapshot) throw snapshotUnsupported(snapshot, node.originalFilePath);
       if (!target)
         throw missing(
           node,
@@ -212,7 +208,6 @@ export function parseProject(options: ParseOptions): ParsedProject {
       docs,
       exposures,
       unitTests: parsedUnits.flatMap(({ parsed }) => parsed.unitTests),
-      snapshots,
     },
     registry,
     graph,
@@ -244,7 +239,12 @@ function nameRelation(context: ProjectContext, node: DbtNode, targetSchema: stri
     const value = withScope(createScope(context, state), () => fn(custom ?? null, nodeDict(node)));
     return String(value).trim();
   };
-  node.schema = nameFor('generate_schema_name', node.config.schema);
+  // A legacy snapshot's target_schema is taken as is (dbt < 1.9 semantics, kept by 1.9 for it).
+  const legacySchema = node.resourceType === 'snapshot' ? node.config.target_schema : undefined;
+  node.schema =
+    typeof legacySchema === 'string' && legacySchema
+      ? legacySchema
+      : nameFor('generate_schema_name', node.config.schema);
   node.alias = nameFor('generate_alias_name', node.config.alias);
   if (node.config.materialized !== 'ephemeral') node.relationName = `\`${node.schema}\`.\`${node.alias}\``;
 }
@@ -282,7 +282,7 @@ function addHooks(nodes: Map<string, DbtNode>, unit: ParseUnit): void {
 function checkRelationsUnique(nodes: ReadonlyMap<string, DbtNode>): void {
   const seen = new Map<string, DbtNode>();
   for (const node of nodes.values()) {
-    if (!node.relationName || (node.resourceType !== 'model' && node.resourceType !== 'seed')) continue;
+    if (!node.relationName || !['model', 'seed', 'snapshot'].includes(node.resourceType)) continue;
     const other = seen.get(node.relationName);
     if (other)
       throw new DemaError(

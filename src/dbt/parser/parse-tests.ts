@@ -46,8 +46,14 @@ export function parseUnitTests(
   };
   for (const node of [...nodes.values()]) {
     if (node.packageName !== unit.name) continue;
-    if (node.resourceType === 'model' || node.resourceType === 'seed') {
-      const patch = (node.resourceType === 'model' ? properties.models : properties.seeds).get(node.name);
+    if (node.resourceType === 'model' || node.resourceType === 'seed' || node.resourceType === 'snapshot') {
+      const patch = (
+        node.resourceType === 'model'
+          ? properties.models
+          : node.resourceType === 'seed'
+            ? properties.seeds
+            : properties.snapshots
+      ).get(node.name);
       if (patch) attach(node, patch);
     } else if (node.resourceType === 'source') {
       const spec = properties.sources.find((s) => s.sourceName === node.sourceName && s.name === node.name);

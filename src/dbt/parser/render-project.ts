@@ -53,6 +53,7 @@ export function renderProjectTrees(
     trees: {
       models: walk(trees.models, ['models']) as Record<string, unknown>,
       seeds: walk(trees.seeds, ['seeds']) as Record<string, unknown>,
+      snapshots: walk(trees.snapshots, ['snapshots']) as Record<string, unknown>,
       sources: walk(trees.sources, ['sources']) as Record<string, unknown>,
       tests: walk(trees.tests, ['data_tests']) as Record<string, unknown>,
       analyses: walk(trees.analyses, ['analyses']) as Record<string, unknown>,

@@ -43,6 +43,8 @@ export interface ExposureSpec {
 export interface PropertyFiles {
   readonly models: Map<string, NodePatch>;
   readonly seeds: Map<string, NodePatch>;
+  /** `snapshots:` entries: properties of a legacy snapshot, or (with `relation`) a dbt 1.9+ snapshot. */
+  readonly snapshots: Map<string, NodePatch & { readonly relation?: string }>;
   readonly sources: SourceTableSpec[];
   readonly exposures: ExposureSpec[];
 }
@@ -107,6 +109,7 @@ function patchFrom(entry: Dict, file: YamlFile, path: (string | number)[]): Node
 export function readPropertyFiles(files: readonly YamlFile[]): PropertyFiles {
   const models = new Map<string, NodePatch>();
   const seeds = new Map<string, NodePatch>();
+  const snapshots = new Map<string, NodePatch & { readonly relation?: string }>();
   const sources: SourceTableSpec[] = [];
   const exposures: ExposureSpec[] = [];
   for (const file of files) {
@@ -121,6 +124,7 @@ export function readPropertyFiles(files: readonly YamlFile[]): PropertyFiles {
     for (const [kind, target] of [
       ['models', models],
       ['seeds', seeds],
+      ['snapshots', snapshots],
     ] as const)
       asList(data[kind]).forEach((raw, index) => {
         const entry = asDict(raw);
@@ -139,7 +143,13 @@ export function readPropertyFiles(files: readonly YamlFile[]): PropertyFiles {
               hint: 'Describe each node in one YAML file only.',
             },
           );
-        target.set(entry.name, patchFrom(entry, file, [kind, index]));
+        const patch = patchFrom(entry, file, [kind, index]);
+        target.set(
+          entry.name,
+          kind === 'snapshots' && entry.relation !== undefined
+            ? { ...patch, relation: String(entry.relation) }
+            : patch,
+        );
       });
     asList(data.sources).forEach((raw, sourceIndex) => {
       const source = asDict(raw);
@@ -183,5 +193,5 @@ export function readPropertyFiles(files: readonly YamlFile[]): PropertyFiles {
       });
     });
   }
-  return { models, seeds, sources, exposures };
+  return { models, seeds, snapshots, sources, exposures };
 }

@@ -77,6 +77,7 @@ export interface DbtProjectFile {
   readonly trees: {
     readonly models: Record<string, unknown>;
     readonly seeds: Record<string, unknown>;
+    readonly snapshots: Record<string, unknown>;
     readonly sources: Record<string, unknown>;
     readonly tests: Record<string, unknown>;
     readonly analyses: Record<string, unknown>;
@@ -130,6 +131,7 @@ export function loadProjectFile(projectDir: string): DbtProjectFile {
     trees: {
       models: project.models,
       seeds: project.seeds,
+      snapshots: project.snapshots,
       sources: project.sources,
       tests: project.data_tests ?? project.tests ?? {},
       analyses: project.analyses,

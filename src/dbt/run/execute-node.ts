@@ -5,6 +5,7 @@ import type { DbtNode } from '../manifest/types.ts';
 import { type MaterializeEnv, materializeModel } from '../materialize/materialize.ts';
 import { runDataTest } from '../materialize/run-test.ts';
 import { loadSeed } from '../materialize/seed.ts';
+import { materializeSnapshot } from '../materialize/snapshot.ts';
 import { nodeFile } from '../parser/names.ts';
 import type { ParsedProject } from '../parser/parse-project.ts';
 import { renderModelHooks } from './hooks.ts';
@@ -80,7 +81,9 @@ export async function executeNode(
     const outcome =
       node.resourceType === 'seed'
         ? await loadSeed(node, parsed.project.dir, env)
-        : await materializeModel(node, sql!, env);
+        : node.resourceType === 'snapshot'
+          ? await materializeSnapshot(node, sql!, env)
+          : await materializeModel(node, sql!, env);
     statements.push(...outcome.statements);
     for (const hook of hooks('post-hook')) {
       statements.push(hook);

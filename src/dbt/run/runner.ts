@@ -24,7 +24,7 @@ import { refuseUnsupportedSelected } from './unit-test-gate.ts';
  * each compiled just in time and materialized; failures skip descendants as dbt does (§4.4).
  */
 
-export type RunCommand = 'run' | 'test' | 'seed' | 'build' | 'compile';
+export type RunCommand = 'run' | 'test' | 'seed' | 'snapshot' | 'build' | 'compile';
 
 export interface RunOptions {
   readonly command: RunCommand;
@@ -64,8 +64,9 @@ const RESOURCES: Record<RunCommand, readonly string[]> = {
   run: ['model'],
   test: ['test'],
   seed: ['seed'],
-  build: ['model', 'seed', 'test'],
-  compile: ['model', 'test', 'analysis'],
+  snapshot: ['snapshot'],
+  build: ['model', 'seed', 'snapshot', 'test'],
+  compile: ['model', 'snapshot', 'test', 'analysis'],
 };
 
 const _iso = (date: Date) => date.toISOString();

@@ -1,5 +1,4 @@
 import type { Manifest, UnitTestRef } from '../manifest/types.ts';
-import { snapshotUnsupported } from '../parser/unsupported.ts';
 import { checkUnitTestSupported, unitTestEnabled } from './unit-test.ts';
 
 /**
@@ -8,7 +7,7 @@ import { checkUnitTestSupported, unitTestEnabled } from './unit-test.ts';
  * name, `test_type:unit`, `resource_type:unit_test` or a tag of its config; `--exclude-resource-type
  * unit_test` or an `--exclude` of `resource_type:unit_test` / `test_type:unit` / its name leaves it
  * out. A selected unit test dema cannot run refuses the command (DBT_UNSUPPORTED, file:line) rather
- * than passing in silence. dema does not take snapshots: `build` refuses while one is selected.
+ * than passing in silence.
  */
 const tokens = (specs: readonly string[]) => specs.flatMap((spec) => spec.split(/[\s,]+/));
 
@@ -69,18 +68,6 @@ export function refuseUnsupportedSelected(
   ) {
     unitTests = selectUnitTests(manifest, chosen, selection);
     for (const unitTest of unitTests) checkUnitTestSupported(unitTest);
-  }
-  if (command === 'build' && !left('snapshot')) {
-    // Snapshots are no graph nodes here: selected by everything, by name, or by resource type.
-    const names = new Set(tokens(selection.select).map((token) => token.replace(/^@|^\d*\+|\+\d*$/g, '')));
-    const selected = (manifest.snapshots ?? []).find(
-      (snapshot) =>
-        selection.select.length === 0 ||
-        names.has(snapshot.name) ||
-        names.has(`fqn:${snapshot.name}`) ||
-        names.has('resource_type:snapshot'),
-    );
-    if (selected) throw snapshotUnsupported(selected);
   }
   return unitTests;
 }

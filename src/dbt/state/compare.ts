@@ -43,7 +43,12 @@ const DEFAULTS: Readonly<Record<string, unknown>> = {
   docs: { show: true, node_color: null },
   contract: { enforced: false, alias_types: true },
 };
-const DEFAULT_MATERIALIZED: Readonly<Record<string, string>> = { model: 'view', seed: 'seed', test: 'test' };
+const DEFAULT_MATERIALIZED: Readonly<Record<string, string>> = {
+  model: 'view',
+  seed: 'seed',
+  snapshot: 'snapshot',
+  test: 'test',
+};
 
 const isEmpty = (value: unknown) =>
   value === null ||

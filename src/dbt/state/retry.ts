@@ -9,7 +9,7 @@ import type { RunCommand } from '../run/runner.ts';
  */
 
 const RETRYABLE = new Set(['error', 'fail', 'skipped', 'runtime error', 'partial success']);
-const RETRYABLE_COMMANDS: readonly RunCommand[] = ['run', 'test', 'build', 'seed', 'compile'];
+const RETRYABLE_COMMANDS: readonly RunCommand[] = ['run', 'test', 'build', 'seed', 'snapshot', 'compile'];
 
 export interface RetryPlan {
   readonly command: RunCommand;
