@@ -466,3 +466,29 @@ test('check_cols all: a column new in the source makes every current row a new v
     ['1a|NULL|0', '1a|n|1', '2b|NULL|0', '2b|n|1'],
   );
 });
+
+test('build --empty keeps an existing snapshot history (its inputs read no rows; invalidate would close every row)', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'warehouse');
+  writeFiles(dir, {
+    'dbt_project.yml': 'name: snap\nprofile: snap\n',
+    'profiles.yml': chdbProfile(dir),
+    'snapshots/s.yml':
+      "snapshots:\n  - name: s\n    relation: ref('items')\n    config: {unique_key: id, strategy: check, check_cols: all, hard_deletes: invalidate}\n",
+    'models/items.sql': "select 1 as id, 'a' as v union all select 2 as id, 'b' as v\n",
+  });
+  const history = async () =>
+    (
+      await queryStore<{ row: string }>(
+        store,
+        'snap',
+        "select concat(toString(id), v, '|', toString(dbt_valid_to is null), '|', toString(dbt_valid_from)) as row from snap.s order by row",
+      )
+    ).map((r) => r.row);
+  assert.equal((await runCli(['build'], { cwd: dir })).code, 0);
+  const before = await history();
+  assert.equal(before.length, 2);
+  const empty = await runCli(['build', '--empty'], { cwd: dir });
+  assert.equal(empty.code, 0, empty.stdout + empty.stderr);
+  assert.deepEqual(await history(), before);
+});

@@ -27,6 +27,8 @@ export interface MaterializeEnv {
   readonly signal?: AbortSignal;
   /** Settings a view stores in its SELECT so every reader analyses it alike (standardViewSettings). */
   readonly viewSettings?: Readonly<Record<string, unknown>>;
+  /** --empty: inputs read zero rows, so a snapshot that exists must not merge (it would see every key deleted). */
+  readonly empty?: boolean;
 }
 
 export interface Outcome {

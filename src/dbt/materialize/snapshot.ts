@@ -50,6 +50,10 @@ export async function materializeSnapshot(node: DbtNode, sql: string, env: Mater
         hint: 'Drop the view (or give the snapshot another alias) and run again.',
       },
     );
+  // An --empty run reads no source rows: merging them would close (or delete) every current row.
+  // The history is left as it is; a first run still creates the table, schema-only.
+  if (env.empty && state !== 'absent')
+    return { message: 'NO-OP (--empty keeps the history)', rowsWritten: 0, bytesRead: 0, statements: [] };
   const { rows } = await env.warehouse.query<{ t: string }>('select toString(now()) as t');
   const snapshotTime = `toDateTime('${rows[0]!.t}')`;
   const sourceColumns = (await describeQuery(env.warehouse, sql)).map((c) => c.name);

@@ -130,6 +130,7 @@ export async function executeRun(
     storeFailures: options.storeFailures,
     ...(options.signal ? { signal: options.signal } : {}),
     viewSettings: options.command === 'compile' ? {} : await standardViewSettings(warehouse),
+    ...(options.empty ? { empty: true } : {}),
   };
 
   const schemas = new Set<string>();
