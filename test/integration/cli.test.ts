@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { GENERATE_DEFAULTS, generate } from '../../src/generate/generate.ts';
 import { runCli } from '../helpers/cli.ts';
+import { chdbProject } from '../helpers/dbt-project.ts';
 import { tempDir, testTarget, writeFiles, writeProjectConfig } from '../helpers/fixtures.ts';
 
 /** The CLI as a user meets it: real processes, real chDB, exit codes and what is printed where. */
@@ -17,8 +18,7 @@ const VERSION = (
 /** Six good models, one broken model and one that depends on it. */
 function failingProject(dir: string): void {
   writeFiles(dir, {
-    'dbt_project.yml': 'name: cli\nprofile: cli\nmodels:\n  cli:\n    +materialized: table\n',
-    'profiles.yml': `cli:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: cli}\n`,
+    ...chdbProject('cli', join(dir, 'warehouse'), 'models:\n  cli:\n    +materialized: table\n'),
     ...Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`models/good_${i}.sql`, `select ${i} as id\n`])),
     'models/broken.sql': 'select no_such_column from numbers(1)\n',
     'models/after_broken.sql': "select * from {{ ref('broken') }}\n",
@@ -234,8 +234,7 @@ test('query takes its SQL from the argument, -f FILE, a .sql path or stdin', asy
 test('a build with only a warning exits 0 and its summary repeats the warning, as dbt', async (t) => {
   const dir = tempDir(t);
   writeFiles(dir, {
-    'dbt_project.yml': 'name: cli\nprofile: cli\n',
-    'profiles.yml': `cli:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: cli}\n`,
+    ...chdbProject('cli', join(dir, 'warehouse')),
     'models/twice.sql': 'select 1 as id union all select 1\n',
     'models/schema.yml':
       'version: 2\nmodels:\n  - name: twice\n    columns:\n      - name: id\n        data_tests:\n          - unique: {config: {severity: warn}}\n',

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
+import { chdbProject } from '../helpers/dbt-project.ts';
 import { tempDir, writeFiles } from '../helpers/fixtures.ts';
 
 // dbt: .sql files under analysis-paths are analysis nodes. `compile` renders them (refs resolved)
@@ -10,8 +11,7 @@ import { tempDir, writeFiles } from '../helpers/fixtures.ts';
 test('analyses compile with their refs, are listed and in the manifest, and never run', async (t) => {
   const dir = tempDir(t);
   writeFiles(dir, {
-    'dbt_project.yml': 'name: an\nprofile: an\n',
-    'profiles.yml': `an:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: an}\n`,
+    ...chdbProject('an', join(dir, 'warehouse')),
     'models/base.sql': 'select 1 as id\n',
     'analyses/adhoc/count_base.sql': "-- {{ var('label', 'x') }}\nselect count(*) from {{ ref('base') }}\n",
   });

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
+import { chdbProject } from '../helpers/dbt-project.ts';
 import { SERVER_PORT, serverAvailable, tempDir, writeFiles } from '../helpers/fixtures.ts';
 import { queryStore } from '../helpers/store.ts';
 
@@ -245,8 +246,7 @@ test("snapshot_meta_column_names, unit tests' versions, model versions and Pytho
   for (const [files, message] of cases) {
     const dir = tempDir(t);
     writeFiles(dir, {
-      'dbt_project.yml': 'name: u\nprofile: u\n',
-      'profiles.yml': `u:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: u}\n`,
+      ...chdbProject('u', join(dir, 'warehouse')),
       'models/m.sql': 'select 1 as id\n',
       ...files,
     });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { parse } from 'yaml';
 import { runCli } from '../helpers/cli.ts';
+import { chdbProject } from '../helpers/dbt-project.ts';
 import { tempDir, writeFiles } from '../helpers/fixtures.ts';
 import { type HubRelease, sharedPackagesDir, startMockHub } from '../helpers/package-hub.ts';
 
@@ -28,8 +29,7 @@ const RELEASES: HubRelease[] = [
 /** A project whose one model uses dbt_utils, on its own embedded warehouse. */
 function project(dir: string, packagesYml: string): void {
   writeFiles(dir, {
-    'dbt_project.yml': 'name: deps_test\nprofile: deps_test\n',
-    'profiles.yml': `deps_test:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: deps_test}\n`,
+    ...chdbProject('deps_test', join(dir, 'warehouse')),
     'packages.yml': packagesYml,
     'models/keyed.sql':
       "select {{ dbt_utils.generate_surrogate_key(['a']) }} as sk, a from (select arrayJoin([1, 2]) as a)\n",

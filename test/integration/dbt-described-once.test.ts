@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
+import { chdbProject } from '../helpers/dbt-project.ts';
 import { tempDir, writeFiles } from '../helpers/fixtures.ts';
 import { queryStore } from '../helpers/store.ts';
 
@@ -24,8 +25,7 @@ test('joined incremental models insert every column, renamed or not, on each run
   const dir = tempDir(t);
   const store = join(dir, 'warehouse');
   writeFiles(dir, {
-    'dbt_project.yml': 'name: once\nprofile: once\n',
-    'profiles.yml': `once:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${store}", schema: once}\n`,
+    ...chdbProject('once', store),
     'models/renamed.sql': joined(true),
     'models/plain.sql': joined(false),
   });

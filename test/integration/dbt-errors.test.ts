@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { failingProject } from '../fixtures/features-project.ts';
 import { runCli } from '../helpers/cli.ts';
+import { chdbProject } from '../helpers/dbt-project.ts';
 import { tempDir, writeFiles } from '../helpers/fixtures.ts';
 import { queryStore } from '../helpers/store.ts';
 
 /** A minimal project around the given files. */
 function project(dir: string, files: Record<string, string>): void {
   writeFiles(dir, {
-    'dbt_project.yml': 'name: broken\nprofile: broken\n',
-    'profiles.yml': `broken:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: broken}\n`,
+    ...chdbProject('broken', join(dir, 'warehouse')),
     ...files,
   });
 }

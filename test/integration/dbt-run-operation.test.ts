@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { runCli } from '../helpers/cli.ts';
+import { chdbProject } from '../helpers/dbt-project.ts';
 import { tempDir, writeFiles } from '../helpers/fixtures.ts';
 import { sharedPackagesDir } from '../helpers/package-hub.ts';
 import { queryStore } from '../helpers/store.ts';
@@ -50,8 +51,7 @@ const MACROS = `
 
 function project(dir: string): Record<string, string> {
   return {
-    'dbt_project.yml': 'name: ops\nprofile: ops\n',
-    'profiles.yml': `ops:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: ops}\n`,
+    ...chdbProject('ops', join(dir, 'warehouse')),
     'packages.yml': `packages:\n  - local: ${join(PACKAGES!, 'codegen')}\n  - local: ${join(PACKAGES!, 'dbt_utils')}\n`,
     'models/typed.sql':
       "select toInt32(1) as id, toNullable('a') as name, toDate('2024-01-01') as day, toDecimal64(1.5, 2) as price, ['x'] as tags\n",

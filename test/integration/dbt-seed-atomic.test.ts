@@ -8,6 +8,7 @@ import { loadSeed } from '../../src/dbt/materialize/seed.ts';
 import { quoteString } from '../../src/warehouse/sql.ts';
 import type { Warehouse } from '../../src/warehouse/warehouse.ts';
 import { runCli } from '../helpers/cli.ts';
+import { chdbProject } from '../helpers/dbt-project.ts';
 import { openTestWarehouse, tempDir, testTarget, writeFiles } from '../helpers/fixtures.ts';
 import { queryStore } from '../helpers/store.ts';
 
@@ -19,8 +20,7 @@ test('a seed reload that fails leaves the live table as it was, and no helper be
   const store = join(dir, 'warehouse');
   const project = (csv: string) =>
     writeFiles(dir, {
-      'dbt_project.yml': 'name: sa\nprofile: sa\nseeds:\n  sa:\n    +column_types: {v: Int32}\n',
-      'profiles.yml': `sa:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${store}", schema: sa}\n`,
+      ...chdbProject('sa', store, 'seeds:\n  sa:\n    +column_types: {v: Int32}\n'),
       'seeds/s.csv': csv,
     });
   project('k,v\na,1\nb,2\n');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
+import { chdbProject } from '../helpers/dbt-project.ts';
 import { tempDir, writeFiles } from '../helpers/fixtures.ts';
 import { queryStore } from '../helpers/store.ts';
 
@@ -10,8 +11,7 @@ import { queryStore } from '../helpers/store.ts';
 
 function project(dir: string): Record<string, string> {
   return {
-    'dbt_project.yml': 'name: shows\nprofile: shows\n',
-    'profiles.yml': `shows:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: shows}\n`,
+    ...chdbProject('shows', join(dir, 'warehouse')),
     'models/eph.sql':
       "{{ config(materialized='ephemeral') }}\nselect number as n, toString(number) as s from numbers(20)\n",
     'models/big.sql': "select n, s from {{ ref('eph') }} where n % 3 != 0\n",

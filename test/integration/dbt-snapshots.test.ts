@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCli } from '../helpers/cli.ts';
+import { chdbProject } from '../helpers/dbt-project.ts';
 import { scratchServerSchema, serverSkipReason, tempDir, writeFiles } from '../helpers/fixtures.ts';
 import {
   expectedHistory,
@@ -426,8 +427,7 @@ test('snapshot configuration errors name the file and line', async (t) => {
   for (const [config, message, code] of cases) {
     const dir = tempDir(t);
     writeFiles(dir, {
-      'dbt_project.yml': 'name: u\nprofile: u\n',
-      'profiles.yml': `u:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: u}\n`,
+      ...chdbProject('u', join(dir, 'warehouse')),
       'snapshots/s.sql': `\n{% snapshot s %}\n${config}\nselect 1 as id, now() as u\n{% endsnapshot %}\n`,
     });
     const result = await runCli(['ls', '--json'], { cwd: dir });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
+import { chdbProject } from '../helpers/dbt-project.ts';
 import { tempDir, writeFiles } from '../helpers/fixtures.ts';
 
 // dbt only runs unit tests in `build` and `test`: every other command (run, seed, compile, ls,
@@ -11,8 +12,7 @@ import { tempDir, writeFiles } from '../helpers/fixtures.ts';
 test('unit tests run only in the commands that run them, and only while selected', async (t) => {
   const dir = tempDir(t);
   writeFiles(dir, {
-    'dbt_project.yml': 'name: gate\nprofile: gate\n',
-    'profiles.yml': `gate:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: gate}\n`,
+    ...chdbProject('gate', join(dir, 'warehouse')),
     'models/totals.sql': 'select 1 as id, 2 as total\n',
     'models/other.sql': 'select 3 as id\n',
     'models/schema.yml': [

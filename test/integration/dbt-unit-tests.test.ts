@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
+import { chdbProject } from '../helpers/dbt-project.ts';
 import { SERVER_PORT, serverAvailable, tempDir, writeFiles } from '../helpers/fixtures.ts';
 
 // dbt unit tests (dbt-semantics.md §2.7) on chDB: givens replace refs and sources, missing given
@@ -474,8 +475,7 @@ test('unit tests on the ClickHouse server too (18.x: no defaultValueOfTypeName, 
 test('fixture column names match the relation case-insensitively, as dbt lower-cases both (format_row)', async (t) => {
   const dir = tempDir(t);
   writeFiles(dir, {
-    'dbt_project.yml': 'name: uc\nprofile: uc\n',
-    'profiles.yml': `uc:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'wh')}", schema: uc}\n`,
+    ...chdbProject('uc', join(dir, 'wh')),
     'models/parent.sql': "select toInt32(1) as id, 'a' as Label\n",
     'models/child.sql': "select id * 2 as Doubled, Label from {{ ref('parent') }}\n",
     'models/unit.yml': [

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
+import { chdbProject } from '../helpers/dbt-project.ts';
 import { tempDir, writeFiles } from '../helpers/fixtures.ts';
 
 // dbt: var() of a name no vars block or --vars defines, without a default, is None while parsing
@@ -9,8 +10,7 @@ import { tempDir, writeFiles } from '../helpers/fixtures.ts';
 test('a var without a value or default parses, then fails its node naming the var and the file', async (t) => {
   const dir = tempDir(t);
   writeFiles(dir, {
-    'dbt_project.yml': 'name: vr\nprofile: vr\nvars:\n  given: 7\n',
-    'profiles.yml': `vr:\n  target: dev\n  outputs:\n    dev: {type: chdb, path: "${join(dir, 'warehouse')}", schema: vr}\n`,
+    ...chdbProject('vr', join(dir, 'warehouse'), 'vars:\n  given: 7\n'),
     'models/needs_var.sql': 'select \'{{ var("start_date") }}\' as d\n',
     'models/has_default.sql':
       'select \'{{ var("start_date", "2024-01-01") }}\' as d, {{ var(\'given\') }} as g\n',
