@@ -6,9 +6,9 @@ import { RelationCache } from '../../src/dbt/compile/relation-cache.ts';
 import type { DbtNode } from '../../src/dbt/manifest/types.ts';
 import { loadSeed } from '../../src/dbt/materialize/seed.ts';
 import { quoteString } from '../../src/warehouse/sql.ts';
-import type { Warehouse } from '../../src/warehouse/warehouse.ts';
 import { runCli } from '../helpers/cli.ts';
 import { chdbProject } from '../helpers/dbt-project.ts';
+import { failingAt, publishes } from '../helpers/faulty-warehouse.ts';
 import { openTestWarehouse, tempDir, testTarget, writeFiles } from '../helpers/fixtures.ts';
 import { queryStore } from '../helpers/store.ts';
 
@@ -59,26 +59,6 @@ test('a seed reload that fails leaves the live table as it was, and no helper be
     [10, 20],
   );
 });
-
-/** The warehouse with its `failAt`-th write (command or byte insert, 1-based) failing without running. */
-function failingAt(warehouse: Warehouse, failAt: number, seen: string[]): Warehouse {
-  let count = 0;
-  const wrap =
-    (name: 'command' | 'insertBytes') =>
-    async (...args: unknown[]) => {
-      count++;
-      seen.push(name === 'command' ? String(args[0]) : 'insert bytes');
-      if (count === failAt) throw new Error(`injected failure at write ${count}`);
-      return (warehouse[name] as (...a: unknown[]) => Promise<unknown>).apply(warehouse, args);
-    };
-  return new Proxy(warehouse, {
-    get(target, property, receiver) {
-      if (property === 'command' || property === 'insertBytes') return wrap(property);
-      const value = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
 
 // The publish invariant for seeds, at every write: a failure before or at the publishing statement
 // leaves the live seed absent (first load) or exactly as it was; one after it (a helper's drop)
@@ -145,11 +125,7 @@ test('a seed load failing at each of its writes in turn leaves the live seed abs
       await reset();
       const { seen, error } = await load(phase === 'first' ? FIRST : LATER, failAt);
       const failing = seen[failAt - 1]!;
-      const published = seen
-        .slice(0, failAt - 1)
-        .some(
-          (sql) => /^(exchange tables|rename table)/.test(sql) && sql.split('\n')[0]!.includes('`seed_s`'),
-        );
+      const published = seen.slice(0, failAt - 1).some((sql) => publishes(sql, 'seed_s'));
       // Before the publish the load must fail; a helper's drop after it is best effort.
       if (!published) assert.ok(error, `${phase}, write ${failAt} (${failing}) must fail the load`);
       assert.equal(
