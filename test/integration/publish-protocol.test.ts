@@ -20,6 +20,7 @@ import { deleteLoadRows, publishLoad, recoverLoads } from '../../src/ingest/publ
 import { qualified } from '../../src/warehouse/sql.ts';
 import type { Warehouse } from '../../src/warehouse/warehouse.ts';
 import { openTestWarehouse, serverSkipReason, tempDir, testTarget } from '../helpers/fixtures.ts';
+import { refusal } from '../helpers/refusal.ts';
 
 /**
  * The publish protocol (src/ingest/publish.ts, invariant in src/ingest/README.md) driven in-process:
@@ -130,16 +131,6 @@ function faulty(w: Warehouse, pattern: RegExp, options: { times?: number; after?
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
-}
-
-async function refusal(promise: Promise<unknown>): Promise<DemaError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof DemaError, String(error));
-    return error;
-  }
-  assert.fail('it did not fail');
 }
 
 function recorder() {

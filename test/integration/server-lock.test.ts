@@ -2,25 +2,15 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { test } from 'node:test';
-import { DemaError } from '../../src/errors.ts';
 import { processStartTicks } from '../../src/process-alive.ts';
 import { ClickHouseError } from '../../src/warehouse/clickhouse-error.ts';
 import { acquireServerLock } from '../../src/warehouse/server/server-lock.ts';
 import { qualified, quoteString } from '../../src/warehouse/sql.ts';
 import type { Warehouse } from '../../src/warehouse/warehouse.ts';
 import { openTestWarehouse, serverAvailable, tempDir, testTarget } from '../helpers/fixtures.ts';
+import { refusal } from '../helpers/refusal.ts';
 
 /** The server lock module on its own, against the real 18.16 server. */
-
-async function refusal(promise: Promise<unknown>): Promise<DemaError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof DemaError, String(error));
-    return error;
-  }
-  assert.fail('the lock was taken');
-}
 
 async function plant(
   warehouse: Warehouse,

@@ -5,9 +5,9 @@ import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { DemaError } from '../../src/errors.ts';
 import { bootId, currentProcess, identityAlive, processStartTicks } from '../../src/process-alive.ts';
 import { acquireStoreLock, commandLine, lockedError } from '../../src/warehouse/embedded/store-lock.ts';
+import { refusal } from '../helpers/refusal.ts';
 
 /** The embedded store lock on its own, against real processes (pids, start times from /proc). */
 
@@ -27,16 +27,6 @@ function plant(dir: string, owner: Record<string, unknown>): string {
   const path = join(dir, 'dema.lock');
   writeFileSync(path, JSON.stringify({ command: 'dema build', since: '2026-01-01T00:00:00Z', ...owner }));
   return path;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<DemaError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof DemaError);
-    return error;
-  }
-  assert.fail('the lock was taken');
 }
 
 test('identity: this process is alive; a dead pid, another start time or another boot is not', () => {
