@@ -6,6 +6,7 @@ import { createSchema, materializeModel } from '../../src/dbt/materialize/materi
 import type { NodeConfig } from '../../src/dbt/project/config-tree.ts';
 import { quoteIdent, quoteString } from '../../src/warehouse/sql.ts';
 import type { Warehouse } from '../../src/warehouse/warehouse.ts';
+import { failingAt } from '../helpers/faulty-warehouse.ts';
 import {
   openTestWarehouse,
   serverAvailable,
@@ -152,24 +153,6 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-/** The warehouse, with its `failAt`-th command (1-based) failing without running; every command is recorded. */
-function faulty(warehouse: Warehouse, failAt: number, seen: string[]): Warehouse {
-  let count = 0;
-  return new Proxy(warehouse, {
-    get(target, property, receiver) {
-      if (property === 'command')
-        return async (sql: string, settings?: Record<string, string | number | boolean>) => {
-          count++;
-          seen.push(sql);
-          if (count === failAt) throw new Error(`injected failure at statement ${count}`);
-          return target.command(sql, settings);
-        };
-      const value = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
-
 /** The statement that changes the live table `name` (helpers are also moved between, e.g. by ATTACH). */
 const publishes = (statement: string, name: string) =>
   /^(exchange tables|rename table|alter table [^\n]+\n\s+(replace|attach) partition)/.test(statement) &&
@@ -181,7 +164,7 @@ async function sweep(transport: Transport, warehouse: Warehouse) {
   await warehouse.command(createSchema(schema));
   const build = async (scenario: Scenario, sql: string, failAt = 0) => {
     const seen: string[] = [];
-    const wrapped = faulty(warehouse, failAt, seen);
+    const wrapped = failingAt(warehouse, failAt, seen);
     const cache = new RelationCache(wrapped);
     await cache.load([schema]);
     const node = {
