@@ -390,6 +390,20 @@ test('--selector, default selector, --indirect-selection; --target-path, --profi
   const lines = json.stdout.trim().split('\n');
   assert.ok(lines.length > 2 && lines.every((line) => JSON.parse(line).type));
   assert.equal(nodeDone(json.events, 'stg_orders')?.status, 'success');
+  // dbt's variables for the same: DBT_LOG_FORMAT=json and DBT_QUIET=1.
+  const envJson = await cli(['run', '-s', 'stg_orders'], { DBT_PROFILE: 'alt', DBT_LOG_FORMAT: 'json' });
+  assert.equal(envJson.code, 0, envJson.stderr);
+  assert.ok(
+    envJson.stdout
+      .trim()
+      .split('\n')
+      .every((line) => JSON.parse(line).type),
+  );
+  const loud = await cli(['run', '-s', 'stg_orders'], { DBT_PROFILE: 'alt' });
+  assert.match(loud.stdout, /START/);
+  const envQuiet = await cli(['run', '-s', 'stg_orders'], { DBT_PROFILE: 'alt', DBT_QUIET: '1' });
+  assert.equal(envQuiet.code, 0, envQuiet.stderr);
+  assert.doesNotMatch(envQuiet.stdout, /START/);
   const [view] = await queryStore<{ n: string }>(
     join(dir, 'wh'),
     'alt',
