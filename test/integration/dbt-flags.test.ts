@@ -132,6 +132,12 @@ test('--empty builds every relation with zero rows and the column types of a nor
   const viaEnv = await runCli(['compile', '-s', 'customers'], { cwd: dir, env: { DBT_EMPTY: '1' } });
   assert.equal(viaEnv.code, 0, viaEnv.stderr);
   assert.match(compiled('customers'), /where false limit 0/);
+  // flags.EMPTY is true under --empty only.
+  writeFiles(dir, { 'models/flag.sql': "select '{{ 'on' if flags.EMPTY else 'off' }}' as e\n" });
+  assert.equal((await cli('compile', '-s', 'flag', '--empty')).code, 0);
+  assert.match(compiled('flag'), /'on' as e/);
+  assert.equal((await cli('compile', '-s', 'flag')).code, 0);
+  assert.match(compiled('flag'), /'off' as e/);
 });
 
 type Event = Record<string, unknown>;
