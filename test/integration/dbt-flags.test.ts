@@ -132,6 +132,12 @@ test('--empty builds every relation with zero rows and the column types of a nor
   const viaEnv = await runCli(['compile', '-s', 'customers'], { cwd: dir, env: { DBT_EMPTY: '1' } });
   assert.equal(viaEnv.code, 0, viaEnv.stderr);
   assert.match(compiled('customers'), /where false limit 0/);
+  // flags.EMPTY is true under --empty only.
+  writeFiles(dir, { 'models/flag.sql': "select '{{ 'on' if flags.EMPTY else 'off' }}' as e\n" });
+  assert.equal((await cli('compile', '-s', 'flag', '--empty')).code, 0);
+  assert.match(compiled('flag'), /'on' as e/);
+  assert.equal((await cli('compile', '-s', 'flag')).code, 0);
+  assert.match(compiled('flag'), /'off' as e/);
 });
 
 type Event = Record<string, unknown>;
@@ -390,6 +396,20 @@ test('--selector, default selector, --indirect-selection; --target-path, --profi
   const lines = json.stdout.trim().split('\n');
   assert.ok(lines.length > 2 && lines.every((line) => JSON.parse(line).type));
   assert.equal(nodeDone(json.events, 'stg_orders')?.status, 'success');
+  // dbt's variables for the same: DBT_LOG_FORMAT=json and DBT_QUIET=1.
+  const envJson = await cli(['run', '-s', 'stg_orders'], { DBT_PROFILE: 'alt', DBT_LOG_FORMAT: 'json' });
+  assert.equal(envJson.code, 0, envJson.stderr);
+  assert.ok(
+    envJson.stdout
+      .trim()
+      .split('\n')
+      .every((line) => JSON.parse(line).type),
+  );
+  const loud = await cli(['run', '-s', 'stg_orders'], { DBT_PROFILE: 'alt' });
+  assert.match(loud.stdout, /START/);
+  const envQuiet = await cli(['run', '-s', 'stg_orders'], { DBT_PROFILE: 'alt', DBT_QUIET: '1' });
+  assert.equal(envQuiet.code, 0, envQuiet.stderr);
+  assert.doesNotMatch(envQuiet.stdout, /START/);
   const [view] = await queryStore<{ n: string }>(
     join(dir, 'wh'),
     'alt',

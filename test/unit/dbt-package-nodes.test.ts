@@ -380,3 +380,17 @@ test("each kind of file is read from its own package's folders only (the root's 
       .sort(),
   );
 });
+
+test("a package's analyses and snapshots are nodes of the package (not refused, not skipped)", (t) => {
+  const parsed = parse(t, {
+    [`${PKG}/dbt_project.yml`]: 'name: pkg\n',
+    [`${PKG}/models/m.sql`]: 'select 1 as id\n',
+    [`${PKG}/analyses/a.sql`]: "select * from {{ ref('m') }}\n",
+    [`${PKG}/snapshots/s.sql`]:
+      "{% snapshot s %}{{ config(strategy='check', check_cols='all', unique_key='id') }}select * from {{ ref('m') }}{% endsnapshot %}\n",
+  });
+  const analysis = parsed.manifest.nodes.get('analysis.pkg.a');
+  assert.ok(analysis, 'the package analysis is a node');
+  assert.equal(analysis.resourceType, 'analysis');
+  assert.equal(parsed.manifest.nodes.get('snapshot.pkg.s')?.resourceType, 'snapshot');
+});
