@@ -6,6 +6,7 @@ import { versionAtLeast } from '../../warehouse/capabilities.ts';
 import { quoteIdent } from '../../warehouse/sql.ts';
 import type { DbtNode } from '../manifest/types.ts';
 import { dropTable, engineClause, rel, type TableRef } from './ddl.ts';
+import { Executor } from './executor.ts';
 import { canExchange, helperOf, liveState, type MaterializeEnv, type Outcome } from './materialize.ts';
 import { publishWhole } from './publish.ts';
 
@@ -78,11 +79,7 @@ export async function loadSeed(node: DbtNode, projectDir: string, env: Materiali
   );
   const target: TableRef = { schema: node.schema, name: node.alias };
   const existing = env.cache.get(target.schema, target.name);
-  const statements: string[] = [];
-  const run = async (sql: string) => {
-    statements.push(sql);
-    await env.warehouse.command(sql);
-  };
+  const exec = new Executor(env.warehouse, env.signal);
   if (existing?.type === 'view')
     throw new DemaError('EXEC_MODEL', `Seed ${node.name}: ${rel(target)} is a view.`, {
       hint: 'Drop the view or rename the seed.',
@@ -95,21 +92,21 @@ export async function loadSeed(node: DbtNode, projectDir: string, env: Materiali
   const quote = node.config.quote_columns !== false;
   const definition = columns.map((c) => `${quote ? quoteIdent(c.name) : c.name} ${c.type}`).join(',\n  ');
   try {
-    await run(dropTable(helper));
-    await run(`create table ${rel(helper)} (\n  ${definition}\n)\n  ${engineClause(node.config)}`);
-    statements.push(`insert into ${rel(helper)} format CSVWithNames <${node.seedFile}>`);
+    await exec.run(dropTable(helper));
+    await exec.run(`create table ${rel(helper)} (\n  ${definition}\n)\n  ${engineClause(node.config)}`);
+    exec.statements.push(`insert into ${rel(helper)} format CSVWithNames <${node.seedFile}>`);
     await insertSeed(env, helper, header, file, rows, columns, delimiter);
-    for (const sql of publishWhole(target, helper, backup, liveState(env, target), {
-      exchange: canExchange(env, target.schema),
-    }))
-      await run(sql);
+    await exec.run(
+      publishWhole(target, helper, backup, liveState(env, target), {
+        exchange: canExchange(env, target.schema),
+      }),
+    );
   } finally {
-    for (const table of [helper, backup])
-      await env.warehouse.command(dropTable(table)).catch(() => undefined);
+    await exec.dropQuietly([helper, backup]);
   }
   await env.cache.refresh(target.schema, target.name);
   const loaded = rows.filter((row) => !(row.length === 1 && row[0] === '')).length;
-  return { message: `INSERT ${loaded}`, rowsWritten: loaded, bytesRead: 0, statements };
+  return { message: `INSERT ${loaded}`, rowsWritten: loaded, bytesRead: 0, statements: exec.statements };
 }
 
 /** dbt's seed config `delimiter`: one character, ',' by default. */

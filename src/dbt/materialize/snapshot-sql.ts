@@ -1,6 +1,6 @@
 import { quoteIdent } from '../../warehouse/sql.ts';
 import type { NodeConfig } from '../project/config-tree.ts';
-import { rel, type TableRef } from './ddl.ts';
+import { columnList, rel, type TableRef } from './ddl.ts';
 
 /**
  * The SQL of a snapshot (dbt's SCD type 2, dbt-semantics.md §8), as pure builders. A snapshot row
@@ -107,8 +107,6 @@ function changed(plan: SnapshotPlan, newerFrom: string, olderFrom: string, colum
 const otherColumns = (plan: SnapshotPlan) =>
   plan.strategy === 'check' ? plan.checkCols.map((c) => `, ${quoteIdent(c)} as ${other(c)}`).join('') : '';
 
-const list = (columns: readonly string[]) => columns.map(quoteIdent).join(', ');
-
 export interface MergeInput {
   readonly live: TableRef;
   readonly staging: TableRef;
@@ -140,7 +138,7 @@ export function carryHistory(plan: SnapshotPlan, input: MergeInput): string {
     c === 'dbt_valid_to' ? `${validTo} as dbt_valid_to` : quoteIdent(c),
   );
   return [
-    `insert into ${rel(input.next)} (${list(input.liveColumns)})`,
+    `insert into ${rel(input.next)} (${columnList(input.liveColumns)})`,
     `select ${columns.join(', ')}`,
     `from (select *, ${keyOf(plan)} as __dbt_k, dbt_valid_to as __dbt_old_to${plan.hardDeletes === 'new_record' ? ', dbt_is_deleted as __dbt_old_deleted' : ''} from ${rel(input.live)}) as dbt_snapshotted`,
     `any left join (select ${keyOf(plan)} as __dbt_k, dbt_valid_from as __dbt_new_from, 1 as __dbt_m${otherColumns(plan)} from ${rel(input.staging)}) as dbt_source`,
@@ -154,8 +152,8 @@ export function insertVersions(plan: SnapshotPlan, input: MergeInput): string {
   const reopened = plan.hardDeletes === 'new_record' ? ` or __dbt_old_deleted = 'True'` : '';
   const deleted = plan.hardDeletes === 'new_record' ? ', dbt_is_deleted as __dbt_old_deleted' : '';
   return [
-    `insert into ${rel(input.next)} (${list(input.stagingColumns)})`,
-    `select ${list(input.stagingColumns)}`,
+    `insert into ${rel(input.next)} (${columnList(input.stagingColumns)})`,
+    `select ${columnList(input.stagingColumns)}`,
     `from (select *, ${keyOf(plan)} as __dbt_k from ${rel(input.staging)}) as dbt_source`,
     `any left join (select ${keyOf(plan)} as __dbt_k, 1 as __dbt_m, dbt_valid_from as __dbt_old_from${deleted}${otherColumns(plan)} from ${rel(input.live)} where ${isCurrent(plan)}) as dbt_snapshotted`,
     'using __dbt_k',
@@ -177,7 +175,7 @@ export function insertDeletions(plan: SnapshotPlan, input: MergeInput, updatedAt
     values[c] ? `${values[c]} as ${quoteIdent(c)}` : quoteIdent(c),
   );
   return [
-    `insert into ${rel(input.next)} (${list(input.liveColumns)})`,
+    `insert into ${rel(input.next)} (${columnList(input.liveColumns)})`,
     `select ${columns.join(', ')}`,
     // Filtered in a subquery: the SELECT's aliases shadow the columns they replace.
     `from (select * from ${rel(input.live)} where ${isCurrent(plan)} and dbt_is_deleted = 'False' and ${keyOf(plan)} not in (select ${keyOf(plan)} from ${rel(input.staging)})) as dbt_vanished`,
