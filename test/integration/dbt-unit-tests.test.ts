@@ -516,3 +516,29 @@ test('fixture column names match the relation case-insensitively, as dbt lower-c
   const unknown = tested.events.find((e) => String(e.uniqueId).endsWith('still_checked') && e.status);
   assert.match(String(unknown?.message), /ref\('parent'\) has no column "idd"/);
 });
+
+test("a package's unit tests run as the root's: a wrong expectation fails with its diff under the package's id", async (t) => {
+  const dir = tempDir(t);
+  writeFiles(dir, {
+    ...chdbProject('pu', join(dir, 'wh')),
+    'dbt_packages/pkg/dbt_project.yml': 'name: pkg\n',
+    'dbt_packages/pkg/models/base.sql': 'select toInt32(1) as id\n',
+    'dbt_packages/pkg/models/dbl.sql': "select id * 2 as d from {{ ref('base') }}\n",
+    'dbt_packages/pkg/models/u.yml': [
+      'unit_tests:',
+      '  - name: dbl_wrong',
+      '    model: dbl',
+      '    given:',
+      "      - input: ref('base')",
+      '        rows: [{id: 3}]',
+      '    expect:',
+      '      rows: [{d: 7}]',
+    ].join('\n'),
+  });
+  const build = await runCli(['build', '--json'], { cwd: dir });
+  const done = build.events.filter((e) => e.type === 'dbt.node.done');
+  const unit = done.find((e) => e.uniqueId === 'unit_test.pkg.dbl.dbl_wrong');
+  assert.equal(unit?.status, 'fail', build.stdout);
+  assert.match(String(unit?.message), /\+\+\+,6\n---,7/);
+  assert.equal(done.find((e) => e.uniqueId === 'model.pkg.dbl')?.status, 'skipped');
+});
