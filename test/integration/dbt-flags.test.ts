@@ -353,6 +353,10 @@ test('--selector, default selector, --indirect-selection; --target-path, --profi
     unknown.stderr,
     /error \[SELECT_INVALID\] --selector nigthly: no selector named 'nigthly' in selectors\.yml\.\n {2}hint: Defined selectors: nightly, staging_down, nothing\./,
   );
+  // dbt 1.12's `selector:NAME` inside --select is not supported: a coded error, never an empty selection.
+  const inline = await cli(['ls', '-s', 'selector:nightly']);
+  assert.equal(inline.code, 2);
+  assert.match(inline.stderr, /error \[SELECT_INVALID\] Unknown selection method "selector:"/);
   writeFileSync(
     join(dir, 'selectors.yml'),
     'selectors:\n  - name: x\n    definition:\n      method: tag\n      vale: y\n',

@@ -138,6 +138,23 @@ test('retry: only the failed node and its skipped children run again, with the p
   const nothing = await cli('retry');
   assert.equal(nothing.code, 0);
   assert.match(nothing.stdout + nothing.stderr, /Nothing to retry/);
+
+  // --target and --threads may be given anew: the retried nodes are built where the retry says.
+  writeFiles(dir, { 'models/parent.sql': 'select no_such_column from numbers(3)\n' });
+  assert.equal((await cli('build', '--target', 'prod')).code, 1);
+  writeFiles(dir, project(dir));
+  assert.equal((await cli('retry', '--threads', '0')).code, 2, '--threads is read, and checked');
+  const elsewhere = await cli('retry', '--target', 'dev', '--threads', '2');
+  assert.equal(elsewhere.code, 0, elsewhere.stderr);
+  const dev = await queryStore<{ built_in: string }>(
+    join(dir, 'wh'),
+    'dev',
+    'select distinct built_in from dev.child',
+  );
+  assert.deepEqual(
+    dev.map((row) => row.built_in),
+    ['dev'],
+  );
 });
 
 test('retry keeps the previous --empty and --profile, and reads the run of --target-path', async (t) => {
