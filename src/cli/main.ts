@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { envFlag } from '../dbt/env-flag.ts';
 import { DemaError } from '../errors.ts';
 import { killOnEvents } from '../kill-point.ts';
 import { registerDbt } from './commands/dbt.ts';
@@ -76,14 +77,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   return pending;
 }
 
-const TRUE_ENV = new Set(['1', 'true', 'yes', 'y', 't']);
-
 /** dbt's --log-format json, DBT_LOG_FORMAT and DBT_QUIET, as dema's --json and --quiet (a flag beats its variable). */
 function withDbtEnv(global: GlobalOptions): GlobalOptions {
   const format = (global.logFormat ?? process.env.DBT_LOG_FORMAT ?? '').toLowerCase();
   if (format !== '' && !['json', 'text', 'default', 'debug'].includes(format))
     throw new DemaError('USAGE', `--log-format ${format}: use json, text, default or debug.`);
-  const quiet = global.quiet || TRUE_ENV.has((process.env.DBT_QUIET ?? '').toLowerCase());
+  const quiet = global.quiet || envFlag(process.env.DBT_QUIET);
   return { ...global, json: global.json || format === 'json', quiet };
 }
 

@@ -1,5 +1,6 @@
 import { load as loadYaml } from 'js-yaml';
 import { DemaError } from '../errors.ts';
+import { envFlag } from './env-flag.ts';
 import { editDistance } from './graph/select.ts';
 
 /**
@@ -18,8 +19,6 @@ export interface WarnErrorPolicy {
 }
 
 export const NO_WARN_ERROR: WarnErrorPolicy = { isError: () => false, isSilenced: () => false };
-
-const TRUE = new Set(['1', 'true', 'yes', 'y', 't']);
 
 /** The warning events dema raises (what --warn-error-options can change here). */
 const DEMA_EVENTS = [
@@ -114,7 +113,7 @@ export function warnErrorPolicy(
   flags: { warnError?: boolean; warnErrorOptions?: string },
   env: Readonly<Record<string, string | undefined>>,
 ): WarnErrorPolicy {
-  const all = flags.warnError === true || TRUE.has((env.DBT_WARN_ERROR ?? '').toLowerCase());
+  const all = flags.warnError === true || envFlag(env.DBT_WARN_ERROR);
   const optionsFlag =
     flags.warnErrorOptions !== undefined ? '--warn-error-options' : 'DBT_WARN_ERROR_OPTIONS';
   const options = flags.warnErrorOptions ?? (env.DBT_WARN_ERROR_OPTIONS || undefined);

@@ -1,5 +1,6 @@
 import { writeArtifacts } from '../../dbt/artifacts/artifacts.ts';
 import { newInvocationId } from '../../dbt/compile/context.ts';
+import { envFlag } from '../../dbt/env-flag.ts';
 import { type ExtraMethods, selectNodes, unmatchedSelectors } from '../../dbt/graph/select.ts';
 import { type ParsedProject, parseProject } from '../../dbt/parser/parse-project.ts';
 import { exitCodeFor, type RunSummary } from '../../dbt/run/results.ts';
@@ -14,8 +15,6 @@ import { connectForCommand, type GlobalOptions } from '../context.ts';
 import type { Output } from '../output.ts';
 import { noNodesWarning, resolveSelection } from './dbt-selection.ts';
 import { retryArgs, withState } from './state-flags.ts';
-
-const TRUE_ENV = new Set(['1', 'true', 'yes', 'y', 't']);
 
 /** dbt's commands that select and run nodes (run, test, build, seed, compile, ls); loaded only when one runs. */
 
@@ -152,7 +151,7 @@ export async function runDbtCommand(
   const policy = prepared.warnError ?? NO_WARN_ERROR;
   warnUnmatched(parsed, flags, output, policy, prepared.methods);
   const selection = resolveSelection(parsed, flags, output, policy, true, prepared.methods);
-  const empty = flags.empty === true || TRUE_ENV.has((process.env.DBT_EMPTY ?? '').toLowerCase());
+  const empty = flags.empty === true || envFlag(process.env.DBT_EMPTY);
   const interrupt = interruptOnSignals(output);
   const result = await executeRun(parsed, warehouse, {
     command,

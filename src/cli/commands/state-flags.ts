@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { envFlag } from '../../dbt/env-flag.ts';
 import { stateMethods } from '../../dbt/state/methods.ts';
 import { loadPreviousState } from '../../dbt/state/previous-state.ts';
 import { DemaError } from '../../errors.ts';
@@ -25,13 +26,12 @@ export function stateOptions(command: Command): Command {
     );
 }
 
-const truthy = (value: string | undefined) => value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
-
 /** The state directory, defer and favor-state in force: the flag, else dbt's environment variables. */
 export function stateSettings(flags: DbtFlags, env: Env) {
   const dir = flags.state ?? env.DBT_STATE ?? env.DBT_ENGINE_STATE;
-  const defer = flags.defer ?? (truthy(env.DBT_DEFER) || truthy(env.DBT_ENGINE_DEFER));
-  const favorState = flags.favorState ?? (truthy(env.DBT_FAVOR_STATE) || truthy(env.DBT_ENGINE_FAVOR_STATE));
+  const defer = flags.defer ?? (envFlag(env.DBT_DEFER) || envFlag(env.DBT_ENGINE_DEFER));
+  const favorState =
+    flags.favorState ?? (envFlag(env.DBT_FAVOR_STATE) || envFlag(env.DBT_ENGINE_FAVOR_STATE));
   return { dir: dir === '' ? undefined : dir, defer, favorState };
 }
 

@@ -1,5 +1,7 @@
 /** Names and places of project files: FQNs, stems, lines, and near-miss suggestions. */
 
+import { editDistance } from '../graph/select.ts';
+
 export function stem(path: string): string {
   return path
     .split('/')
@@ -32,23 +34,9 @@ export function suggestion(
   otherwise = 'Check the model name; `dema ls` lists them.',
 ): string {
   const close = candidates
-    .filter((candidate) => distance(candidate, name) <= Math.max(2, Math.floor(name.length / 4)))
+    .filter((candidate) => editDistance(candidate, name) <= Math.max(2, Math.floor(name.length / 4)))
     .slice(0, 3);
   return close.length > 0 ? `Did you mean ${close.map((c) => `'${c}'`).join(' or ')}?` : otherwise;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
 }
 
 /** A node's file as messages name it: relative to the root project (`dbt_packages/p/models/x.sql`). */

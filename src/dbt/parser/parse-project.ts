@@ -8,6 +8,7 @@ import { withScope } from '../jinja/environment.ts';
 import { BUILTIN_PACKAGE, type MacroDef, MacroRegistry, UTILS_PACKAGE } from '../jinja/macros.ts';
 import type { DbtNode, DocBlock, Manifest } from '../manifest/types.ts';
 import { type DbtProjectFile, loadProjectFile } from '../project/project-file.ts';
+import { macroCallsIn } from '../state/macro-index.ts';
 import { baseNode } from './base-node.ts';
 import { builtinMacros, packageShims } from './builtin-macros.ts';
 import { resolveExposures } from './exposures.ts';
@@ -177,18 +178,7 @@ export function parseProject(options: ParseOptions): ParsedProject {
       dependsOn.push(target.uniqueId);
     }
     node.dependsOn = [...new Set(dependsOn)];
-    node.macroCalls = [...node.rawCode.matchAll(/\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)\s*\(/g)]
-      .map((match) => match[1]!)
-      .filter((name) =>
-        name.includes('.')
-          ? registry.find(name.split('.')[1]!, name.split('.')[0])
-          : registry.findFrom(name, node.packageName),
-      )
-      .map((name) =>
-        name.includes('.')
-          ? `macro.${name}`
-          : `macro.${registry.findFrom(name, node.packageName)!.packageName}.${name}`,
-      );
+    node.macroCalls = macroCallsIn(node.rawCode, registry, node.packageName);
   }
 
   const graph = new Graph([...nodes.values()]);
