@@ -1,7 +1,7 @@
 import { load as loadYaml } from 'js-yaml';
 import { DemaError } from '../errors.ts';
+import { editDistance } from './edit-distance.ts';
 import { envFlag } from './env-flag.ts';
-import { editDistance } from './graph/select.ts';
 
 /**
  * dbt's --warn-error / --warn-error-options (docs: "Warnings"): which warning events become errors.

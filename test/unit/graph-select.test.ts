@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { editDistance } from '../../src/dbt/edit-distance.ts';
 import { Graph, type GraphNode } from '../../src/dbt/graph/graph.ts';
-import { editDistance, selectNodes, unmatchedSelectors } from '../../src/dbt/graph/select.ts';
+import { selectNodes, unmatchedSelectors } from '../../src/dbt/graph/select.ts';
 
 function model(name: string, dir: string, dependsOn: string[], extra: Partial<GraphNode> = {}): GraphNode {
   return {

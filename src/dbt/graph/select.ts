@@ -1,4 +1,5 @@
 import { DemaError } from '../../errors.ts';
+import { editDistance } from '../edit-distance.ts';
 import type { Graph, GraphNode } from './graph.ts';
 import { cliSpec, type IndirectSelection, type SelectionSpec, selectSpec } from './selection-spec.ts';
 
@@ -165,22 +166,6 @@ export function selectNodes<N extends GraphNode>(graph: Graph<N>, selection: Sel
     term,
     ...(selection.onNothing ? { onNothing: selection.onNothing } : {}),
   });
-}
-
-/** Levenshtein distance, for "did you mean" suggestions. */
-export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++)
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 function candidates<N extends GraphNode>(graph: Graph<N>, method: string): string[] {

@@ -1,6 +1,6 @@
 /** Names and places of project files: FQNs, stems, lines, and near-miss suggestions. */
 
-import { editDistance } from '../graph/select.ts';
+import { editDistance } from '../edit-distance.ts';
 
 export function stem(path: string): string {
   return path
