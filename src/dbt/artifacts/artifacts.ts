@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { exposureDict } from '../parser/exposures.ts';
+import { macroCallsIn } from '../parser/macro-calls.ts';
 import { nodeDict } from '../parser/node-dict.ts';
 import type { ParsedProject } from '../parser/parse-project.ts';
 import type { FreshnessResult } from '../run/freshness.ts';
 import type { RunSummary } from '../run/results.ts';
 import { withFixtureFile } from '../run/unit-test.ts';
 import { setConfig } from '../state/compare.ts';
-import { macroCallsIn } from '../state/macro-index.ts';
 import { unitTestDict } from './unit-test-dict.ts';
 
 /**
