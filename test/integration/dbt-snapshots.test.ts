@@ -467,14 +467,14 @@ test('check_cols all: a column new in the source makes every current row a new v
   );
 });
 
-test('build --empty keeps an existing snapshot history (its inputs read no rows; invalidate would close every row)', async (t) => {
+test('a snapshot table takes the table configs (order_by, primary_key); build --empty keeps its history (inputs read no rows)', async (t) => {
   const dir = tempDir(t);
   const store = join(dir, 'warehouse');
   writeFiles(dir, {
     'dbt_project.yml': 'name: snap\nprofile: snap\n',
     'profiles.yml': chdbProfile(dir),
     'snapshots/s.yml':
-      "snapshots:\n  - name: s\n    relation: ref('items')\n    config: {unique_key: id, strategy: check, check_cols: all, hard_deletes: invalidate}\n",
+      "snapshots:\n  - name: s\n    relation: ref('items')\n    config: {unique_key: id, strategy: check, check_cols: all, hard_deletes: invalidate, order_by: [id, dbt_valid_from], primary_key: id}\n",
     'models/items.sql': "select 1 as id, 'a' as v union all select 2 as id, 'b' as v\n",
   });
   const history = async () =>
@@ -488,6 +488,13 @@ test('build --empty keeps an existing snapshot history (its inputs read no rows;
   assert.equal((await runCli(['build'], { cwd: dir })).code, 0);
   const before = await history();
   assert.equal(before.length, 2);
+  // The table takes the model configs a snapshot may set (order_by, primary_key …), as a table model does.
+  const [engine] = await queryStore<{ e: string }>(
+    store,
+    'snap',
+    "select engine_full as e from system.tables where database = 'snap' and name = 's'",
+  );
+  assert.match(engine!.e, /PRIMARY KEY \(id\) ORDER BY \(id, dbt_valid_from\)/);
   const empty = await runCli(['build', '--empty'], { cwd: dir });
   assert.equal(empty.code, 0, empty.stdout + empty.stderr);
   assert.deepEqual(await history(), before);

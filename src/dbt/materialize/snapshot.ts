@@ -31,13 +31,6 @@ import {
  * statement leaves the live snapshot exactly as it was.
  */
 
-const tableConfig = (node: DbtNode) => ({
-  engine: node.config.engine,
-  order_by: node.config.order_by,
-  partition_by: node.config.partition_by,
-  settings: node.config.settings,
-});
-
 export async function materializeSnapshot(node: DbtNode, sql: string, env: MaterializeEnv): Promise<Outcome> {
   const exec = new Executor(env.warehouse, env.signal);
   const live: TableRef = { schema: node.schema, name: node.alias };
@@ -61,11 +54,10 @@ export async function materializeSnapshot(node: DbtNode, sql: string, env: Mater
   const staging = helperOf(live, 'new_data', env);
   const next = helperOf(live, 'tmp', env);
   const backup = helperOf(live, 'backup', env);
-  const config = tableConfig(node);
   try {
     if (state === 'absent') {
       await exec.run(dropTable(next));
-      await exec.run(createTableAs(next, stagingSelect(sql, plan), config, ddlOptions(env)));
+      await exec.run(createTableAs(next, stagingSelect(sql, plan), node.config, ddlOptions(env)));
       await exec.run(publishWhole(live, next, backup, 'absent', { exchange: false }));
     } else {
       await mergeIntoNext(node, sql, plan, env, exec, { live, staging, next });
